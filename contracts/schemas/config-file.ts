@@ -1,0 +1,58 @@
+import { ID_BASE, httpUrl } from './common.js';
+
+/** The sandbox configuration after env, file and flags are merged (all optional; defaults apply). */
+export const sandboxConfig = {
+  $id: `${ID_BASE}sandbox-config.json`,
+  title: 'ktpay-mock configuration (config file, merged with environment)',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    port: { type: 'integer', minimum: 0, maximum: 65535 },
+    host: { type: 'string', minLength: 1 },
+    public_url: { ...httpUrl, pattern: '^https?://[^/]+$', description: 'Origin only, no path.' },
+    admin_token: { type: 'string', minLength: 1 },
+    log_level: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    store: { type: 'string', pattern: '^(memory|sqlite:.+)$' },
+    envelope: { type: 'string', enum: ['reference', 'widget'], description: 'Dialect for requests whose merchant is unknown.' },
+    body_limit: { type: 'integer', minimum: 1024, maximum: 10485760 },
+    journal_size: { type: 'integer', minimum: 1, maximum: 1000000 },
+    clearing_delay_ms: { oneOf: [{ type: 'integer', minimum: 0 }, { const: 'manual' }] },
+    default_merchant: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean' },
+        domains: { type: 'array', items: { type: 'string', minLength: 1 } },
+        envelope: { type: 'string', enum: ['reference', 'widget'] },
+        locale: { type: 'string', enum: ['ru', 'en'] },
+        callback_post_url: httpUrl,
+        callback_back_url: httpUrl,
+        callback_success_url: httpUrl,
+        callback_failed_url: httpUrl,
+        notify_on: { type: 'array', items: { type: 'string', enum: ['cancelled', 'refunded'] } },
+      },
+    },
+    merchants: { type: 'array', items: { $ref: 'merchant-input.json' } },
+    callbacks: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        timeout_ms: { type: 'integer', minimum: 1, maximum: 600000 },
+        schedule_ms: { type: 'array', items: { type: 'integer', minimum: 0 }, maxItems: 50 },
+        time_scale: { type: 'number', exclusiveMinimum: 0, maximum: 1000 },
+        concurrency: { type: 'integer', minimum: 1, maximum: 1000 },
+        allow_hosts: { type: 'array', items: { type: 'string', minLength: 1 } },
+        max_pending: { type: 'integer', minimum: 1 },
+      },
+    },
+    scenario: { type: 'string', minLength: 1, description: 'A scenario active for every merchant.' },
+    rate_limit: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        max: { type: 'integer', minimum: 1 },
+        window_ms: { type: 'integer', minimum: 1 },
+      },
+    },
+  },
+} as const;

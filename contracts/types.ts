@@ -1,0 +1,15 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import type { sandboxConfig } from './schemas/config-file.js';
+import type { createPaymentRequest, refundPaymentRequest, cancelPaymentRequest } from './schemas/create-payment.js';
+import type { merchantInput, serverKeyInput } from './schemas/merchant.js';
+
+/** TypeScript types derived from the JSON Schemas: no hand-written copies. */
+export type CreatePaymentRequest = FromSchema<typeof createPaymentRequest>;
+export type CancelPaymentRequest = FromSchema<typeof cancelPaymentRequest>;
+export type RefundPaymentRequest = FromSchema<typeof refundPaymentRequest>;
+export type ServerKeyInput = FromSchema<typeof serverKeyInput>;
+export type MerchantInput = FromSchema<typeof merchantInput, { references: [typeof serverKeyInput] }>;
+export type SandboxConfigInput = FromSchema<
+  typeof sandboxConfig,
+  { references: [typeof merchantInput, typeof serverKeyInput] }
+>;

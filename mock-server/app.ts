@@ -1,0 +1,49 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { SandboxConfig } from './config/load-config.js';
+import { errorHandler } from './envelope/error-handler.js';
+import { requestJournal } from './journal/request-journal.js';
+import { adminApi } from './routes/admin-api.js';
+import { MERCHANT_API_PREFIX, merchantApi } from './routes/merchant-api.js';
+import { createSandboxContext, type ContextOverrides, type SandboxContext } from './sandbox-context.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sandbox: SandboxContext;
+  }
+}
+
+export interface BuildOptions extends ContextOverrides {
+  /** Fastify's logger option; the server passes pino settings, tests usually leave it off. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * Builds the sandbox as a Fastify app. It never listens: tests use `app.inject()`, and
+ * `server.ts` listens (DESIGN.md house style 1).
+ *
+ * @example
+ * const app = await buildApp(loadConfig({ env: {} }));
+ * const res = await app.inject({ method: 'GET', url: '/__admin/health' });
+ */
+export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const ctx = await createSandboxContext(config, opts);
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    trustProxy: true,
+    bodyLimit: config.body_limit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.decorate('sandbox', ctx);
+  const startedAt = ctx.clock.now();
+
+  await app.register(errorHandler, { config });
+  await app.register(requestJournal, { store: ctx.store, clock: ctx.clock });
+  await app.register(merchantApi, { prefix: MERCHANT_API_PREFIX, ctx });
+  await app.register(adminApi, { prefix: '/__admin', ctx, startedAt });
+
+  app.addHook('onClose', async () => {
+    ctx.store.close();
+  });
+  return app;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig } from './config/load-config.js';
+import { cryptoReady, decodeOriginalBase64, generateKeypair, openSealed, publicKeyOf, sealToBase64 } from './crypto/sealed-box.js';
+import { DEFAULT_MERCHANT } from './merchants/default-merchant.js';
+import { banner, installGracefulShutdown, startServer } from './server.js';
+
+async function readInput(file: string | undefined): Promise<string> {
+  if (file && file !== '-') return readFileSync(file, 'utf8');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function fail(message: string): never {
+  process.stderr.write(`ktpay-mock: ${message}\n`);
+  process.exit(2);
+}
+
+const program = new Command('ktpay-mock')
+  .description('Sandbox and contract-testing harness for the ktpay merchant widget API')
+  .showHelpAfterError();
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the sandbox (default); configured by environment, a config file and these flags')
+  .option('-p, --port <port>', 'port to listen on (env PORT)', (v) => Number(v))
+  .option('--host <host>', 'interface to bind (env HOST)')
+  .option('-c, --config <file>', 'YAML or JSON config file (env KTPAY_MOCK_CONFIG)')
+  .option('--store <store>', 'memory or sqlite:<path> (env STORE)')
+  .action(async (flags: { port?: number; host?: string; config?: string; store?: string }) => {
+    let config;
+    try {
+      config = loadConfig({
+        env: process.env,
+        ...(flags.config ? { file: flags.config } : {}),
+        flags: {
+          ...(flags.port !== undefined ? { port: flags.port } : {}),
+          ...(flags.host ? { host: flags.host } : {}),
+          ...(flags.store ? { store: flags.store } : {}),
+        },
+      });
+    } catch (err) {
+      if (err instanceof ConfigError) fail(err.message);
+      throw err;
+    }
+    try {
+      const server = await startServer(config);
+      if (config.log_level !== 'silent') process.stdout.write(banner(config, server.url) + '\n');
+      installGracefulShutdown(server);
+    } catch (err) {
+      if (err instanceof ConfigError) fail(err.message);
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EADDRINUSE') fail(`port ${config.port} is already in use: set PORT to another port`);
+      throw err;
+    }
+  });
+
+program
+  .command('keygen')
+  .description('make a libsodium box keypair and print both halves as base64 (JSON)')
+  .action(async () => {
+    await cryptoReady();
+    const kp = generateKeypair();
+    process.stdout.write(JSON.stringify({ public_key: kp.publicKey, secret_key: kp.secretKey }, null, 2) + '\n');
+  });
+
+program
+  .command('seal')
+  .description('seal JSON (stdin or a file) to an app_key and print the request body, for curl')
+  .argument('[file]', 'JSON file; stdin when omitted or -')
+  .addOption(new Option('-k, --app-key <base64>', "the gateway's app_key").default(DEFAULT_MERCHANT.app_key, 'the built-in merchant'))
+  .action(async (file: string | undefined, flags: { appKey: string }) => {
+    await cryptoReady();
+    const text = await readInput(file);
+    try {
+      JSON.parse(text);
+    } catch {
+      process.stderr.write('ktpay-mock: warning: the input is not valid JSON; sealing it anyway\n');
+    }
+    if (decodeOriginalBase64(flags.appKey)?.length !== 32) fail('--app-key must be base64 of 32 bytes');
+    process.stdout.write(sealToBase64(text.trim(), flags.appKey) + '\n');
+  });
+
+program
+  .command('open')
+  .description('open a sealed body (stdin or a file) with a server secret key and print the plaintext')
+  .argument('[file]', 'file holding the base64 body; stdin when omitted or -')
+  .addOption(
+    new Option('-s, --secret-key <base64>', 'server secret key').default(DEFAULT_MERCHANT.server_secret_key, "the built-in merchant's"),
+  )
+  .action(async (file: string | undefined, flags: { secretKey: string }) => {
+    await cryptoReady();
+    const cipher = decodeOriginalBase64((await readInput(file)).trim());
+    if (!cipher) fail('the input is not ORIGINAL-variant base64');
+    const opened = openSealed(cipher, { publicKey: publicKeyOf(flags.secretKey), secretKey: flags.secretKey });
+    if (!opened) fail('the sealed box does not open with this secret key');
+    process.stdout.write(Buffer.from(opened).toString('utf8') + '\n');
+  });
+
+await program.parseAsync(process.argv);

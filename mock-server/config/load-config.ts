@@ -1,0 +1,258 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { createSchemaRegistry } from '../../contracts/schema-registry.js';
+import type { MerchantInput, SandboxConfigInput } from '../../contracts/types.js';
+import type { Dialect, Locale } from '../envelope/ktpay-error.js';
+
+/** The documented retry schedule after a failed callback delivery (spec §10): 7 attempts in all. */
+export const DOCUMENTED_RETRY_SCHEDULE_MS = [15_000, 60_000, 180_000, 600_000, 1_800_000, 3_600_000];
+
+/** Configuration after defaults, file, environment and flags are merged. Frozen. */
+export interface SandboxConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly public_url: string | undefined;
+  readonly admin_token: string | undefined;
+  readonly log_level: NonNullable<SandboxConfigInput['log_level']>;
+  readonly store: string;
+  readonly envelope: Dialect;
+  readonly body_limit: number;
+  readonly journal_size: number;
+  readonly clearing_delay_ms: number | 'manual';
+  readonly default_merchant: {
+    readonly enabled: boolean;
+    readonly domains: readonly string[];
+    readonly envelope: Dialect;
+    readonly locale: Locale;
+    readonly callback_post_url?: string;
+    readonly callback_back_url?: string;
+    readonly callback_success_url?: string;
+    readonly callback_failed_url?: string;
+    readonly notify_on: readonly ('cancelled' | 'refunded')[];
+  };
+  readonly merchants: readonly MerchantInput[];
+  readonly callbacks: {
+    readonly timeout_ms: number;
+    readonly schedule_ms: readonly number[];
+    readonly time_scale: number;
+    readonly concurrency: number;
+    readonly allow_hosts: readonly string[];
+    readonly max_pending: number;
+  };
+  readonly scenario: string | undefined;
+  readonly rate_limit: { readonly max: number; readonly window_ms: number } | undefined;
+  /** Where the file part came from, for the startup banner. */
+  readonly config_file: string | undefined;
+}
+
+export const DEFAULT_PORT = 8077;
+export const DEFAULT_DOMAINS = ['localhost', '127.0.0.1', 'shop.example.kz'];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Environment variable → config field, with a parser. The README's configuration table lists these. */
+export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unknown; doc: string }> = {
+  PORT: { field: 'port', parse: numberish, doc: `Port to listen on (default ${DEFAULT_PORT}; 0 picks a free one).` },
+  HOST: { field: 'host', parse: String, doc: 'Interface to bind (default 127.0.0.1; the container sets 0.0.0.0).' },
+  PUBLIC_URL: {
+    field: 'public_url',
+    parse: String,
+    doc: "Origin used in links the sandbox hands out. Unset: taken from each request's Host header.",
+  },
+  ADMIN_TOKEN: { field: 'admin_token', parse: String, doc: 'When set, every /__admin route needs `Authorization: Bearer <token>`.' },
+  LOG_LEVEL: { field: 'log_level', parse: String, doc: 'fatal, error, warn, info (default), debug, trace or silent.' },
+  STORE: { field: 'store', parse: String, doc: '`memory` (default) or `sqlite:<path>` for a durable SQLite file.' },
+  ENVELOPE: {
+    field: 'envelope',
+    parse: String,
+    doc: 'Dialect for replies when the merchant is unknown: `reference` (default) or `widget`.',
+  },
+  BODY_LIMIT: { field: 'body_limit', parse: numberish, doc: 'Largest accepted request body in bytes (default 65536).' },
+  JOURNAL_SIZE: { field: 'journal_size', parse: numberish, doc: 'Request journal ring size (default 1000).' },
+  CLEARING_DELAY_MS: {
+    field: 'clearing_delay_ms',
+    parse: (v) => (v === 'manual' ? v : numberish(v)),
+    doc: 'Delay before `success` clears to `completed` (default 3000), or `manual`.',
+  },
+  DEFAULT_MERCHANT_DOMAINS: {
+    field: 'default_merchant.domains',
+    parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean),
+    doc: `Comma-separated domains *added* to the built-in merchant's (${DEFAULT_DOMAINS.join(', ')}).`,
+  },
+  DEFAULT_MERCHANT_CALLBACK_URL: {
+    field: 'default_merchant.callback_post_url',
+    parse: String,
+    doc: "The built-in merchant's default callback_post_url.",
+  },
+  MERCHANTS_JSON: { field: 'merchants', parse: jsonish, doc: 'A JSON array of extra merchants (same shape as the config file).' },
+  CALLBACK_TIMEOUT_MS: { field: 'callbacks.timeout_ms', parse: numberish, doc: 'Callback delivery timeout (default 10000).' },
+  CALLBACK_TIME_SCALE: {
+    field: 'callbacks.time_scale',
+    parse: numberish,
+    doc: 'Multiplies the retry schedule, e.g. 0.001 in CI (default 1).',
+  },
+  CALLBACK_SCHEDULE_MS: {
+    field: 'callbacks.schedule_ms',
+    parse: (v) => v.split(',').map(numberish),
+    doc: 'Comma-separated retry delays in ms (default 15000,60000,180000,600000,1800000,3600000).',
+  },
+  CALLBACK_ALLOW_HOSTS: {
+    field: 'callbacks.allow_hosts',
+    parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean),
+    doc: 'Hosts or IPs callbacks may reach even though they are link-local/metadata addresses.',
+  },
+  SCENARIO: { field: 'scenario', parse: String, doc: 'A scenario active for every merchant.' },
+};
+
+function numberish(v: string): unknown {
+  return v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+}
+function jsonish(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown) {
+  const parts = path.split('.');
+  let node = target;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof node[p] !== 'object' || node[p] === null) node[p] = {};
+    node = node[p] as Record<string, unknown>;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`config file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${path}: not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path}: the top level must be a mapping of settings`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Merges defaults < config file < environment < flags, validates the result against
+ * `contracts/schemas/config-file.ts`, and freezes it. A bad value throws a {@link ConfigError}
+ * that names the field and where it came from.
+ *
+ * @example
+ * const config = loadConfig({ env: process.env, flags: { port: 0 } });
+ */
+export function loadConfig(opts: { env?: Env; file?: string; flags?: SandboxConfigInput } = {}): SandboxConfig {
+  const env = opts.env ?? {};
+  const sources = new Map<string, string>();
+  const filePath = opts.file ?? env.KTPAY_MOCK_CONFIG;
+  const merged: Record<string, unknown> = {};
+  if (filePath) {
+    const fromFile = readConfigFile(resolve(filePath));
+    for (const [k, v] of Object.entries(fromFile)) {
+      merged[k] = v;
+      sources.set(k, `config file ${filePath}`);
+    }
+  }
+  for (const [name, spec] of Object.entries(ENV_VARS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    let value = spec.parse(raw);
+    if (name === 'MERCHANTS_JSON' && Array.isArray(merged.merchants) && Array.isArray(value)) {
+      value = [...(merged.merchants as unknown[]), ...value];
+    }
+    if (name === 'DEFAULT_MERCHANT_DOMAINS') {
+      const existing = (merged.default_merchant as { domains?: unknown } | undefined)?.domains;
+      if (Array.isArray(existing) && Array.isArray(value)) value = [...existing, ...value];
+    }
+    setPath(merged, spec.field, value);
+    sources.set(spec.field.split('.')[0]!, `environment variable ${name}`);
+  }
+  for (const [k, v] of Object.entries(opts.flags ?? {})) {
+    if (v === undefined) continue;
+    merged[k] = v;
+    sources.set(k, `command-line flag --${k.replace(/_/g, '-')}`);
+  }
+
+  const { validator } = createSchemaRegistry();
+  const validate = validator('sandboxConfig');
+  if (!validate(merged)) {
+    const lines = (validate.errors ?? []).slice(0, 5).map((e) => {
+      const field =
+        (e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '') +
+        (e.keyword === 'additionalProperties'
+          ? `${e.instancePath ? '.' : ''}${(e.params as { additionalProperty: string }).additionalProperty}`
+          : '');
+      const top = field.split('.')[0] ?? '';
+      const from = sources.get(top) ?? 'configuration';
+      const what = e.keyword === 'additionalProperties' ? 'is not a known setting' : (e.message ?? 'is invalid');
+      return `  - ${field || '(root)'} ${what} (from ${from})`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const input = merged as SandboxConfigInput;
+  const dm = input.default_merchant ?? {};
+  const domains = [...new Set([...DEFAULT_DOMAINS, ...(dm.domains ?? [])])];
+  const config: SandboxConfig = {
+    port: input.port ?? DEFAULT_PORT,
+    host: input.host ?? '127.0.0.1',
+    public_url: input.public_url,
+    admin_token: input.admin_token,
+    log_level: input.log_level ?? 'info',
+    store: input.store ?? 'memory',
+    envelope: input.envelope ?? 'reference',
+    body_limit: input.body_limit ?? 65_536,
+    journal_size: input.journal_size ?? 1000,
+    clearing_delay_ms: input.clearing_delay_ms ?? 3000,
+    default_merchant: {
+      enabled: dm.enabled ?? true,
+      domains,
+      envelope: dm.envelope ?? input.envelope ?? 'reference',
+      locale: dm.locale ?? 'ru',
+      ...(dm.callback_post_url ? { callback_post_url: dm.callback_post_url } : {}),
+      ...(dm.callback_back_url ? { callback_back_url: dm.callback_back_url } : {}),
+      ...(dm.callback_success_url ? { callback_success_url: dm.callback_success_url } : {}),
+      ...(dm.callback_failed_url ? { callback_failed_url: dm.callback_failed_url } : {}),
+      notify_on: dm.notify_on ?? [],
+    },
+    merchants: input.merchants ?? [],
+    callbacks: {
+      timeout_ms: input.callbacks?.timeout_ms ?? 10_000,
+      schedule_ms: input.callbacks?.schedule_ms ?? DOCUMENTED_RETRY_SCHEDULE_MS,
+      time_scale: input.callbacks?.time_scale ?? 1,
+      concurrency: input.callbacks?.concurrency ?? 16,
+      allow_hosts: input.callbacks?.allow_hosts ?? [],
+      max_pending: input.callbacks?.max_pending ?? 100_000,
+    },
+    scenario: input.scenario,
+    rate_limit: input.rate_limit?.max
+      ? { max: input.rate_limit.max, window_ms: input.rate_limit.window_ms ?? 60_000 }
+      : undefined,
+    config_file: filePath,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

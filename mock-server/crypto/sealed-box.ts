@@ -1,0 +1,86 @@
+import sodium from 'libsodium-wrappers';
+
+/** A libsodium box keypair, both halves as ORIGINAL-variant base64. */
+export interface BoxKeypair {
+  publicKey: string;
+  secretKey: string;
+}
+
+let ready: Promise<void> | undefined;
+
+/** libsodium's WASM must be initialised once before any call; every entry point awaits this. */
+export function cryptoReady(): Promise<void> {
+  ready ??= sodium.ready;
+  return ready;
+}
+
+const B64 = () => sodium.base64_variants.ORIGINAL;
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** True when `text` is ORIGINAL-variant base64 (standard alphabet, `=` padding) and not empty. */
+export function isOriginalBase64(text: string): boolean {
+  return text.length > 0 && STRICT_BASE64.test(text);
+}
+
+/** Decodes ORIGINAL base64, or returns undefined for anything else (URL-safe, unpadded, junk). */
+export function decodeOriginalBase64(text: string): Uint8Array | undefined {
+  if (!isOriginalBase64(text)) return undefined;
+  return new Uint8Array(Buffer.from(text, 'base64'));
+}
+
+export function encodeBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64');
+}
+
+/**
+ * Makes a fresh box keypair.
+ *
+ * @example
+ * await cryptoReady();
+ * const { publicKey, secretKey } = generateKeypair();
+ */
+export function generateKeypair(): BoxKeypair {
+  const kp = sodium.crypto_box_keypair();
+  return { publicKey: sodium.to_base64(kp.publicKey, B64()), secretKey: sodium.to_base64(kp.privateKey, B64()) };
+}
+
+/** A keypair derived from a 32-byte seed: the well-known test keys are reproducible this way. */
+export function keypairFromSeed(seed: Uint8Array): BoxKeypair {
+  const kp = sodium.crypto_box_seed_keypair(seed);
+  return { publicKey: sodium.to_base64(kp.publicKey, B64()), secretKey: sodium.to_base64(kp.privateKey, B64()) };
+}
+
+/**
+ * Seals `plaintext` to `publicKeyB64` exactly as a ktpay merchant does, returning the request body.
+ *
+ * @example
+ * const body = sealToBase64(JSON.stringify(order), appKey);
+ */
+export function sealToBase64(plaintext: string | Uint8Array, publicKeyB64: string): string {
+  const pk = sodium.from_base64(publicKeyB64, B64());
+  return sodium.to_base64(sodium.crypto_box_seal(plaintext, pk), B64());
+}
+
+/** Opens a sealed box; undefined when it was not sealed to this keypair. */
+export function openSealed(cipher: Uint8Array, keypair: BoxKeypair): Uint8Array | undefined {
+  if (cipher.length < sodium.crypto_box_SEALBYTES) return undefined;
+  try {
+    return sodium.crypto_box_seal_open(
+      cipher,
+      sodium.from_base64(keypair.publicKey, B64()),
+      sodium.from_base64(keypair.secretKey, B64()),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `b64` is ORIGINAL base64 that decodes to exactly 32 bytes (a box public key). */
+export function isBoxPublicKey(b64: string): boolean {
+  return decodeOriginalBase64(b64)?.length === 32;
+}
+
+/** The public half of a secret key, used to check that configured keypairs belong together. */
+export function publicKeyOf(secretKeyB64: string): string {
+  return sodium.to_base64(sodium.crypto_scalarmult_base(sodium.from_base64(secretKeyB64, B64())), B64());
+}

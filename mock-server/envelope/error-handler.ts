@@ -1,0 +1,78 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { ErrorCode } from '../../contracts/error-catalog.js';
+import type { SandboxConfig } from '../config/load-config.js';
+import { buildErrorReply, KtpayError, type Dialect, type FieldMessages } from './ktpay-error.js';
+import '../request-state.js';
+
+/** The dialect a reply uses: the merchant's when known, else the configured default. */
+export function dialectOf(request: FastifyRequest, config: SandboxConfig): Dialect {
+  if (request.routeOptions.config?.surface === 'admin') return 'reference';
+  return request.ktpay?.merchant?.envelope ?? config.envelope;
+}
+
+/** Sends a catalog error in the request's dialect and notes it for the journal. */
+export function sendKtpayError(request: FastifyRequest, reply: FastifyReply, err: KtpayError, config: SandboxConfig) {
+  const merchant = request.ktpay?.merchant;
+  const out = buildErrorReply(err.code, dialectOf(request, config), {
+    validation: err.validation,
+    diagnostic: err.diagnostic,
+    locale: merchant?.locale ?? 'ru',
+  });
+  if (request.ktpay) {
+    request.ktpay.error_code = err.code;
+    request.ktpay.explanation = err.diagnostic ?? null;
+  }
+  return reply.code(out.statusCode).type('application/json; charset=utf-8').send(out.body);
+}
+
+function fromFastifyError(err: FastifyError): KtpayError | undefined {
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new KtpayError(ErrorCode.BODY_TOO_LARGE_4130120, { diagnostic: err.message });
+  }
+  if (err.validation) {
+    const validation: FieldMessages = {};
+    for (const v of err.validation) {
+      const base = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+      const extra = (v.params as { missingProperty?: string; additionalProperty?: string }) ?? {};
+      const field = [base, extra.missingProperty ?? extra.additionalProperty].filter(Boolean).join('.') || 'body';
+      (validation[field] ??= []).push(v.message ?? 'invalid');
+    }
+    return new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation, diagnostic: err.message });
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return new KtpayError(ErrorCode.BAD_DATA_4220101, { diagnostic: err.message });
+  }
+  return undefined;
+}
+
+/**
+ * The one error handler: catalog errors in the merchant's dialect, Fastify's own 4xx mapped to
+ * catalog codes, anything unexpected logged and answered with 5000001 (never a bare 500 page).
+ */
+export const errorHandler = fp(
+  async function errorHandler(app: FastifyInstance, opts: { config: SandboxConfig }) {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const known = error instanceof KtpayError ? error : fromFastifyError(error);
+      if (known) return sendKtpayError(request, reply, known, opts.config);
+      request.log.error({ err: error }, 'unexpected error');
+      return sendKtpayError(
+        request,
+        reply,
+        new KtpayError(ErrorCode.INTERNAL_5000001, { diagnostic: 'the sandbox hit an unexpected error; see its log' }),
+        opts.config,
+      );
+    });
+    app.setNotFoundHandler((request, reply) =>
+      sendKtpayError(
+        request,
+        reply,
+        new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, {
+          diagnostic: `no route ${request.method} ${request.url.split('?')[0]}; the merchant API is under /api/v1/merchant-widget (create: POST /api/v1/merchant-widget/payment)`,
+        }),
+        opts.config,
+      ),
+    );
+  },
+  { name: 'error-handler' },
+);

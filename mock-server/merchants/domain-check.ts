@@ -1,0 +1,40 @@
+import { isIP } from 'node:net';
+
+/** The hostname of an http(s) URL, lower-case and without IPv6 brackets; undefined if unparsable. */
+export function urlHost(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
+    return u.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when `host` is one of `domains` or a subdomain of one [mock: subdomains count, ports are
+ * ignored].
+ *
+ * @example
+ * hostInDomains('pay.shop.kz', ['shop.kz']); // true
+ */
+export function hostInDomains(host: string, domains: readonly string[]): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  return domains.some((d) => {
+    const dom = d.toLowerCase().replace(/^\[|\]$/g, '');
+    return h === dom || (isIP(dom) === 0 && h.endsWith(`.${dom}`));
+  });
+}
+
+/** Link-local (169.254.0.0/16, fe80::/10) and cloud metadata addresses (fd00:ec2::254). */
+export function isLinkLocalOrMetadata(ip: string): boolean {
+  const v = ip.toLowerCase().replace(/^::ffff:/, '');
+  if (isIP(v) === 4) return v.startsWith('169.254.');
+  if (isIP(v) === 6) return v.startsWith('fe8') || v.startsWith('fe9') || v.startsWith('fea') || v.startsWith('feb') || v === 'fd00:ec2::254';
+  return false;
+}
+
+export function isLoopback(ip: string): boolean {
+  const v = ip.toLowerCase().replace(/^::ffff:/, '');
+  return (isIP(v) === 4 && v.startsWith('127.')) || v === '::1' || v === 'localhost';
+}

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import type { MerchantInput } from '../../contracts/types.js';
+import type { SandboxConfig } from '../config/load-config.js';
+import { generateKeypair, publicKeyOf } from '../crypto/sealed-box.js';
+import type { Clock } from '../shared/clock.js';
+import type { Store } from '../store/store.js';
+import { DEFAULT_MERCHANT } from './default-merchant.js';
+import type { Merchant } from './merchant.js';
+
+export class MerchantConflictError extends Error {
+  override name = 'MerchantConflictError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Builds a Merchant from validated input. Server keys are generated when not given; a given key
+ * must be a real keypair (its secret half must produce its public half).
+ */
+export function merchantFromInput(input: MerchantInput, merchantId: number, builtin: boolean, now: number): Merchant {
+  const keys = input.server_keys?.length
+    ? input.server_keys.map((k, i) => {
+        if (publicKeyOf(k.secret_key) !== k.public_key) {
+          throw new MerchantConflictError(
+            `server_keys.${i}`,
+            'secret_key does not belong to public_key (they are not one box keypair)',
+          );
+        }
+        return { public_key: k.public_key, secret_key: k.secret_key, expires_at: k.expires_at ?? null };
+      })
+    : [(() => {
+        const kp = generateKeypair();
+        return { public_key: kp.publicKey, secret_key: kp.secretKey, expires_at: null };
+      })()];
+  const m: Merchant = {
+    app_id: input.app_id ?? randomBytes(16).toString('hex'),
+    merchant_id: input.merchant_id ?? merchantId,
+    name: input.name,
+    domains: input.domains.map((d) => d.toLowerCase()),
+    public_key: input.public_key,
+    server_keys: keys,
+    envelope: input.envelope ?? 'reference',
+    locale: input.locale ?? 'ru',
+    strict_domains: input.strict_domains ?? true,
+    acquirer_options_version: input.acquirer_options_version ?? 2,
+    notify_on: [...(input.notify_on ?? [])],
+    builtin,
+    created_at: now,
+  };
+  for (const k of ['callback_post_url', 'callback_back_url', 'callback_success_url', 'callback_failed_url'] as const) {
+    const v = input[k];
+    if (v) m[k] = v;
+  }
+  if (input.scenario) m.scenario = input.scenario;
+  return m;
+}
+
+/** The built-in merchant, shaped by `default_merchant` in the config. */
+export function defaultMerchant(config: SandboxConfig, now: number): Merchant {
+  const dm = config.default_merchant;
+  const m: Merchant = {
+    app_id: DEFAULT_MERCHANT.app_id,
+    merchant_id: DEFAULT_MERCHANT.merchant_id,
+    name: DEFAULT_MERCHANT.name,
+    domains: [...dm.domains],
+    public_key: DEFAULT_MERCHANT.merchant_public_key,
+    server_keys: [{ public_key: DEFAULT_MERCHANT.app_key, secret_key: DEFAULT_MERCHANT.server_secret_key, expires_at: null }],
+    envelope: dm.envelope,
+    locale: dm.locale,
+    strict_domains: true,
+    acquirer_options_version: 2,
+    notify_on: [...dm.notify_on],
+    builtin: true,
+    created_at: now,
+  };
+  for (const k of ['callback_post_url', 'callback_back_url', 'callback_success_url', 'callback_failed_url'] as const) {
+    const v = dm[k];
+    if (v) m[k] = v;
+  }
+  return m;
+}
+
+/**
+ * Merchants: the built-in one, those from the config file, and those created at runtime.
+ *
+ * @example
+ * const registry = createMerchantRegistry({ store, clock, config });
+ * registry.installBuiltins();
+ * const m = registry.create({ name: 'Shop', domains: ['shop.kz'], public_key: '…' });
+ */
+export function createMerchantRegistry(deps: { store: Store; clock: Clock; config: SandboxConfig }) {
+  const { store, clock, config } = deps;
+  const nextMerchantId = () => store.listMerchants().reduce((max, m) => Math.max(max, m.merchant_id), 0) + 1;
+
+  function add(input: MerchantInput, builtin: boolean): Merchant {
+    if (input.app_id && store.getMerchant(input.app_id)) {
+      throw new MerchantConflictError('app_id', `a merchant with app_id ${input.app_id} already exists`);
+    }
+    const m = merchantFromInput(input, nextMerchantId(), builtin, clock.now());
+    store.putMerchant(m);
+    return m;
+  }
+
+  return {
+    /** Puts the default and config-file merchants in place (idempotent; runs at startup and on reset). */
+    installBuiltins() {
+      if (config.default_merchant.enabled) store.putMerchant(defaultMerchant(config, clock.now()));
+      for (const input of config.merchants) {
+        if (input.app_id && store.getMerchant(input.app_id)) continue;
+        add(input, true);
+      }
+    },
+    create: (input: MerchantInput) => add(input, false),
+    get: (appId: string) => store.getMerchant(appId),
+    list: () => store.listMerchants(),
+    delete: (appId: string) => store.deleteMerchant(appId),
+    update(m: Merchant) {
+      store.putMerchant(m);
+    },
+  };
+}
+
+export type MerchantRegistry = ReturnType<typeof createMerchantRegistry>;

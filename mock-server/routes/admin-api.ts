@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import { ErrorCode } from '../../contracts/error-catalog.js';
+import type { MerchantInput } from '../../contracts/types.js';
+import { toFieldErrors } from '../envelope/field-errors.js';
+import { KtpayError } from '../envelope/ktpay-error.js';
+import { merchantView } from '../merchants/merchant.js';
+import { MerchantConflictError } from '../merchants/merchant-registry.js';
+import type { SandboxContext } from '../sandbox-context.js';
+import { adminAuthHook } from './admin-auth.js';
+
+function parseSince(v: string | undefined): number | undefined {
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Number(v);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) {
+    throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, {
+      validation: { since: ['expected epoch milliseconds or an ISO-8601 date'] },
+    });
+  }
+  return t;
+}
+
+function parseLimit(v: string | undefined, max = 1000): number | undefined {
+  if (!v) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: { limit: [`an integer from 1 to ${max}`] } });
+  }
+  return n;
+}
+
+/**
+ * The sandbox's own control API under /__admin: health, reset, merchants and the journal.
+ * Other issues add their admin routes in their own plugins, behind the same auth hook.
+ */
+export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext; startedAt: number }) {
+  const { ctx } = opts;
+  app.addHook('onRequest', adminAuthHook(ctx.config));
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, surface: 'admin' };
+  });
+  const validateMerchant = ctx.schemas.validator('merchantInput');
+
+  app.get('/health', async () => ({
+    status: 'ok',
+    uptime_ms: ctx.clock.now() - opts.startedAt,
+    store: ctx.store.kind,
+    merchants: ctx.merchants.list().length,
+    transactions: ctx.store.countTransactions(),
+  }));
+
+  app.post('/reset', async () => {
+    ctx.store.reset();
+    ctx.merchants.installBuiltins();
+    return { reset: true };
+  });
+
+  app.get('/merchants', async () => ({
+    merchants: ctx.merchants.list().map((m) => merchantView(m, ctx.clock.now())),
+  }));
+
+  app.get<{ Params: { app_id: string } }>('/merchants/:app_id', async (request) => {
+    const m = ctx.merchants.get(request.params.app_id);
+    if (!m) throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
+    return merchantView(m, ctx.clock.now());
+  });
+
+  app.post('/merchants', async (request, reply) => {
+    if (!validateMerchant(request.body)) {
+      const { fields, warnings } = toFieldErrors(validateMerchant.errors, 'en');
+      for (const w of warnings) fields[w.split(':')[0]!.replace('unknown field ', '')] = ['Unknown field.'];
+      throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: fields });
+    }
+    try {
+      const m = ctx.merchants.create(request.body as MerchantInput);
+      return reply.code(201).send(merchantView(m, ctx.clock.now()));
+    } catch (err) {
+      if (err instanceof MerchantConflictError) {
+        throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: { [err.field]: [err.message] } });
+      }
+      throw err;
+    }
+  });
+
+  app.delete<{ Params: { app_id: string } }>('/merchants/:app_id', async (request) => {
+    if (!ctx.merchants.delete(request.params.app_id)) throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
+    return { deleted: request.params.app_id };
+  });
+
+  app.get<{ Querystring: Record<string, string | undefined> }>(
+    '/journal',
+    async (request) => {
+      const q = request.query;
+      const since = parseSince(q.since);
+      const limit = parseLimit(q.limit);
+      return {
+        entries: ctx.store.listJournal({
+          ...(q.app_id ? { app_id: q.app_id } : {}),
+          ...(q.order_id ? { order_id: q.order_id } : {}),
+          ...(q.transaction_hash ? { transaction_hash: q.transaction_hash } : {}),
+          ...(since !== undefined ? { since } : {}),
+          ...(limit !== undefined ? { limit } : {}),
+        }),
+      };
+    },
+  );
+}

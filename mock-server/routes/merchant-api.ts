@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { buildSuccessBody } from '../envelope/ktpay-error.js';
+import { openRequestBody } from '../envelope/request-codec.js';
+import type { SandboxContext } from '../sandbox-context.js';
+import { resolveMerchant } from './merchant-auth.js';
+
+export const MERCHANT_API_PREFIX = '/api/v1/merchant-widget';
+
+/**
+ * The merchant API (spec §3). Registered with prefix `/api/v1/merchant-widget`. Bodies are sealed
+ * base64 text whatever the Content-Type says (text/plain, application/json, octet-stream, none).
+ */
+export async function merchantApi(app: FastifyInstance, opts: { ctx: SandboxContext }) {
+  const { ctx } = opts;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: ctx.config.body_limit }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  app.post('/payment', { config: { journal: true, surface: 'api' } }, async (request, reply) => {
+    const merchant = resolveMerchant(request, ctx);
+    const raw = typeof request.body === 'string' ? request.body : '';
+    request.ktpay.raw_body_size = Buffer.byteLength(raw);
+    const { payload } = openRequestBody(raw, merchant, ctx.clock.now());
+    request.ktpay.decrypted = payload;
+    const order = payload.order as { order_id?: unknown } | undefined;
+    if (typeof order?.order_id === 'string') request.ktpay.order_id = order.order_id;
+    const { tx, warnings } = ctx.payments.create(merchant, payload);
+    request.ktpay.warnings.push(...warnings);
+    request.ktpay.transaction_hash = tx.hash;
+    return reply
+      .code(200)
+      .send(buildSuccessBody({ transaction_hash: tx.hash, show_close_button: tx.show_close_button }, merchant.envelope));
+  });
+}

@@ -1,0 +1,81 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { SandboxConfig } from './config/load-config.js';
+import { DEFAULT_MERCHANT } from './merchants/default-merchant.js';
+import type { ContextOverrides } from './sandbox-context.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  /** The origin it listens on, e.g. http://127.0.0.1:8077. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Listens with a built app. Used by `ktpay-mock serve`, the programmatic API and tests. */
+export async function startServer(
+  config: SandboxConfig,
+  opts: ContextOverrides & { logger?: boolean } = {},
+): Promise<RunningServer> {
+  const logger =
+    opts.logger === false || config.log_level === 'silent'
+      ? false
+      : process.stdout.isTTY
+        ? { level: config.log_level, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } }
+        : { level: config.log_level };
+  const app = await buildApp(config, { ...opts, logger });
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return { app, url, close: () => app.close() };
+}
+
+/** The startup banner: what a newcomer needs to make a first payment. */
+export function banner(config: SandboxConfig, url: string): string {
+  const base = config.public_url ?? url;
+  const lines = [
+    '',
+    `  ktpay-mock sandbox listening on ${url}`,
+    '',
+    `  API          ${base}/api/v1/merchant-widget`,
+    `  Health       ${base}/__admin/health`,
+    `  Store        ${config.store}`,
+  ];
+  if (config.default_merchant.enabled) {
+    lines.push(
+      '',
+      '  Built-in test merchant (sandbox only, never production):',
+      `    app_id     ${DEFAULT_MERCHANT.app_id}`,
+      `    app_key    ${DEFAULT_MERCHANT.app_key}`,
+      `    domains    ${config.default_merchant.domains.join(', ')}`,
+    );
+  }
+  if (config.admin_token) lines.push('', '  Admin API requires: Authorization: Bearer <ADMIN_TOKEN>');
+  lines.push('');
+  return lines.join('\n');
+}
+
+/**
+ * Stops on SIGTERM/SIGINT: stop accepting, let requests in flight finish, close the store.
+ * A second signal, or 5 s, forces the exit.
+ */
+export function installGracefulShutdown(server: RunningServer, log: (msg: string) => void = console.error): void {
+  let closing = false;
+  const stop = (signal: string) => {
+    if (closing) process.exit(1);
+    closing = true;
+    log(`${signal} received: shutting down`);
+    const force = setTimeout(() => process.exit(1), 5000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log(`shutdown failed: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
