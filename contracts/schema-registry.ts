@@ -10,6 +10,7 @@ import {
 import { referenceError, referenceSuccess, widgetError, widgetSuccess } from './schemas/envelopes.js';
 import { merchantInput, merchantView, serverKeyInput } from './schemas/merchant.js';
 import { sandboxConfig } from './schemas/config-file.js';
+import { callbackBody, paymentStatus } from './schemas/payment-status.js';
 
 // ajv-formats ships CJS with a default export; under NodeNext it arrives wrapped.
 const addFormats = addFormatsModule.default as unknown as typeof addFormatsModule.default.default;
@@ -29,6 +30,8 @@ export const schemas = {
   merchantInput,
   merchantView,
   sandboxConfig,
+  callbackBody,
+  paymentStatus,
 } as const;
 
 export type SchemaName = keyof typeof schemas;

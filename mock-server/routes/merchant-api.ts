@@ -3,6 +3,7 @@ import { buildSuccessBody } from '../envelope/ktpay-error.js';
 import { openRequestBody } from '../envelope/request-codec.js';
 import type { SandboxContext } from '../sandbox-context.js';
 import { resolveMerchant } from './merchant-auth.js';
+import { useSealedBodyParser } from './sealed-body-parser.js';
 
 export const MERCHANT_API_PREFIX = '/api/v1/merchant-widget';
 
@@ -12,10 +13,7 @@ export const MERCHANT_API_PREFIX = '/api/v1/merchant-widget';
  */
 export async function merchantApi(app: FastifyInstance, opts: { ctx: SandboxContext }) {
   const { ctx } = opts;
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: ctx.config.body_limit }, (_req, body, done) =>
-    done(null, body),
-  );
+  useSealedBodyParser(app, ctx.config.body_limit);
 
   app.post('/payment', { config: { journal: true, surface: 'api' } }, async (request, reply) => {
     const merchant = resolveMerchant(request, ctx);

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import type { SandboxConfigInput } from '../../contracts/types.js';
+import { buildApp, type BuildOptions } from '../../mock-server/app.js';
+import { loadConfig, type SandboxConfig } from '../../mock-server/config/load-config.js';
+import { cryptoReady, sealToBase64 } from '../../mock-server/crypto/sealed-box.js';
+import { DEFAULT_MERCHANT } from '../../mock-server/merchants/default-merchant.js';
+
+export const API = '/api/v1/merchant-widget';
+export const APP_ID = DEFAULT_MERCHANT.app_id;
+export const APP_KEY = DEFAULT_MERCHANT.app_key;
+
+/** A config as `npm start` would build it from an empty environment, plus overrides. */
+export function testConfig(flags: SandboxConfigInput = {}, env: Record<string, string> = {}): SandboxConfig {
+  return loadConfig({ env: { LOG_LEVEL: 'silent', ...env }, flags });
+}
+
+/** A sandbox app for `inject()` tests. Close it in afterEach/afterAll. */
+export async function buildTestApp(
+  flags: SandboxConfigInput = {},
+  opts: BuildOptions & { env?: Record<string, string> } = {},
+): Promise<FastifyInstance> {
+  const { env, ...rest } = opts;
+  return buildApp(testConfig(flags, env), rest);
+}
+
+let orderSeq = 0;
+/** A fresh order id per call, so tests never collide on the per-merchant uniqueness rule. */
+export function nextOrderId(prefix = 'T'): string {
+  return `${prefix}-${process.pid}-${Date.now()}-${++orderSeq}`;
+}
+
+/** A valid create-payment payload; `order` fields override. */
+export function orderPayload(order: Record<string, unknown> = {}, rest: Record<string, unknown> = {}) {
+  return {
+    order: { amount: 1000, order_id: nextOrderId(), description: 'Тестовый заказ', type: 'ecom', ...order },
+    ...rest,
+  };
+}
+
+/** Seals any JSON-able value (or a raw string) to an app_key, as a merchant does. */
+export async function seal(value: unknown, appKey: string = APP_KEY): Promise<string> {
+  await cryptoReady();
+  return sealToBase64(typeof value === 'string' ? value : JSON.stringify(value), appKey);
+}
+
+/** POSTs a sealed create-payment request through inject(). */
+export async function postCreate(
+  app: FastifyInstance,
+  body: string,
+  headers: Record<string, string | undefined> = {},
+) {
+  const h: Record<string, string> = {};
+  const merged = { 'auth-identifier': APP_ID, 'content-type': 'text/plain', ...headers };
+  for (const [k, v] of Object.entries(merged)) if (v !== undefined) h[k] = v;
+  return app.inject({ method: 'POST', url: `${API}/payment`, headers: h, payload: body });
+}
+
+/** Creates a payment for the default merchant and returns its transaction hash. */
+export async function createPayment(app: FastifyInstance, order: Record<string, unknown> = {}): Promise<string> {
+  const res = await postCreate(app, await seal(orderPayload(order)));
+  if (res.statusCode !== 200) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
+  const body = res.json() as { payload?: { transaction_hash: string }; response?: { data: { transaction_hash: string } } };
+  return (body.payload ?? body.response!.data).transaction_hash;
+}
