@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { MerchantInput } from '../../contracts/types.js';
-import type { SandboxConfig } from '../config/load-config.js';
+import { ConfigError, type SandboxConfig } from '../config/load-config.js';
 import { generateKeypair, publicKeyOf } from '../crypto/sealed-box.js';
 import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
@@ -109,10 +109,17 @@ export function createMerchantRegistry(deps: { store: Store; clock: Clock; confi
     /** Puts the default and config-file merchants in place (idempotent; runs at startup and on reset). */
     installBuiltins() {
       if (config.default_merchant.enabled) store.putMerchant(defaultMerchant(config, clock.now()));
-      for (const input of config.merchants) {
-        if (input.app_id && store.getMerchant(input.app_id)) continue;
-        add(input, true);
-      }
+      config.merchants.forEach((input, i) => {
+        if (input.app_id && store.getMerchant(input.app_id)) return;
+        try {
+          add(input, true);
+        } catch (err) {
+          if (err instanceof MerchantConflictError) {
+            throw new ConfigError(`invalid configuration:\n  - merchants.${i}.${err.field}: ${err.message}`);
+          }
+          throw err;
+        }
+      });
     },
     create: (input: MerchantInput) => add(input, false),
     get: (appId: string) => store.getMerchant(appId),

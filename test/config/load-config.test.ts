@@ -1,0 +1,102 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_PORT, loadConfig } from '../../mock-server/config/load-config.js';
+import { buildTestApp } from '../helpers/sandbox.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ktpay-config-'));
+function file(name: string, text: string) {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('loadConfig', () => {
+  it('has zero-config defaults', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.port).toBe(DEFAULT_PORT);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.public_url).toBeUndefined();
+    expect(c.store).toBe('memory');
+    expect(c.body_limit).toBe(65536);
+    expect(c.default_merchant.domains).toEqual(['localhost', '127.0.0.1', 'shop.example.kz']);
+    expect(c.callbacks.schedule_ms).toEqual([15000, 60000, 180000, 600000, 1800000, 3600000]);
+  });
+
+  it('is frozen', () => {
+    const c = loadConfig({ env: {} });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.callbacks)).toBe(true);
+    expect(() => {
+      (c as { port: number }).port = 1;
+    }).toThrow();
+  });
+
+  it('merges file < env < flags', () => {
+    const path = file('a.yaml', 'port: 1111\nhost: 0.0.0.0\nlog_level: warn\n');
+    const c = loadConfig({ env: { KTPAY_MOCK_CONFIG: path, PORT: '2222', ADMIN_TOKEN: 's3cret' }, flags: { host: '::1' } });
+    expect(c.port).toBe(2222);
+    expect(c.host).toBe('::1');
+    expect(c.log_level).toBe('warn');
+    expect(c.admin_token).toBe('s3cret');
+    expect(c.config_file).toBe(path);
+  });
+
+  it('reads JSON config files and merchants from MERCHANTS_JSON', () => {
+    const path = file('b.json', JSON.stringify({ merchants: [{ name: 'A', domains: ['a.kz'], public_key: 'a'.repeat(43) + '=' }] }));
+    const c = loadConfig({
+      env: { KTPAY_MOCK_CONFIG: path, MERCHANTS_JSON: JSON.stringify([{ name: 'B', domains: ['b.kz'], public_key: 'b'.repeat(43) + '=' }]) },
+    });
+    expect(c.merchants.map((m) => m.name)).toEqual(['A', 'B']);
+  });
+
+  it('adds DEFAULT_MERCHANT_DOMAINS to the built-in domains', () => {
+    const c = loadConfig({ env: { DEFAULT_MERCHANT_DOMAINS: 'merchant, app.internal' } });
+    expect(c.default_merchant.domains).toEqual(['localhost', '127.0.0.1', 'shop.example.kz', 'merchant', 'app.internal']);
+  });
+
+  const bad: [string, () => unknown, RegExp][] = [
+    ['a port that is not a number', () => loadConfig({ env: { PORT: 'eighty' } }), /port must be integer \(from environment variable PORT\)/],
+    ['a port out of range', () => loadConfig({ env: { PORT: '70000' } }), /port must be <= 65535/],
+    ['an unknown store', () => loadConfig({ env: { STORE: 'redis://x' } }), /store must match pattern/],
+    ['a public URL with a path', () => loadConfig({ env: { PUBLIC_URL: 'http://ktpay:8077/x' } }), /public_url/],
+    ['an unknown log level', () => loadConfig({ env: { LOG_LEVEL: 'loud' } }), /log_level must be equal to one of the allowed values/],
+    [
+      'an unknown key in the file',
+      () => loadConfig({ file: file('c.yaml', 'prot: 80\n') }),
+      /prot is not a known setting \(from config file .*c\.yaml\)/,
+    ],
+    [
+      'a bad merchant in the file',
+      () => loadConfig({ file: file('d.yaml', 'merchants:\n  - name: X\n    domains: []\n    public_key: short\n') }),
+      /merchants\.0\.domains must NOT have fewer than 1 items/,
+    ],
+    ['malformed YAML', () => loadConfig({ file: file('e.yaml', 'port: [1,\n') }), /not valid YAML/],
+    ['a missing file', () => loadConfig({ file: join(dir, 'missing.yaml') }), /cannot read it \(ENOENT\)/],
+    ['a non-mapping file', () => loadConfig({ file: file('f.yaml', '- 1\n- 2\n') }), /top level must be a mapping/],
+    ['a bad time scale', () => loadConfig({ env: { CALLBACK_TIME_SCALE: '0' } }), /callbacks\.time_scale must be > 0/],
+  ];
+  for (const [name, run, message] of bad) {
+    it(`stops with a readable message naming the field for ${name}`, () => {
+      expect(run).toThrow(ConfigError);
+      expect(run).toThrow(message);
+    });
+  }
+
+  it('refuses a configured server key whose halves do not belong together', async () => {
+    const pk = 'oy8UXMILwFoN7RoZ+pVNMTEjkVPkvwuQoolX9wjJGjs=';
+    await expect(
+      buildTestApp({
+        merchants: [
+          {
+            name: 'K',
+            domains: ['k.kz'],
+            public_key: pk,
+            server_keys: [{ public_key: pk, secret_key: 'FXdI34095Fxy6QrSUR7LD7MiYEmrS7sVMvMiuQ5Iyg4=' }],
+          },
+        ],
+      }),
+    ).rejects.toThrow(/merchants\.0\.server_keys\.0: secret_key does not belong to public_key/);
+  });
+});
