@@ -1,9 +1,24 @@
 import { ConfigError, type SandboxConfig } from '../config/load-config.js';
 import { createMemoryStore } from './memory-store.js';
+import { createSqliteStore, SqliteStoreError } from './sqlite-store.js';
 import type { Store } from './store.js';
 
-/** Opens the store the config names: `memory` or `sqlite:<path>`. */
+/**
+ * Opens the store the config names: `memory` or `sqlite:<path>` (relative paths resolve from the
+ * working directory; missing parent directories are created; `sqlite::memory:` is a throwaway
+ * database). A file that cannot be opened or migrated is a {@link ConfigError}, so the CLI prints
+ * one readable line instead of a stack trace.
+ */
 export async function openStore(config: SandboxConfig): Promise<Store> {
   if (config.store === 'memory') return createMemoryStore({ journalSize: config.journal_size });
-  throw new ConfigError(`store ${config.store}: only "memory" is available in this build`);
+  if (config.store.startsWith('sqlite:')) {
+    const path = config.store.slice('sqlite:'.length);
+    try {
+      return createSqliteStore({ path, journalSize: config.journal_size });
+    } catch (err) {
+      if (err instanceof SqliteStoreError) throw new ConfigError(`store ${config.store}: ${err.message}`);
+      throw err;
+    }
+  }
+  throw new ConfigError(`store ${config.store}: use "memory" or "sqlite:<path>"`);
 }

@@ -1,0 +1,133 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { deliveryFixture, journalFixture, merchantFixture, transactionFixture } from '../../test/helpers/store-fixtures.js';
+import { testConfig } from '../../test/helpers/sandbox.js';
+import { ConfigError } from '../config/load-config.js';
+import { openStore } from './open-store.js';
+import { createSqliteStore, MIGRATIONS, migrate, SqliteStoreError } from './sqlite-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ktpay-sqlite-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let seq = 0;
+const freshPath = () => join(dir, `s-${++seq}.db`);
+
+describe('SQLite store: what survives a reopen', () => {
+  it('keeps merchants, transactions, deliveries and the bounded journal across close and reopen', () => {
+    const path = freshPath();
+    const a = createSqliteStore({ path, journalSize: 3 });
+    const m = merchantFixture('a'.repeat(32));
+    a.putMerchant(m);
+    const tx = transactionFixture(a.nextTransactionId());
+    a.insertTransaction(tx);
+    const d = deliveryFixture('d1', { state: 'retrying' });
+    a.putDelivery(d);
+    for (let i = 1; i <= 5; i++) a.appendJournal(journalFixture(i));
+    a.close();
+
+    const b = createSqliteStore({ path, journalSize: 3 });
+    expect(b.getMerchant(m.app_id)).toEqual(m);
+    expect(b.getTransaction(tx.hash)).toEqual(tx);
+    expect(b.listOpenDeliveries()).toEqual([d]);
+    expect(b.listJournal({}).map((e) => e.id)).toEqual([5, 4, 3]);
+    expect(b.appendJournal(journalFixture(6)).id).toBe(6);
+    expect(b.listJournal({}).map((e) => e.id)).toEqual([6, 5, 4]);
+    expect(b.nextTransactionId()).toBe(2);
+    b.close();
+  });
+
+  it('does not reuse transaction ids after a reopen, nor after a reset followed by a reopen', () => {
+    const path = freshPath();
+    const a = createSqliteStore({ path, journalSize: 10 });
+    for (let i = 0; i < 3; i++) a.insertTransaction(transactionFixture(a.nextTransactionId()));
+    a.reset();
+    a.close();
+    const b = createSqliteStore({ path, journalSize: 10 });
+    expect(b.nextTransactionId()).toBe(4);
+    b.close();
+  });
+
+  it('opens in WAL mode with synchronous=NORMAL and records its migrations', () => {
+    const path = freshPath();
+    const store = createSqliteStore({ path, journalSize: 10 });
+    expect(store.info()).toEqual({
+      path,
+      journal_mode: 'wal',
+      synchronous: 'NORMAL',
+      schema_version: MIGRATIONS.at(-1)!.version,
+    });
+    store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const rows = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+    expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+    db.close();
+  });
+
+  it('applies only the migrations a database lacks, in order', () => {
+    const db = new Database(':memory:');
+    const extra = [
+      ...MIGRATIONS,
+      { version: MIGRATIONS.length + 1, name: 'test: add a column', sql: 'ALTER TABLE transactions ADD COLUMN note TEXT' },
+    ];
+    expect(migrate(db, MIGRATIONS)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(migrate(db, MIGRATIONS)).toEqual([]);
+    expect(migrate(db, extra)).toEqual([MIGRATIONS.length + 1]);
+    expect(db.prepare("SELECT count(*) FROM pragma_table_info('transactions') WHERE name = 'note'").pluck().get()).toBe(1);
+    db.close();
+  });
+
+  it('rolls a failing migration back whole and leaves the version where it was', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS);
+    const broken = [
+      ...MIGRATIONS,
+      { version: 99, name: 'broken', sql: 'CREATE TABLE half_done (x); SELECT * FROM no_such_table;' },
+    ];
+    expect(() => migrate(db, broken)).toThrow(/no_such_table/);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.at(-1)!.version);
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('refuses a database written by a newer schema', () => {
+    const path = freshPath();
+    createSqliteStore({ path, journalSize: 10 }).close();
+    const db = new Database(path);
+    db.pragma('user_version = 999');
+    db.close();
+    expect(() => createSqliteStore({ path, journalSize: 10 })).toThrow(SqliteStoreError);
+    expect(() => createSqliteStore({ path, journalSize: 10 })).toThrow(/schema version 999/);
+  });
+
+  it('creates missing parent directories of the database path', () => {
+    const path = join(dir, 'nested', 'deeper', 'ktpay.db');
+    const store = createSqliteStore({ path, journalSize: 10 });
+    store.putMerchant(merchantFixture('a'.repeat(32)));
+    store.close();
+    expect(existsSync(path)).toBe(true);
+  });
+});
+
+describe('openStore', () => {
+  it('opens sqlite:<path> as a SQLite store and memory as the memory store', async () => {
+    const path = freshPath();
+    const sqlite = await openStore(testConfig({ store: `sqlite:${path}` }));
+    expect(sqlite.kind).toBe('sqlite');
+    sqlite.close();
+    expect(existsSync(path)).toBe(true);
+    const memory = await openStore(testConfig());
+    expect(memory.kind).toBe('memory');
+    memory.close();
+  });
+
+  it('turns a file that is not a database into a readable ConfigError', async () => {
+    const path = freshPath();
+    writeFileSync(path, 'this is not a database, just text that is long enough to have a header '.repeat(20));
+    const err = await openStore(testConfig({ store: `sqlite:${path}` })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/^store sqlite:.*not a database/);
+  });
+});
