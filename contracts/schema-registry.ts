@@ -11,6 +11,7 @@ import { referenceError, referenceSuccess, widgetError, widgetSuccess } from './
 import { merchantInput, merchantView, serverKeyInput } from './schemas/merchant.js';
 import { sandboxConfig } from './schemas/config-file.js';
 import { callbackBody, paymentStatus } from './schemas/payment-status.js';
+import { scenarioEffect, scenarioFile, scenarioStep } from './schemas/scenario-file.js';
 
 // ajv-formats ships CJS with a default export; under NodeNext it arrives wrapped.
 const addFormats = addFormatsModule.default as unknown as typeof addFormatsModule.default.default;
@@ -32,6 +33,9 @@ export const schemas = {
   sandboxConfig,
   callbackBody,
   paymentStatus,
+  scenarioFile,
+  scenarioStep,
+  scenarioEffect,
 } as const;
 
 export type SchemaName = keyof typeof schemas;
@@ -50,6 +54,7 @@ export function createSchemaRegistry() {
     removeAdditional: false,
     allowUnionTypes: true,
     multipleOfPrecision: 8,
+    discriminator: true,
   });
   addFormats(ajv);
   for (const s of Object.values(schemas)) ajv.addSchema(s as object);

@@ -2,6 +2,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import type { sandboxConfig } from './schemas/config-file.js';
 import type { createPaymentRequest, refundPaymentRequest, cancelPaymentRequest } from './schemas/create-payment.js';
 import type { merchantInput, serverKeyInput } from './schemas/merchant.js';
+import type { scenarioEffect, scenarioFile, scenarioStep } from './schemas/scenario-file.js';
 
 /** TypeScript types derived from the JSON Schemas: no hand-written copies. */
 export type CreatePaymentRequest = FromSchema<typeof createPaymentRequest>;
@@ -13,3 +14,6 @@ export type SandboxConfigInput = FromSchema<
   typeof sandboxConfig,
   { references: [typeof merchantInput, typeof serverKeyInput] }
 >;
+export type ScenarioEffect = FromSchema<typeof scenarioEffect>;
+export type ScenarioStep = FromSchema<typeof scenarioStep, { references: [typeof scenarioEffect] }>;
+export type ScenarioFile = FromSchema<typeof scenarioFile, { references: [typeof scenarioStep, typeof scenarioEffect] }>;

@@ -3,6 +3,7 @@ import type { SandboxConfig } from './config/load-config.js';
 import { errorHandler } from './envelope/error-handler.js';
 import { requestJournal } from './journal/request-journal.js';
 import { adminApi } from './routes/admin-api.js';
+import { adminScenarios } from './routes/admin-scenarios.js';
 import { MERCHANT_API_PREFIX, merchantApi } from './routes/merchant-api.js';
 import { createSandboxContext, type ContextOverrides, type SandboxContext } from './sandbox-context.js';
 
@@ -41,6 +42,7 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
   await app.register(requestJournal, { store: ctx.store, clock: ctx.clock });
   await app.register(merchantApi, { prefix: MERCHANT_API_PREFIX, ctx });
   await app.register(adminApi, { prefix: '/__admin', ctx, startedAt });
+  await app.register(adminScenarios, { prefix: '/__admin', ctx });
 
   app.addHook('onClose', async () => {
     ctx.store.close();

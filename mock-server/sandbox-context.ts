@@ -1,9 +1,10 @@
 import { createSchemaRegistry, type SchemaRegistry } from '../contracts/schema-registry.js';
-import type { SandboxConfig } from './config/load-config.js';
+import { ConfigError, type SandboxConfig } from './config/load-config.js';
 import { cryptoReady } from './crypto/sealed-box.js';
 import { createMerchantRegistry, type MerchantRegistry } from './merchants/merchant-registry.js';
 import { createTransitionHub, type TransitionHub } from './payments/payment-events.js';
 import { createPaymentService, type PaymentService } from './payments/payment-service.js';
+import { createScenarioEngine, type ScenarioEngine } from './scenarios/scenario-engine.js';
 import { createSystemClock, type Clock } from './shared/clock.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -17,6 +18,7 @@ export interface SandboxContext {
   hub: TransitionHub;
   merchants: MerchantRegistry;
   payments: PaymentService;
+  scenarios: ScenarioEngine;
 }
 
 export interface ContextOverrides {
@@ -39,5 +41,9 @@ export async function createSandboxContext(config: SandboxConfig, overrides: Con
   const merchants = createMerchantRegistry({ store, clock, config });
   merchants.installBuiltins();
   const payments = createPaymentService({ store, clock, schemas, hub, config });
-  return { config, clock, store, schemas, hub, merchants, payments };
+  const scenarios = createScenarioEngine({ schemas, globalScenario: config.scenario });
+  if (config.scenario && !scenarios.has(config.scenario)) {
+    throw new ConfigError(`invalid configuration:\n  - scenario: no scenario named "${config.scenario}" (GET /__admin/scenarios lists them)`);
+  }
+  return { config, clock, store, schemas, hub, merchants, payments, scenarios };
 }

@@ -68,7 +68,7 @@ export function createPaymentService(deps: {
      * Validates a decrypted create payload and stores a `pending` transaction. Throws 4220002 with
      * per-field messages for anything invalid, including a duplicate order_id.
      */
-    create(merchant: Merchant, payload: Record<string, unknown>): CreateResult {
+    create(merchant: Merchant, payload: Record<string, unknown>, opts: { scenario?: string | undefined } = {}): CreateResult {
       const ok = validateCreate(payload);
       const { fields, warnings } = toFieldErrors(ok ? [] : validateCreate.errors, merchant.locale);
       const order = (typeof payload.order === 'object' && payload.order !== null ? payload.order : {}) as Record<
@@ -128,6 +128,7 @@ export function createPaymentService(deps: {
         refunds: [],
         created_at: now,
         updated_at: null,
+        ...(opts.scenario ? { scenario: opts.scenario } : {}),
       };
       if (!store.insertTransaction(tx)) {
         // Lost a race with an identical order_id.

@@ -51,6 +51,31 @@ export interface CardInfo {
   exp_year: string;
 }
 
+/**
+ * Where a payment stands at the emulated bank [mock]: how the shopper reached it, where to send
+ * them afterwards, and a 3-D Secure challenge in progress. Plain JSON, stored with the transaction.
+ */
+export interface AcquirerSession {
+  /** v2: the `payment_page` flow; v1: the legacy form POSTed to `action`. */
+  mode: 'v1' | 'v2';
+  /** Where the bank sends the shopper once there is a result (ktpay's back-link unless a v1 app changed BackLink). */
+  back_link: string;
+  /** v1 only: the PostLink the form carried (it must equal the original). */
+  post_link?: string;
+  /** The e-mail typed on the card page or sent in the v1 form. */
+  email?: string;
+  /** Set when the shopper came through the widget page `/payment-card`. */
+  widget?: { close_button: boolean };
+  /** The card page ran inside an iframe with JavaScript: results are posted to the parent. */
+  framed: boolean;
+  /** Card submissions so far (inline input errors included). */
+  attempts: number;
+  /** A 3-D Secure challenge waiting for its OTP: the acquirer code it ends in when passed. */
+  challenge?: { code: string; card: CardInfo; started_at: number };
+  /** The bank's last signed result notice (what it POSTs to post-link), for the admin view. */
+  notice?: string;
+}
+
 export interface OrderService {
   service_id: string | number;
   contract_value: string;
@@ -89,9 +114,13 @@ export interface Transaction {
   error: StatusError | null;
   history: HistoryEntry[];
   card: CardInfo | null;
+  /** The emulated bank's session for this payment [mock]; absent until the bank page is reached. */
+  acquirer?: AcquirerSession;
   refunds: Refund[];
   created_at: number;
   updated_at: number | null;
+  /** The scenario activated for this payment by header or order_id at create time (issue 6). */
+  scenario?: string;
 }
 
 export function refundedTotal(tx: Pick<Transaction, 'refunds'>): number {

@@ -52,6 +52,7 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
   app.post('/reset', async () => {
     ctx.store.reset();
     ctx.merchants.installBuiltins();
+    ctx.scenarios.resetCounts();
     return { reset: true };
   });
 

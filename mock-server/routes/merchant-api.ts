@@ -4,6 +4,8 @@ import { openRequestBody } from '../envelope/request-codec.js';
 import type { SandboxContext } from '../sandbox-context.js';
 import { resolveMerchant } from './merchant-auth.js';
 import { useSealedBodyParser } from './sealed-body-parser.js';
+import { applyRouteEffect } from '../scenarios/route-effects.js';
+import { requestedScenario } from '../scenarios/requested-scenario.js';
 
 export const MERCHANT_API_PREFIX = '/api/v1/merchant-widget';
 
@@ -21,9 +23,22 @@ export async function merchantApi(app: FastifyInstance, opts: { ctx: SandboxCont
     request.ktpay.raw_body_size = Buffer.byteLength(raw);
     const { payload } = openRequestBody(raw, merchant, ctx.clock.now());
     request.ktpay.decrypted = payload;
-    const order = payload.order as { order_id?: unknown } | undefined;
-    if (typeof order?.order_id === 'string') request.ktpay.order_id = order.order_id;
-    const { tx, warnings } = ctx.payments.create(merchant, payload);
+    const order = payload.order as { order_id?: unknown; amount?: unknown } | undefined;
+    const orderId = typeof order?.order_id === 'string' ? order.order_id : undefined;
+    if (orderId) request.ktpay.order_id = orderId;
+    const header = requestedScenario(request, ctx, orderId);
+    const hit = ctx.scenarios.resolve({
+      endpoint: 'create',
+      app_id: merchant.app_id,
+      order_id: orderId,
+      amount: typeof order?.amount === 'number' ? order.amount : undefined,
+      header,
+      merchant_scenario: merchant.scenario,
+    });
+    if (await applyRouteEffect(hit, request, reply, ctx.clock)) return reply;
+    const { tx, warnings } = ctx.payments.create(merchant, payload, {
+      scenario: ctx.scenarios.activeFor({ header, order_id: orderId }),
+    });
     request.ktpay.warnings.push(...warnings);
     request.ktpay.transaction_hash = tx.hash;
     return reply

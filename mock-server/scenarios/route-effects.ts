@@ -1,0 +1,69 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { KtpayError } from '../envelope/ktpay-error.js';
+import type { Clock } from '../shared/clock.js';
+import type { ScenarioHit } from './scenario-engine.js';
+import '../request-state.js';
+
+const HTML_502 = `<html>
+<head><title>502 Bad Gateway</title></head>
+<body>
+<center><h1>502 Bad Gateway</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+`;
+
+function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, ms));
+}
+
+/**
+ * Applies the HTTP-level part of a scenario hit on a merchant-API route: an error code, a delay or
+ * a transport fault. Returns true when the reply has been taken over (the route must stop).
+ * Other effect types (acquirer, service, callback) act elsewhere and are ignored here.
+ */
+export async function applyRouteEffect(
+  hit: ScenarioHit | undefined,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  clock: Clock,
+): Promise<boolean> {
+  if (!hit) return false;
+  request.ktpay.scenario = hit.explanation;
+  const e = hit.effect;
+  switch (e.type) {
+    case 'respond_error':
+      throw new KtpayError(e.code, { diagnostic: hit.explanation });
+    case 'delay': {
+      const ms =
+        e.ms ?? Math.round((e.min_ms ?? 0) + Math.random() * Math.max(0, (e.max_ms ?? e.min_ms ?? 0) - (e.min_ms ?? 0)));
+      await sleep(clock, ms);
+      return false;
+    }
+    case 'http_fault':
+      request.ktpay.error_code = null;
+      request.ktpay.explanation = hit.explanation;
+      switch (e.fault) {
+        case 'connection_reset':
+          reply.hijack();
+          request.raw.socket.resetAndDestroy?.() ?? request.raw.socket.destroy();
+          return true;
+        case 'empty_reply':
+          reply.hijack();
+          request.raw.socket.destroy();
+          return true;
+        case 'malformed_json':
+          reply.code(200).type('application/json').send('{"success":true,"payload":{"transaction_hash":"');
+          return true;
+        case 'html_502':
+          reply.code(502).type('text/html').send(HTML_502);
+          return true;
+        case 'unavailable_503':
+          reply.code(503).header('retry-after', '1').type('text/plain').send('Service Unavailable');
+          return true;
+      }
+      return true;
+    default:
+      return false;
+  }
+}

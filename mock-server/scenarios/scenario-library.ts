@@ -1,0 +1,46 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { SchemaRegistry } from '../../contracts/schema-registry.js';
+import type { ScenarioFile } from '../../contracts/types.js';
+import { ConfigError } from '../config/load-config.js';
+import { projectPath } from '../shared/project-root.js';
+
+export const BUILTIN_SCENARIO_DIR = projectPath('scenarios', 'library');
+
+/** Parses and validates one scenario file (YAML or JSON) against contracts' scenario schema. */
+export function parseScenarioText(text: string, source: string, schemas: SchemaRegistry): ScenarioFile {
+  let data: unknown;
+  try {
+    data = /\.json$/i.test(source) ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`scenario ${source}: not valid YAML/JSON: ${(err as Error).message}`);
+  }
+  return checkScenario(data, source, schemas);
+}
+
+/** Validates an already-parsed scenario definition. */
+export function checkScenario(data: unknown, source: string, schemas: SchemaRegistry): ScenarioFile {
+  const validate = schemas.validator('scenarioFile');
+  if (!validate(data)) {
+    const first = (validate.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '(root)'} ${e.message}`);
+    throw new ConfigError(`scenario ${source}: ${first.join('; ')}`);
+  }
+  return data as ScenarioFile;
+}
+
+/**
+ * Loads every `*.yaml`/`*.json` in a folder. A file's `name` must equal its file name, so the
+ * README table, the folder and `GET /__admin/scenarios` can never disagree.
+ */
+export function loadScenarioDir(dir: string, schemas: SchemaRegistry): ScenarioFile[] {
+  return readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/i.test(f))
+    .sort()
+    .map((f) => {
+      const scenario = parseScenarioText(readFileSync(join(dir, f), 'utf8'), f, schemas);
+      const stem = basename(f).replace(/\.(ya?ml|json)$/i, '');
+      if (scenario.name !== stem) throw new ConfigError(`scenario ${f}: name "${scenario.name}" must match the file name`);
+      return scenario;
+    });
+}
