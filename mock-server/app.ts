@@ -3,6 +3,7 @@ import type { SandboxConfig } from './config/load-config.js';
 import { errorHandler } from './envelope/error-handler.js';
 import { requestJournal } from './journal/request-journal.js';
 import { adminApi } from './routes/admin-api.js';
+import { adminCallbacks } from './routes/admin-callbacks.js';
 import { adminScenarios } from './routes/admin-scenarios.js';
 import { MERCHANT_API_PREFIX, merchantApi } from './routes/merchant-api.js';
 import { createSandboxContext, type ContextOverrides, type SandboxContext } from './sandbox-context.js';
@@ -44,7 +45,15 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
   await app.register(adminApi, { prefix: '/__admin', ctx, startedAt });
   await app.register(adminScenarios, { prefix: '/__admin', ctx });
 
+  await app.register(adminCallbacks, { prefix: '/__admin', ctx });
+
+  // Open callback deliveries left by a previous run (persistent store) are due again.
+  app.addHook('onReady', async () => {
+    ctx.callbacks.resume();
+  });
   app.addHook('onClose', async () => {
+    // Before the store closes: wait briefly for callbacks in flight, leave the rest pending.
+    await ctx.callbacks.stop();
     ctx.store.close();
   });
   return app;

@@ -1,4 +1,6 @@
 import { createSchemaRegistry, type SchemaRegistry } from '../contracts/schema-registry.js';
+import { createCallbackOutbox, type CallbackOutbox } from './callbacks/callback-outbox.js';
+import type { Resolver } from './callbacks/destination-guard.js';
 import { ConfigError, type SandboxConfig } from './config/load-config.js';
 import { cryptoReady } from './crypto/sealed-box.js';
 import { createMerchantRegistry, type MerchantRegistry } from './merchants/merchant-registry.js';
@@ -18,12 +20,16 @@ export interface SandboxContext {
   hub: TransitionHub;
   merchants: MerchantRegistry;
   payments: PaymentService;
+  /** The callback outbox and dispatcher (issue 4). */
+  callbacks: CallbackOutbox;
   scenarios: ScenarioEngine;
 }
 
 export interface ContextOverrides {
   clock?: Clock;
   store?: Store;
+  /** Name resolution for callback destinations (tests map names to addresses without DNS). */
+  callbackResolver?: Resolver;
 }
 
 /**
@@ -41,9 +47,16 @@ export async function createSandboxContext(config: SandboxConfig, overrides: Con
   const merchants = createMerchantRegistry({ store, clock, config });
   merchants.installBuiltins();
   const payments = createPaymentService({ store, clock, schemas, hub, config });
+  const callbacks = createCallbackOutbox({
+    store,
+    clock,
+    config,
+    ...(overrides.callbackResolver ? { resolve: overrides.callbackResolver } : {}),
+  });
+  hub.on(callbacks.onTransition);
   const scenarios = createScenarioEngine({ schemas, globalScenario: config.scenario });
   if (config.scenario && !scenarios.has(config.scenario)) {
     throw new ConfigError(`invalid configuration:\n  - scenario: no scenario named "${config.scenario}" (GET /__admin/scenarios lists them)`);
   }
-  return { config, clock, store, schemas, hub, merchants, payments, scenarios };
+  return { config, clock, store, schemas, hub, merchants, payments, scenarios, callbacks };
 }

@@ -1,0 +1,368 @@
+import { randomBytes } from 'node:crypto';
+import { ErrorCode } from '../../contracts/error-catalog.js';
+import type { SandboxConfig } from '../config/load-config.js';
+import { KtpayError } from '../envelope/ktpay-error.js';
+import type { Merchant } from '../merchants/merchant.js';
+import type { TransitionNotice } from '../payments/payment-events.js';
+import { callbackBodyOf } from '../payments/status-object.js';
+import type { PaymentStatus, Transaction } from '../payments/transaction.js';
+import type { Clock, ClockTimer } from '../shared/clock.js';
+import type { Store } from '../store/store.js';
+import { createCallbackDispatcher } from './callback-dispatcher.js';
+import { isOpen, type AttemptTrigger, type Delivery, type DeliveryAttempt, type DeliveryFilter } from './delivery.js';
+import type { Resolver } from './destination-guard.js';
+import { createRetrySchedule } from './retry-schedule.js';
+
+/** Statuses that always produce a callback [doc]; `cancelled`/`refunded` need the merchant's notify_on [mock]. */
+const ALWAYS_NOTIFIED: ReadonlySet<PaymentStatus> = new Set(['completed', 'error', 'denied']);
+
+/** The journal's method for sandbox-side callback notes (nothing was received over HTTP). */
+export const CALLBACK_JOURNAL_METHOD = 'CALLBACK';
+
+/** How long `stop()` waits for attempts in flight by default (issue 4: "briefly", ≤ ~1 s). */
+export const SHUTDOWN_GRACE_MS = 1_000;
+
+export function isNotified(status: PaymentStatus, merchant: Pick<Merchant, 'notify_on'>): boolean {
+  if (ALWAYS_NOTIFIED.has(status)) return true;
+  return (status === 'cancelled' || status === 'refunded') && merchant.notify_on.includes(status);
+}
+
+interface Job {
+  id: string;
+  trigger: AttemptTrigger;
+  done: Array<() => void>;
+}
+
+const TRIGGER_RANK: Record<AttemptTrigger, number> = { schedule: 0, flush: 1, redeliver: 2 };
+
+/**
+ * The callback outbox and its scheduler (spec §10, issue 4). Reaching a notified final status
+ * stores a delivery (the body serialised once); attempts run through the dispatcher with a
+ * concurrency limit; failures are retried on the configured schedule × time scale through the
+ * injected clock; every state change is written to the store, so a persistent store resumes
+ * open deliveries after a restart.
+ *
+ * @example
+ * const outbox = createCallbackOutbox({ store, clock, config });
+ * hub.on(outbox.onTransition);
+ * outbox.resume();            // at startup
+ * await outbox.flush();       // run every pending retry now
+ * await outbox.stop();        // at shutdown: wait ≤ 1 s, leave the rest pending
+ */
+export function createCallbackOutbox(deps: { store: Store; clock: Clock; config: SandboxConfig; resolve?: Resolver }) {
+  const { store, clock, config } = deps;
+  const settings = config.callbacks;
+  const plan = createRetrySchedule(settings.schedule_ms, settings.time_scale);
+  const dispatcher = createCallbackDispatcher({
+    timeoutMs: settings.timeout_ms,
+    allowHosts: settings.allow_hosts,
+    ...(deps.resolve ? { resolve: deps.resolve } : {}),
+  });
+
+  const timers = new Map<string, ClockTimer>();
+  const queue: Job[] = [];
+  const queued = new Map<string, Job>();
+  const running = new Map<string, Promise<void>>();
+  let idleWaiters: Array<() => void> = [];
+  let stopped = false;
+
+  function journalNote(tx: Transaction, path: string, text: string) {
+    store.appendJournal({
+      at: clock.now(),
+      app_id: tx.app_id,
+      order_id: tx.order_id,
+      transaction_hash: tx.hash,
+      method: CALLBACK_JOURNAL_METHOD,
+      path,
+      headers: {},
+      raw_body_size: 0,
+      decrypted: null,
+      verdict: { ok: true, error_code: null, explanation: text, contract_warnings: [text], scenario: null },
+      response: { status: 0, body: null },
+      duration_ms: 0,
+    });
+  }
+
+  function clearTimer(id: string) {
+    const t = timers.get(id);
+    if (t) clock.clearTimeout(t);
+    timers.delete(id);
+  }
+
+  function arm(d: Delivery) {
+    clearTimer(d.id);
+    if (stopped) return;
+    const due = d.next_attempt_at ?? clock.now();
+    const timer = clock.setTimeout(() => {
+      timers.delete(d.id);
+      void push(d.id, 'schedule');
+    }, due - clock.now());
+    timers.set(d.id, timer);
+  }
+
+  function settleIdle() {
+    if (running.size === 0 && queue.length === 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  function push(id: string, trigger: AttemptTrigger, front = false): Promise<void> {
+    return new Promise((resolve) => {
+      if (stopped) return resolve();
+      const existing = queued.get(id);
+      if (existing) {
+        if (TRIGGER_RANK[trigger] > TRIGGER_RANK[existing.trigger]) existing.trigger = trigger;
+        existing.done.push(resolve);
+        return;
+      }
+      const job: Job = { id, trigger, done: [resolve] };
+      queued.set(id, job);
+      if (front) queue.unshift(job);
+      else queue.push(job);
+      pump();
+    });
+  }
+
+  function pump() {
+    for (let i = 0; i < queue.length && running.size < settings.concurrency && !stopped; ) {
+      const job = queue[i]!;
+      if (running.has(job.id)) {
+        i++; // one attempt per delivery at a time; it waits its turn
+        continue;
+      }
+      queue.splice(i, 1);
+      queued.delete(job.id);
+      const run = runAttempt(job.id, job.trigger)
+        .catch((err: unknown) => recordCrash(job.id, err))
+        .finally(() => {
+          running.delete(job.id);
+          for (const done of job.done) done();
+          pump();
+          settleIdle();
+        });
+      running.set(job.id, run);
+    }
+  }
+
+  /** A bug must not lose a delivery silently: say so on the row and stop retrying it. */
+  function recordCrash(id: string, err: unknown) {
+    const d = store.getDelivery(id);
+    if (!d) return;
+    store.putDelivery({
+      ...d,
+      state: 'failed',
+      next_attempt_at: null,
+      note: `the sandbox failed while delivering: ${err instanceof Error ? err.message : String(err)}`,
+    });
+  }
+
+  async function runAttempt(id: string, trigger: AttemptTrigger): Promise<void> {
+    const d = store.getDelivery(id);
+    if (!d) return; // dropped by a reset
+    const wasOpen = isOpen(d);
+    if (!wasOpen && trigger !== 'redeliver') return;
+    clearTimer(id);
+    const n = d.attempts.length + 1;
+    const dueAt = trigger === 'redeliver' ? null : (d.next_attempt_at ?? d.created_at);
+    const startedAt = clock.now();
+    store.putDelivery({ ...d, state: 'delivering' });
+    const outcome = await dispatcher.send(d, store.getMerchant(d.app_id), n);
+    const cur = store.getDelivery(id);
+    if (!cur) return;
+    if (outcome.aborted) {
+      // Shutdown: not a verdict. Leave it as it was, due now, for the next start.
+      store.putDelivery({
+        ...cur,
+        state: wasOpen ? (cur.attempts.length > 0 ? 'retrying' : 'pending') : d.state,
+        next_attempt_at: wasOpen ? (d.next_attempt_at ?? clock.now()) : d.next_attempt_at,
+      });
+      return;
+    }
+    const attempt: DeliveryAttempt = {
+      attempt: n,
+      trigger,
+      due_at: dueAt,
+      at: startedAt,
+      request_headers: outcome.request_headers,
+      request_body: d.body,
+      sent: outcome.sent,
+      response_status: outcome.response_status,
+      response_headers: outcome.response_headers,
+      response_body: outcome.response_body,
+      latency_ms: outcome.latency_ms,
+      verdict: outcome.acknowledged ? 'acknowledged' : 'failed',
+      reason: outcome.reason,
+    };
+    const attempts = [...cur.attempts, attempt];
+    let next: Delivery;
+    if (outcome.acknowledged) {
+      next = { ...cur, attempts, state: 'acknowledged', next_attempt_at: null };
+    } else if (outcome.blocked || !wasOpen) {
+      next = { ...cur, attempts, state: 'failed', next_attempt_at: null };
+    } else {
+      const delay = plan.delayAfter(n);
+      next =
+        delay === undefined
+          ? { ...cur, attempts, state: 'failed', next_attempt_at: null }
+          : { ...cur, attempts, state: 'retrying', next_attempt_at: clock.now() + delay };
+    }
+    store.putDelivery(next);
+    if (next.state === 'retrying') arm(next);
+  }
+
+  function held(): number {
+    return timers.size + queue.length + running.size;
+  }
+
+  function enqueue(tx: Transaction, merchant: Merchant): Delivery | undefined {
+    const fromTx = tx.urls.callback_post_url;
+    const url = fromTx ?? merchant.callback_post_url;
+    if (!url) {
+      journalNote(
+        tx,
+        '(no callback_post_url)',
+        `no callback_post_url: transaction ${tx.hash} reached ${tx.status}, but neither the transaction nor merchant ${merchant.app_id} has a callback_post_url, so no callback was sent`,
+      );
+      return undefined;
+    }
+    const now = clock.now();
+    const full = held() >= settings.max_pending;
+    const d: Delivery = {
+      id: `dlv_${randomBytes(12).toString('hex')}`,
+      transaction_hash: tx.hash,
+      app_id: tx.app_id,
+      url,
+      body: JSON.stringify(callbackBodyOf(tx)),
+      status: tx.status,
+      state: full ? 'failed' : 'pending',
+      created_at: now,
+      next_attempt_at: full ? null : now,
+      attempts: [],
+      note: full
+        ? `not sent: the outbox already holds ${settings.max_pending} open deliveries (callbacks.max_pending)`
+        : `status ${tx.status}; URL from the ${fromTx ? "transaction's" : "merchant's"} callback_post_url`,
+    };
+    store.putDelivery(d);
+    if (!full && !stopped) queueMicrotask(() => void push(d.id, 'schedule'));
+    return d;
+  }
+
+  function newestFirst(list: Delivery[]): Delivery[] {
+    return [...list].sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : -1));
+  }
+
+  return {
+    /** The hub listener: a notified status reached through a transition enqueues one delivery. Never throws. */
+    onTransition(notice: TransitionNotice): void {
+      const { before, after, merchant } = notice;
+      if (before.status === after.status || !isNotified(after.status, merchant)) return;
+      try {
+        enqueue(after, merchant);
+      } catch (err) {
+        journalNote(after, '(callback not queued)', `the callback could not be queued: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
+
+    /** Re-arms every open delivery in the store (startup). `delivering` rows count as due. Returns how many. */
+    resume(): number {
+      if (stopped) return 0;
+      let count = 0;
+      for (const d of store.listOpenDeliveries()) {
+        if (running.has(d.id) || queued.has(d.id) || timers.has(d.id)) continue;
+        if (d.state === 'retrying' && d.next_attempt_at !== null && d.next_attempt_at > clock.now()) arm(d);
+        else void push(d.id, 'schedule');
+        count++;
+      }
+      return count;
+    },
+
+    /** Runs one attempt now for every open delivery (and waits for those in flight); returns them afterwards. */
+    async flush(): Promise<Delivery[]> {
+      const ids = store.listOpenDeliveries().map((d) => d.id);
+      await Promise.all(
+        ids.map((id) => {
+          const r = running.get(id);
+          if (r) return r;
+          clearTimer(id);
+          return push(id, 'flush');
+        }),
+      );
+      return newestFirst(ids.map((id) => store.getDelivery(id)).filter((d): d is Delivery => d !== undefined));
+    },
+
+    /**
+     * One more attempt now, whatever the state. On an open delivery it is the next scheduled
+     * attempt; on an acknowledged or failed one it is a single extra attempt whose verdict becomes
+     * the state. Throws 4040125 for an unknown id.
+     */
+    async redeliver(id: string): Promise<Delivery> {
+      if (!store.getDelivery(id)) throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, { diagnostic: `no callback delivery ${id}` });
+      const r = running.get(id);
+      if (r) await r;
+      clearTimer(id);
+      await push(id, 'redeliver', true);
+      const d = store.getDelivery(id);
+      if (!d) throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, { diagnostic: `callback delivery ${id} was dropped (reset?)` });
+      return d;
+    },
+
+    get: (id: string) => store.getDelivery(id),
+    list: (filter: DeliveryFilter = {}) => newestFirst(store.listDeliveries(filter)),
+
+    /** Notes about callbacks that were not sent (no URL), from the journal, newest first. */
+    notesFor(hash: string) {
+      return store
+        .listJournal({ transaction_hash: hash, limit: 1000 })
+        .filter((e) => e.method === CALLBACK_JOURNAL_METHOD)
+        .map((e) => ({ at: e.at, note: e.verdict.explanation ?? '' }));
+    },
+
+    /**
+     * Resolves when nothing is queued or in flight (tests, tooling). Armed retries do not count.
+     * It first lets just-enqueued first attempts (queued on a microtask) reach the queue.
+     */
+    async whenIdle(): Promise<void> {
+      await new Promise((resolve) => setImmediate(resolve));
+      return new Promise((resolve) => {
+        idleWaiters.push(resolve);
+        settleIdle();
+      });
+    },
+
+    stats: () => ({ armed: timers.size, queued: queue.length, in_flight: running.size }),
+
+    /**
+     * Graceful shutdown: no new attempts, wait up to `graceMs` (wall clock) for those in flight,
+     * cut the rest short and leave them pending for the next start, close connections.
+     */
+    async stop(opts: { graceMs?: number } = {}): Promise<void> {
+      if (stopped) return;
+      stopped = true;
+      for (const t of timers.values()) clock.clearTimeout(t);
+      timers.clear();
+      for (const job of queue.splice(0)) for (const done of job.done) done();
+      queued.clear();
+      const settled = (ms: number) => {
+        let handle: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((resolve) => {
+          handle = setTimeout(resolve, ms);
+          handle.unref();
+        });
+        return Promise.race([Promise.allSettled([...running.values()]).then(() => undefined), timeout]).finally(() =>
+          clearTimeout(handle),
+        );
+      };
+      await settled(opts.graceMs ?? SHUTDOWN_GRACE_MS);
+      if (running.size > 0) {
+        dispatcher.abortAll();
+        await settled(500);
+      }
+      settleIdle();
+      await dispatcher.close();
+    },
+  };
+}
+
+export type CallbackOutbox = ReturnType<typeof createCallbackOutbox>;

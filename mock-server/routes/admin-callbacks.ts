@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import { ErrorCode } from '../../contracts/error-catalog.js';
+import { DELIVERY_STATES, type Delivery, type DeliveryState } from '../callbacks/delivery.js';
+import { KtpayError } from '../envelope/ktpay-error.js';
+import type { SandboxContext } from '../sandbox-context.js';
+import { adminAuthHook } from './admin-auth.js';
+
+/**
+ * A delivery as the admin API shows it: the stored row, plus each attempt's offset from the first
+ * one, so a retry schedule can be read at a glance.
+ */
+export function deliveryView(d: Delivery) {
+  const first = d.attempts[0]?.at;
+  return {
+    ...d,
+    attempt_count: d.attempts.length,
+    attempts: d.attempts.map((a) => ({ ...a, offset_ms: first === undefined ? 0 : a.at - first })),
+  };
+}
+
+const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    transaction_hash: { type: 'string', minLength: 1 },
+    state: { type: 'string', enum: DELIVERY_STATES },
+    app_id: { type: 'string', minLength: 1 },
+    limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$' },
+  },
+} as const;
+
+/**
+ * The callback outbox's admin routes (issue 4), registered under `/__admin`: list and inspect
+ * deliveries with their attempt logs, redeliver one, flush every pending retry now.
+ */
+export async function adminCallbacks(app: FastifyInstance, opts: { ctx: SandboxContext }) {
+  const { ctx } = opts;
+  app.addHook('onRequest', adminAuthHook(ctx.config));
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, surface: 'admin' };
+  });
+
+  app.get<{ Querystring: { transaction_hash?: string; state?: DeliveryState; app_id?: string; limit?: string } }>(
+    '/callbacks',
+    { schema: { querystring: listQuery } },
+    async (request) => {
+      const q = request.query;
+      const limit = q.limit ? Number(q.limit) : 100;
+      const all = ctx.callbacks.list({
+        ...(q.transaction_hash ? { transaction_hash: q.transaction_hash } : {}),
+        ...(q.state ? { state: q.state } : {}),
+        ...(q.app_id ? { app_id: q.app_id } : {}),
+      });
+      return { total: all.length, deliveries: all.slice(0, limit).map(deliveryView) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/callbacks/:id', async (request) => {
+    const d = ctx.callbacks.get(request.params.id);
+    if (!d) throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, { diagnostic: `no callback delivery ${request.params.id}` });
+    return deliveryView(d);
+  });
+
+  app.get<{ Params: { hash: string } }>('/transactions/:hash/callbacks', async (request) => {
+    const { hash } = request.params;
+    if (!ctx.store.getTransaction(hash)) {
+      throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, { diagnostic: `no transaction ${hash} in this sandbox` });
+    }
+    return {
+      transaction_hash: hash,
+      deliveries: ctx.callbacks.list({ transaction_hash: hash }).map(deliveryView),
+      notes: ctx.callbacks.notesFor(hash),
+    };
+  });
+
+  app.post<{ Params: { id: string } }>('/callbacks/:id/redeliver', async (request) => {
+    return deliveryView(await ctx.callbacks.redeliver(request.params.id));
+  });
+
+  app.post('/callbacks/flush', async () => {
+    const deliveries = await ctx.callbacks.flush();
+    return { flushed: deliveries.length, deliveries: deliveries.map(deliveryView) };
+  });
+}
