@@ -6,6 +6,7 @@ import { adminApi } from './routes/admin-api.js';
 import { adminCallbacks } from './routes/admin-callbacks.js';
 import { adminScenarios } from './routes/admin-scenarios.js';
 import { MERCHANT_API_PREFIX, merchantApi } from './routes/merchant-api.js';
+import { paymentOperations } from './routes/payment-operations.js';
 import { createSandboxContext, type ContextOverrides, type SandboxContext } from './sandbox-context.js';
 
 declare module 'fastify' {
@@ -42,6 +43,7 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
   await app.register(errorHandler, { config });
   await app.register(requestJournal, { store: ctx.store, clock: ctx.clock });
   await app.register(merchantApi, { prefix: MERCHANT_API_PREFIX, ctx });
+  await app.register(paymentOperations, { prefix: MERCHANT_API_PREFIX, ctx });
   await app.register(adminApi, { prefix: '/__admin', ctx, startedAt });
   await app.register(adminScenarios, { prefix: '/__admin', ctx });
 

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { deliveryFixture, journalFixture, merchantFixture, transactionFixture } from '../../test/helpers/store-fixtures.js';
+import {
+  deliveryFixture,
+  journalFixture,
+  merchantFixture,
+  transactionFixture,
+} from '../../test/helpers/store-fixtures.js';
 import { testConfig } from '../../test/helpers/sandbox.js';
 import { ConfigError } from '../config/load-config.js';
 import { openStore } from './open-store.js';
@@ -70,12 +75,18 @@ describe('SQLite store: what survives a reopen', () => {
     const db = new Database(':memory:');
     const extra = [
       ...MIGRATIONS,
-      { version: MIGRATIONS.length + 1, name: 'test: add a column', sql: 'ALTER TABLE transactions ADD COLUMN note TEXT' },
+      {
+        version: MIGRATIONS.length + 1,
+        name: 'test: add a column',
+        sql: 'ALTER TABLE transactions ADD COLUMN note TEXT',
+      },
     ];
     expect(migrate(db, MIGRATIONS)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(migrate(db, MIGRATIONS)).toEqual([]);
     expect(migrate(db, extra)).toEqual([MIGRATIONS.length + 1]);
-    expect(db.prepare("SELECT count(*) FROM pragma_table_info('transactions') WHERE name = 'note'").pluck().get()).toBe(1);
+    expect(
+      db.prepare("SELECT count(*) FROM pragma_table_info('transactions') WHERE name = 'note'").pluck().get(),
+    ).toBe(1);
     db.close();
   });
 

@@ -117,7 +117,12 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
 export interface SqliteStore extends Store {
   readonly kind: 'sqlite';
   /** The file and the durability settings of this store's own connection. */
-  info(): { path: string; journal_mode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; schema_version: number };
+  info(): {
+    path: string;
+    journal_mode: string;
+    synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+    schema_version: number;
+  };
 }
 
 /**
@@ -167,14 +172,18 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
 
     maxTransactionId: db.prepare('SELECT coalesce(max(id), 0) FROM transactions').pluck(),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
-    putMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    putMeta: db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
     insertTransaction: db.prepare(
       `INSERT OR IGNORE INTO transactions (id, hash, app_id, order_id, status, created_at, doc)
        VALUES (@id, @hash, @app_id, @order_id, @status, @created_at, @doc)`,
     ),
     updateTransaction: db.prepare('UPDATE transactions SET status = @status, doc = @doc WHERE hash = @hash'),
     getTransaction: db.prepare('SELECT doc FROM transactions WHERE hash = ?').pluck(),
-    findTransactionByOrder: db.prepare('SELECT doc FROM transactions WHERE app_id = ? AND order_id = ?').pluck(),
+    findTransactionByOrder: db
+      .prepare('SELECT doc FROM transactions WHERE app_id = ? AND order_id = ?')
+      .pluck(),
     countTransactions: db.prepare('SELECT count(*) FROM transactions').pluck(),
     deleteTransactions: db.prepare('DELETE FROM transactions'),
 
@@ -193,20 +202,29 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     ),
     getDelivery: db.prepare('SELECT doc FROM deliveries WHERE id = ?').pluck(),
     listOpenDeliveries: db
-      .prepare(`SELECT doc FROM deliveries WHERE state NOT IN (${CLOSED_DELIVERY_STATES.map(() => '?').join(', ')}) ORDER BY seq`)
+      .prepare(
+        `SELECT doc FROM deliveries WHERE state NOT IN (${CLOSED_DELIVERY_STATES.map(() => '?').join(', ')}) ORDER BY seq`,
+      )
       .pluck(),
     deleteDeliveries: db.prepare('DELETE FROM deliveries'),
   };
 
   const shapes = new Map<string, Database.Statement>();
   /** One statement per combination of filters present, compiled once and reused. */
-  function filtered(table: string, clauses: [string, boolean][], order: string, limited: boolean): Database.Statement {
+  function filtered(
+    table: string,
+    clauses: [string, boolean][],
+    order: string,
+    limited: boolean,
+  ): Database.Statement {
     const present = clauses.filter(([, on]) => on).map(([sql]) => sql);
     const key = `${table}|${present.join('&')}|${order}|${limited}`;
     let stmt = shapes.get(key);
     if (!stmt) {
       const where = present.length ? ` WHERE ${present.join(' AND ')}` : '';
-      stmt = db.prepare(`SELECT doc${table === 'journal' ? ', id' : ''} FROM ${table}${where} ORDER BY ${order}${limited ? ' LIMIT @limit' : ''}`);
+      stmt = db.prepare(
+        `SELECT doc${table === 'journal' ? ', id' : ''} FROM ${table}${where} ORDER BY ${order}${limited ? ' LIMIT @limit' : ''}`,
+      );
       if (table !== 'journal') stmt.pluck();
       shapes.set(key, stmt);
     }
@@ -225,7 +243,8 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     s.putMeta.run('transaction_id_seq', String(txSeq));
   });
 
-  const parse = <T>(doc: unknown): T | undefined => (typeof doc === 'string' ? (JSON.parse(doc) as T) : undefined);
+  const parse = <T>(doc: unknown): T | undefined =>
+    typeof doc === 'string' ? (JSON.parse(doc) as T) : undefined;
   const parseAll = <T>(docs: unknown[]): T[] => docs.map((d) => JSON.parse(d as string) as T);
 
   return {
@@ -233,7 +252,9 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     info: () => ({
       path: file,
       journal_mode: String(db.pragma('journal_mode', { simple: true })),
-      synchronous: (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[Number(db.pragma('synchronous', { simple: true }))] ?? 'OFF',
+      synchronous:
+        (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[Number(db.pragma('synchronous', { simple: true }))] ??
+        'OFF',
       schema_version: Number(db.pragma('user_version', { simple: true })),
     }),
 
@@ -261,7 +282,8 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
       s.updateTransaction.run({ hash: tx.hash, status: tx.status, doc: JSON.stringify(tx) });
     },
     getTransaction: (hash) => parse<Transaction>(s.getTransaction.get(hash)),
-    findTransactionByOrder: (appId, orderId) => parse<Transaction>(s.findTransactionByOrder.get(appId, orderId)),
+    findTransactionByOrder: (appId, orderId) =>
+      parse<Transaction>(s.findTransactionByOrder.get(appId, orderId)),
     listTransactions(f: TransactionFilter) {
       const stmt = filtered(
         'transactions',
@@ -311,9 +333,10 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
       if (f.order_id) params.order_id = f.order_id;
       if (f.transaction_hash) params.transaction_hash = f.transaction_hash;
       if (f.since !== undefined) params.since = f.since;
-      return (stmt.all(params) as { doc: string; id: number }[]).map(
-        (r) => ({ ...(JSON.parse(r.doc) as Omit<JournalEntry, 'id'>), id: r.id }),
-      );
+      return (stmt.all(params) as { doc: string; id: number }[]).map((r) => ({
+        ...(JSON.parse(r.doc) as Omit<JournalEntry, 'id'>),
+        id: r.id,
+      }));
     },
 
     putDelivery(d: Delivery) {

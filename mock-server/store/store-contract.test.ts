@@ -22,7 +22,10 @@ let fileSeq = 0;
 
 const implementations: [string, (journalSize: number) => Store][] = [
   ['memory', (journalSize) => createMemoryStore({ journalSize })],
-  ['sqlite', (journalSize) => createSqliteStore({ path: join(dir, `contract-${++fileSeq}.db`), journalSize })],
+  [
+    'sqlite',
+    (journalSize) => createSqliteStore({ path: join(dir, `contract-${++fileSeq}.db`), journalSize }),
+  ],
 ];
 
 describe.each(implementations)('Store contract: %s', (kind, open) => {
@@ -62,7 +65,9 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
 
   describe('transactions', () => {
     it('hands out increasing ids starting at 1', () => {
-      expect([store.nextTransactionId(), store.nextTransactionId(), store.nextTransactionId()]).toEqual([1, 2, 3]);
+      expect([store.nextTransactionId(), store.nextTransactionId(), store.nextTransactionId()]).toEqual([
+        1, 2, 3,
+      ]);
     });
 
     it('round-trips a transaction exactly, nested payload and Cyrillic included', () => {
@@ -77,11 +82,15 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
     it('refuses a second transaction with the same (app_id, order_id) and keeps the first', () => {
       const first = transactionFixture(1);
       expect(store.insertTransaction(first)).toBe(true);
-      expect(store.insertTransaction(transactionFixture(2, { order_id: first.order_id, amount: 5 }))).toBe(false);
+      expect(store.insertTransaction(transactionFixture(2, { order_id: first.order_id, amount: 5 }))).toBe(
+        false,
+      );
       expect(store.countTransactions()).toBe(1);
       expect(store.findTransactionByOrder(first.app_id, first.order_id)).toEqual(first);
       // The same order_id under another merchant is a different order.
-      expect(store.insertTransaction(transactionFixture(3, { order_id: first.order_id, app_id: 'b'.repeat(32) }))).toBe(true);
+      expect(
+        store.insertTransaction(transactionFixture(3, { order_id: first.order_id, app_id: 'b'.repeat(32) })),
+      ).toBe(true);
       expect(store.countTransactions()).toBe(2);
     });
 
@@ -92,7 +101,10 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
         ...tx,
         status: 'partially_refunded' as const,
         refunds: [{ amount: 100, at: tx.created_at + 5000, reason: 'возврат' }],
-        history: [...tx.history, { status: 'partially_refunded' as const, at: tx.created_at + 5000, event: 'refund' }],
+        history: [
+          ...tx.history,
+          { status: 'partially_refunded' as const, at: tx.created_at + 5000, event: 'refund' },
+        ],
       };
       store.updateTransaction(next);
       expect(store.getTransaction(tx.hash)).toEqual(next);
@@ -105,7 +117,10 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
     it('lists newest first, filtered by app_id, status and order_id, 100 by default', () => {
       for (let i = 1; i <= 105; i++) {
         store.insertTransaction(
-          transactionFixture(i, { app_id: i % 2 ? 'a'.repeat(32) : 'b'.repeat(32), status: i % 3 ? 'pending' : 'completed' }),
+          transactionFixture(i, {
+            app_id: i % 2 ? 'a'.repeat(32) : 'b'.repeat(32),
+            status: i % 3 ? 'pending' : 'completed',
+          }),
         );
       }
       const all = store.listTransactions({});
@@ -114,9 +129,9 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
       expect(all[99]!.id).toBe(6);
       expect(store.listTransactions({ limit: 3 }).map((t) => t.id)).toEqual([105, 104, 103]);
       expect(store.listTransactions({ limit: 0 })).toEqual([]);
-      expect(store.listTransactions({ app_id: 'b'.repeat(32), status: 'completed', limit: 4 }).map((t) => t.id)).toEqual([
-        102, 96, 90, 84,
-      ]);
+      expect(
+        store.listTransactions({ app_id: 'b'.repeat(32), status: 'completed', limit: 4 }).map((t) => t.id),
+      ).toEqual([102, 96, 90, 84]);
       expect(store.listTransactions({ order_id: 'Order-7' }).map((t) => t.id)).toEqual([7]);
       expect(store.listTransactions({ order_id: 'Order-7', app_id: 'b'.repeat(32) })).toEqual([]);
       expect(store.countTransactions()).toBe(105);
@@ -177,7 +192,10 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
       expect(store.getDelivery('d1')).toEqual(acked);
       expect(store.getDelivery('nope')).toBeUndefined();
       expect(store.listDeliveries({}).map((d) => d.id)).toEqual(['d1', 'd2', 'd3']);
-      expect(store.listDeliveries({ transaction_hash: 'a'.repeat(40) }).map((d) => d.id)).toEqual(['d1', 'd3']);
+      expect(store.listDeliveries({ transaction_hash: 'a'.repeat(40) }).map((d) => d.id)).toEqual([
+        'd1',
+        'd3',
+      ]);
       expect(store.listDeliveries({ state: 'retrying' }).map((d) => d.id)).toEqual(['d3']);
       expect(store.listDeliveries({ app_id: 'other' }).map((d) => d.id)).toEqual(['d2']);
       expect(store.listDeliveries({ app_id: 'other', state: 'retrying' })).toEqual([]);
@@ -214,7 +232,9 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
       expect(store.listDeliveries({})).toEqual([]);
       expect(store.listOpenDeliveries()).toEqual([]);
       // The order_id is free again; ids do not restart.
-      expect(store.insertTransaction(transactionFixture(store.nextTransactionId(), { order_id: tx.order_id }))).toBe(true);
+      expect(
+        store.insertTransaction(transactionFixture(store.nextTransactionId(), { order_id: tx.order_id })),
+      ).toBe(true);
       expect(store.listTransactions({})[0]!.id).toBe(2);
       expect(store.appendJournal(journalFixture(3)).id).toBe(3);
     });

@@ -77,7 +77,10 @@ export function deliveryFixture(id: string, patch: Partial<Delivery> = {}): Deli
   };
 }
 
-export function journalFixture(at: number, patch: Partial<Omit<JournalEntry, 'id'>> = {}): Omit<JournalEntry, 'id'> {
+export function journalFixture(
+  at: number,
+  patch: Partial<Omit<JournalEntry, 'id'>> = {},
+): Omit<JournalEntry, 'id'> {
   return {
     at,
     app_id: 'e2d3d70d53c67bcd377266f74e98587c',
