@@ -1,5 +1,6 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import * as addFormatsModule from 'ajv-formats';
+import { callbackAttempt, callbackDelivery } from './schemas/callback-delivery.js';
 import { transactionHash } from './schemas/common.js';
 import {
   cancelPaymentRequest,
@@ -33,6 +34,8 @@ export const schemas = {
   sandboxConfig,
   callbackBody,
   paymentStatus,
+  callbackAttempt,
+  callbackDelivery,
   scenarioFile,
   scenarioStep,
   scenarioEffect,
