@@ -12,6 +12,15 @@ import { referenceError, referenceSuccess, widgetError, widgetSuccess } from './
 import { merchantInput, merchantView, serverKeyInput } from './schemas/merchant.js';
 import { sandboxConfig } from './schemas/config-file.js';
 import { callbackBody, paymentStatus } from './schemas/payment-status.js';
+import {
+  acquirerOptionsV1,
+  acquirerOptionsV2,
+  acquirerOutcomesData,
+  adminPayRequest,
+  adminPayResult,
+  adminTransactionView,
+  testCardsData,
+} from './schemas/shopper-journey.js';
 import { scenarioEffect, scenarioFile, scenarioStep } from './schemas/scenario-file.js';
 
 // ajv-formats ships CJS with a default export; under NodeNext it arrives wrapped.
@@ -34,6 +43,13 @@ export const schemas = {
   sandboxConfig,
   callbackBody,
   paymentStatus,
+  testCardsData,
+  acquirerOutcomesData,
+  adminPayRequest,
+  adminPayResult,
+  adminTransactionView,
+  acquirerOptionsV2,
+  acquirerOptionsV1,
   callbackAttempt,
   callbackDelivery,
   scenarioFile,

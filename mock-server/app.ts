@@ -3,10 +3,12 @@ import type { SandboxConfig } from './config/load-config.js';
 import { errorHandler } from './envelope/error-handler.js';
 import { requestJournal } from './journal/request-journal.js';
 import { adminApi } from './routes/admin-api.js';
+import { cors } from './routes/cors.js';
 import { adminCallbacks } from './routes/admin-callbacks.js';
 import { adminScenarios } from './routes/admin-scenarios.js';
 import { MERCHANT_API_PREFIX, merchantApi } from './routes/merchant-api.js';
 import { paymentOperations } from './routes/payment-operations.js';
+import { shopperJourney } from './routes/shopper-journey.js';
 import { createSandboxContext, type ContextOverrides, type SandboxContext } from './sandbox-context.js';
 
 declare module 'fastify' {
@@ -42,9 +44,11 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
 
   await app.register(errorHandler, { config });
   await app.register(requestJournal, { store: ctx.store, clock: ctx.clock });
+  await app.register(cors, { ctx });
   await app.register(merchantApi, { prefix: MERCHANT_API_PREFIX, ctx });
   await app.register(paymentOperations, { prefix: MERCHANT_API_PREFIX, ctx });
   await app.register(adminApi, { prefix: '/__admin', ctx, startedAt });
+  await app.register(shopperJourney, { ctx });
   await app.register(adminScenarios, { prefix: '/__admin', ctx });
 
   await app.register(adminCallbacks, { prefix: '/__admin', ctx });

@@ -1,0 +1,85 @@
+import { KtpayError } from '../envelope/ktpay-error.js';
+import type { Clock, ClockTimer } from '../shared/clock.js';
+import type { Store } from '../store/store.js';
+import type { TransitionHub } from './payment-events.js';
+import type { PaymentService } from './payment-service.js';
+
+export interface ClearingDeps {
+  store: Store;
+  clock: Clock;
+  hub: TransitionHub;
+  payments: PaymentService;
+  /** Milliseconds from `success` to `completed`, or `manual` (only `POST /__admin/transactions/{hash}/clear`). */
+  delay: number | 'manual';
+  /** Told about a clearing that could not happen (e.g. the store failed); never thrown. */
+  onError?: (err: unknown, hash: string) => void;
+}
+
+/**
+ * Clearing [spec §9]: a transaction that reaches `success` turns `completed` after
+ * `clearing_delay_ms`, on the injected clock. With `manual` nothing is scheduled.
+ *
+ * Call `rearm()` once at startup: with a durable store, transactions left in `success` by the last
+ * run get their timers back, due at `status_created_at + delay` (at once when that has passed).
+ *
+ * @example
+ * const clearing = startClearing({ store, clock, hub, payments, delay: config.clearing_delay_ms });
+ * clearing.rearm();
+ * // on shutdown:
+ * clearing.stop();
+ */
+export function startClearing(deps: ClearingDeps) {
+  const { store, clock, hub, payments, delay } = deps;
+  const timers = new Map<string, ClockTimer>();
+  let stopped = false;
+
+  function clearNow(hash: string) {
+    timers.delete(hash);
+    const tx = store.getTransaction(hash);
+    if (!tx || tx.status !== 'success') return; // cancelled or cleared by hand meanwhile
+    try {
+      payments.apply(hash, { type: 'clear', at: clock.now() });
+    } catch (err) {
+      // A rejection means the status moved on between the read and the apply: nothing to do.
+      if (!(err instanceof KtpayError)) deps.onError?.(err, hash);
+    }
+  }
+
+  function schedule(hash: string, dueAt: number) {
+    if (stopped || delay === 'manual' || timers.has(hash)) return;
+    timers.set(
+      hash,
+      clock.setTimeout(() => clearNow(hash), Math.max(0, dueAt - clock.now())),
+    );
+  }
+
+  hub.on(({ before, after }) => {
+    if (after.status === 'success' && before.status !== 'success') schedule(after.hash, after.status_created_at + (delay === 'manual' ? 0 : delay));
+    if (after.status !== 'success') {
+      const t = timers.get(after.hash);
+      if (t) {
+        clock.clearTimeout(t);
+        timers.delete(after.hash);
+      }
+    }
+  });
+
+  return {
+    /** Re-schedules every transaction the store holds in `success`. Returns how many. */
+    rearm(): number {
+      if (delay === 'manual') return 0;
+      const waiting = store.listTransactions({ status: 'success', limit: Number.MAX_SAFE_INTEGER });
+      for (const tx of waiting) schedule(tx.hash, tx.status_created_at + delay);
+      return waiting.length;
+    },
+    /** Transactions with a clearing timer running. */
+    scheduled: () => timers.size,
+    stop() {
+      stopped = true;
+      for (const t of timers.values()) clock.clearTimeout(t);
+      timers.clear();
+    },
+  };
+}
+
+export type Clearing = ReturnType<typeof startClearing>;
