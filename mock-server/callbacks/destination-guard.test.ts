@@ -49,6 +49,8 @@ describe('addressVerdict and checkDestination', () => {
     expect(addressVerdict('127.0.0.1', 'cb.shop.kz', addressRulesFor(shop, []))).toMatch(/loopback/);
     expect(addressVerdict('127.0.0.1', 'cb.shop.kz', addressRulesFor(local, []))).toBeUndefined();
     expect(addressVerdict('10.1.2.3', 'cb.shop.kz', addressRulesFor(shop, []))).toBeUndefined();
+    // The allow-list is for link-local/metadata only: it does not open loopback.
+    expect(addressVerdict('127.0.0.1', 'cb.shop.kz', addressRulesFor(shop, ['cb.shop.kz']))).toMatch(/loopback/);
   });
 
   it('checkDestination: scheme, domains (always), literal addresses', () => {

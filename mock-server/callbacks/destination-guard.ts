@@ -39,7 +39,7 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 export interface AddressRules {
   /** The merchant's domains include localhost or 127.0.0.1 [mock, issue 4]. */
   loopbackAllowed: boolean;
-  /** `callbacks.allow_hosts`: hosts or IPs exempt from the address rules. */
+  /** `callbacks.allow_hosts`: hosts or IPs exempt from the link-local/metadata rule (not from domains or loopback). */
   allowHosts: readonly string[];
 }
 
@@ -61,9 +61,9 @@ export function addressVerdict(ip: string, host: string, rules: AddressRules): s
   const cls = classifyAddress(ip);
   if (cls === 'other') return undefined;
   const bare = ip.toLowerCase();
-  if (rules.allowHosts.includes(bare) || rules.allowHosts.includes(host.toLowerCase())) return undefined;
   const subject = bare === host.toLowerCase() ? `${bare} is` : `${host} resolves to ${bare}, which is`;
   if (cls === 'link-local') {
+    if (rules.allowHosts.includes(bare) || rules.allowHosts.includes(host.toLowerCase())) return undefined;
     return `${subject} a link-local/metadata address (169.254.0.0/16, fe80::/10, fd00:ec2::254); callbacks never go there unless callbacks.allow_hosts (CALLBACK_ALLOW_HOSTS) lists it`;
   }
   if (rules.loopbackAllowed) return undefined;

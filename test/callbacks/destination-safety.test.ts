@@ -127,7 +127,10 @@ describe('callback destination safety', () => {
         callbackResolver: fakeResolver({ 'cb.shop.test': ['127.0.0.1', '169.254.169.254'] }),
       },
     );
-    const merchant = await addMerchant(app, { domains: ['shop.test'], callback_post_url: `http://cb.shop.test:${receiver.port}/callback` });
+    const merchant = await addMerchant(app, {
+      domains: ['shop.test', 'localhost'],
+      callback_post_url: `http://cb.shop.test:${receiver.port}/callback`,
+    });
     const hash = await paidTransaction(app, merchant);
     expect(receiver.received).toHaveLength(1);
     expect(onlyDelivery(app, hash).state).toBe('acknowledged');
