@@ -134,6 +134,17 @@ describe('openStore', () => {
     memory.close();
   });
 
+  it('opens sqlite::memory: as a throwaway SQLite database', async () => {
+    const store = await openStore(testConfig({ store: 'sqlite::memory:' }));
+    expect(store.kind).toBe('sqlite');
+    store.insertTransaction(transactionFixture(store.nextTransactionId()));
+    expect(store.countTransactions()).toBe(1);
+    store.close();
+    const again = await openStore(testConfig({ store: 'sqlite::memory:' }));
+    expect(again.countTransactions()).toBe(0);
+    again.close();
+  });
+
   it('turns a file that is not a database into a readable ConfigError', async () => {
     const path = freshPath();
     writeFileSync(path, 'this is not a database, just text that is long enough to have a header '.repeat(20));
