@@ -137,6 +137,24 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
     expect(store.listOpenDeliveries().map((x) => x.id)).toEqual([d.id]);
   });
 
+  it('beyond callbacks.max_pending open deliveries, a new one is recorded failed with a note and not sent', async () => {
+    const receiver = await receiverFor(answers.hang);
+    const app = await buildTestApp({ clearing_delay_ms: 'manual', callbacks: { max_pending: 1, timeout_ms: 5_000 } }, { clock: createManualClock() });
+    apps.push(app);
+    const first = await createPayment(app, { callback_post_url: receiver.url });
+    const second = await createPayment(app, { callback_post_url: receiver.url });
+    failPayment(app, first);
+    await receiver.waitFor(1);
+    failPayment(app, second);
+    const d = onlyDelivery(app, second);
+    expect(d.state).toBe('failed');
+    expect(d.attempts).toEqual([]);
+    expect(d.note).toBe('not sent: the outbox already holds 1 open deliveries (callbacks.max_pending)');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(receiver.received).toHaveLength(1);
+    expect(onlyDelivery(app, first).state).toBe('delivering');
+  });
+
   it('never runs more attempts at once than callbacks.concurrency', async () => {
     let open = 0;
     let peak = 0;
