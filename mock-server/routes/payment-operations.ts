@@ -29,9 +29,9 @@ interface HashParams {
  *
  * - `POST /payment/{hash}/cancel`, optional sealed body `{reason?}`; an empty body is fine.
  * - `POST /payment/{hash}/refund`, optional sealed body `{amount?, reason?}`; no amount = the remainder.
- * - `GET /payment/{hash}/pdf`: the receipt. It needs no Auth-Identifier, because the widget's
- *   receipt page links to it from the shopper's browser, which cannot send headers; the
- *   transaction hash (160 random bits) is the capability. When Auth-Identifier *is* sent, it must
+ * - `GET /payment/{hash}/pdf`: the receipt. It needs no Auth-Identifier, because a receipt is
+ *   opened from a browser (a link on a receipt page), which cannot send headers; the transaction
+ *   hash (160 random bits) is the capability. When Auth-Identifier *is* sent, it must
  *   name the owning merchant, as for the other operations.
  *
  * Cancel and refund go through `ctx.payments.apply`, so every rule and rejection code is the pure
