@@ -1,0 +1,614 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type autocannon from 'autocannon';
+import { request } from 'undici';
+import { DEFAULT_MERCHANT } from '../../mock-server/merchants/default-merchant.js';
+import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver.js';
+import { API, APPROVED_CARD, adminStatus, probeAdminPay, probeBankPage, probeStatus, probeWidget } from './journey.js';
+import { load, type LoadResult } from './load.js';
+import { startProcess, type Launch } from './processes.js';
+import { measureRunner, type RunnerSetup } from './runner-case.js';
+import { buildSealedPool, type SealedOrder } from './sealed-pool.js';
+import { median, percentile } from './stats.js';
+
+/** A target from issue 10, checked against a row's median. */
+export interface Target {
+  op: '>=' | '<=';
+  value: number;
+}
+
+/** One line of the BENCHMARKS.md table. `median` is null when the part is not in this build. */
+export interface Row {
+  case: string;
+  figure: string;
+  unit: string;
+  median: number | null;
+  /** The value of every round, in order. */
+  rounds: number[];
+  target?: Target;
+  /** Why there is no figure, or what the figure means exactly. */
+  note?: string;
+}
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  ram_gb: number;
+  node: string;
+  os: string;
+  load_before: number[];
+  load_after: number[];
+}
+
+export interface BenchReport {
+  machine: Machine;
+  started_at: string;
+  wall_seconds: number;
+  settings: BenchSettings;
+  rows: Row[];
+  /** Plain-words findings: checks that passed or failed, what was not available. */
+  notes: string[];
+}
+
+export interface BenchSettings {
+  rounds: number;
+  /** Measured seconds per throughput run. */
+  seconds: number;
+  /** Unmeasured warm-up seconds before each throughput run. */
+  warmup: number;
+  connections: number;
+  /** Callbacks per delivery round (stream and drain each). */
+  callbacks: number;
+  /** Callbacks in the run where 10 % of attempts fail. */
+  failing_callbacks: number;
+  /** Transactions created before the RSS reading (per store). */
+  memory_transactions: number;
+  startup_samples: number;
+}
+
+export interface BenchOptions extends BenchSettings {
+  /** How to start the sandbox: `node dist/mock-server/cli.js serve` for the real bench. */
+  sandbox: Launch;
+  /** How to start the floor server. */
+  floor: Launch;
+  /** How to run the scenario runner against the correct fixture merchant (see runner-case.ts). */
+  runner: RunnerSetup;
+  log: (line: string) => void;
+}
+
+const HASH_IN_BODY = /"transaction_hash":"([0-9a-f]{40})"/;
+const APP_ID = DEFAULT_MERCHANT.app_id;
+/** Settings every bench sandbox shares: no per-request log lines (pino at `warn`), memory store. */
+const BASE_ENV = { LOG_LEVEL: 'warn', STORE: 'memory' };
+
+function machine(): Omit<Machine, 'load_after'> {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model.trim() ?? 'unknown',
+    cores: c.length,
+    ram_gb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    os: `${osType()} ${release()}`,
+    load_before: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+/** Create-payment requests over a pre-sealed pool; collects the hashes the server answers with. */
+function createRequests(pool: SealedOrder[], cursor: { next: number }, hashes: string[] | undefined): autocannon.Request[] {
+  return [
+    {
+      method: 'POST',
+      path: `${API}/payment`,
+      headers: { 'auth-identifier': APP_ID, 'content-type': 'text/plain' },
+      setupRequest: (req) => {
+        req.body = pool[cursor.next++ % pool.length]!.body;
+        return req;
+      },
+      onResponse: (_status, body) => {
+        const m = HASH_IN_BODY.exec(body);
+        if (m && hashes) hashes.push(m[1]!);
+      },
+    },
+  ];
+}
+
+/** GETs cycling over known transactions. */
+function cyclingGets(hashes: string[], path: (h: string) => string, headers: Record<string, string> = {}): autocannon.Request[] {
+  let i = 0;
+  return [
+    {
+      method: 'GET',
+      path: path(hashes[0]!),
+      headers,
+      setupRequest: (req) => {
+        req.path = path(hashes[i++ % hashes.length]!);
+        return req;
+      },
+    },
+  ];
+}
+
+/** Creates exactly `n` transactions on `target` with bodies from `pool` (from `cursor`); returns their hashes. */
+async function createMany(target: string, pool: SealedOrder[], cursor: { next: number }, n: number, connections: number) {
+  const hashes: string[] = [];
+  const r = await load({ url: target, requests: createRequests(pool, cursor, hashes), amount: n, connections });
+  if (r.bad > 0) throw new Error(`creating ${n} transactions: ${r.bad} failed (${JSON.stringify(r.statuses)})`);
+  return hashes;
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await request(url);
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`GET ${url} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+  return JSON.parse(text) as T;
+}
+
+/** The admin API's count of deliveries in a state. */
+async function deliveriesIn(base: string, state: string): Promise<number> {
+  return (await getJson<{ total: number }>(`${base}/__admin/callbacks?state=${state}&limit=1`)).total;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Pays `hashes` through the admin pay route at full speed and returns which ones answered 200,
+ * with the time each pay request left the client (performance.now()).
+ */
+async function payAll(base: string, payPath: (h: string) => string, hashes: string[], count: number, connections: number) {
+  let i = 0;
+  const sentAt = new Map<string, number>();
+  const paid: string[] = [];
+  const body = JSON.stringify(APPROVED_CARD);
+  const r = await load({
+    url: base,
+    amount: count,
+    connections,
+    requests: [
+      {
+        method: 'POST',
+        path: payPath(hashes[0]!),
+        headers: { 'content-type': 'application/json' },
+        body,
+        setupRequest: (req, context) => {
+          const h = hashes[i++];
+          if (!h) throw new Error('ran out of transactions to pay');
+          (context as { hash?: string }).hash = h;
+          req.path = payPath(h);
+          sentAt.set(h, performance.now());
+          return req;
+        },
+        onResponse: (status, _body, context) => {
+          const h = (context as { hash?: string }).hash;
+          if (status === 200 && h) paid.push(h);
+        },
+      },
+    ],
+  });
+  return { paid, sentAt, result: r };
+}
+
+interface CallbackRound {
+  streamRate: number;
+  e2eP50: number;
+  e2eP99: number;
+  drainRate: number | null;
+  delivered: number;
+}
+
+async function callbackRound(
+  o: BenchOptions,
+  pool: SealedOrder[],
+  receiver: CallbackReceiver,
+  notes: string[],
+  withDrain: boolean,
+): Promise<CallbackRound> {
+  const n = o.callbacks;
+  const sb = await startProcess(o.sandbox, {
+    env: { ...BASE_ENV, CLEARING_DELAY_MS: '0', CALLBACK_TIMEOUT_MS: '60000' },
+    readyPath: '/__admin/health',
+  });
+  try {
+    const slack = o.connections * 2;
+    const hashes = await createMany(sb.url, pool, { next: 0 }, (withDrain ? 2 : 1) * (n + slack), o.connections);
+    const payPath = (h: string) => `/__admin/transactions/${h}/pay`;
+
+    // Stream: pays at full speed, callbacks flow while they run. Latency = callback arrival − pay sent.
+    receiver.reset({ kind: 'ack' });
+    const stream = await payAll(sb.url, payPath, hashes.slice(0, n + slack), n, o.connections);
+    const firstSent = Math.min(...stream.sentAt.values());
+    await receiver.waitForAcks(stream.paid.length, 120_000);
+    const seen = [...receiver.seen().values()];
+    const lastAck = Math.max(...seen.map((d) => d.ackedAt ?? 0));
+    const e2e = seen.map((d) => (d.ackedAt ?? 0) - (stream.sentAt.get(d.hash) ?? 0));
+    const dupes = seen.filter((d) => d.acks !== 1 || d.attempts.length !== 1).length;
+    if (seen.length !== stream.paid.length || dupes > 0) {
+      notes.push(`callbacks (stream): ${stream.paid.length} paid, ${seen.length} deliveries seen, ${dupes} with more than one attempt`);
+    }
+    const streamRate = stream.paid.length / ((lastAck - firstSent) / 1000);
+
+    let drainRate: number | null = null;
+    if (withDrain) {
+      // Drain: the receiver holds every request until all callbacks are queued, then answers all.
+      receiver.reset({ kind: 'gate' });
+      const held = await payAll(sb.url, payPath, hashes.slice(n + slack), n, o.connections);
+      await waitFor(
+        'every callback to be queued',
+        async () =>
+          (await deliveriesIn(sb.url, 'pending')) + (await deliveriesIn(sb.url, 'delivering')) >= held.paid.length,
+        60_000,
+      );
+      const releasedAt = receiver.release();
+      await receiver.waitForAcks(held.paid.length, 120_000);
+      const last = Math.max(...[...receiver.seen().values()].map((d) => d.ackedAt ?? 0));
+      drainRate = held.paid.length / ((last - releasedAt) / 1000);
+    }
+    return {
+      streamRate,
+      e2eP50: percentile(e2e, 50) ?? NaN,
+      e2eP99: percentile(e2e, 99) ?? NaN,
+      drainRate,
+      delivered: seen.length,
+    };
+  } finally {
+    await sb.stop();
+  }
+}
+
+/** 10 % of attempts fail (HTTP 500); with a time scale, everything must end acknowledged exactly once. */
+async function failingCallbacks(o: BenchOptions, pool: SealedOrder[], receiver: CallbackReceiver) {
+  const n = o.failing_callbacks;
+  const scale = 0.001;
+  const sb = await startProcess(o.sandbox, {
+    env: { ...BASE_ENV, CLEARING_DELAY_MS: '0', CALLBACK_TIME_SCALE: String(scale) },
+    readyPath: '/__admin/health',
+  });
+  try {
+    const hashes = await createMany(sb.url, pool, { next: 0 }, n + o.connections * 2, o.connections);
+    receiver.reset({ kind: 'fail', rate: 0.1, seed: 20_251_127 });
+    const started = performance.now();
+    const pay = await payAll(sb.url, (h) => `/__admin/transactions/${h}/pay`, hashes, n, o.connections);
+    await receiver.waitForAcks(pay.paid.length, 180_000);
+    const wall = (performance.now() - started) / 1000;
+    const seen = [...receiver.seen().values()];
+    const paid = new Set(pay.paid);
+    const byHash = new Map<string, number>();
+    for (const d of seen) byHash.set(d.hash, (byHash.get(d.hash) ?? 0) + 1);
+    const attempts = seen.reduce((a, d) => a + d.attempts.length, 0);
+    const failures = seen.reduce((a, d) => a + d.failures, 0);
+    const lost = [...paid].filter((h) => !byHash.has(h)).length;
+    const extraDeliveries = [...byHash.values()].reduce((a, c) => a + (c - 1), 0);
+    const extraAcks = seen.reduce((a, d) => a + Math.max(0, d.acks - 1), 0);
+    const badSequences = seen.filter(
+      (d) => d.attempts.length !== d.failures + d.acks || d.attempts.some((a, i) => a !== i + 1),
+    ).length;
+    // Give the sandbox a moment to record the last verdicts, then ask it too.
+    await waitFor('the sandbox to record every acknowledgement', async () => (await deliveriesIn(sb.url, 'acknowledged')) >= paid.size, 10_000).catch(
+      () => undefined,
+    );
+    const server = {
+      acknowledged: await deliveriesIn(sb.url, 'acknowledged'),
+      failed: await deliveriesIn(sb.url, 'failed'),
+      open:
+        (await deliveriesIn(sb.url, 'pending')) +
+        (await deliveriesIn(sb.url, 'retrying')) +
+        (await deliveriesIn(sb.url, 'delivering')),
+    };
+    return {
+      paid: paid.size,
+      acknowledged: seen.filter((d) => d.acks > 0).length,
+      attempts,
+      failures,
+      lost,
+      duplicated: extraDeliveries + extraAcks + badSequences,
+      maxAttempts: Math.max(0, ...seen.map((d) => d.attempts.length)),
+      wall,
+      scale,
+      server,
+    };
+  } finally {
+    await sb.stop();
+  }
+}
+
+/** RSS after `memory_transactions` creates (and a full journal ring) in the given store. */
+async function memoryCase(o: BenchOptions, pool: SealedOrder[], store: string) {
+  const sb = await startProcess(o.sandbox, { env: { ...BASE_ENV, STORE: store }, readyPath: '/__admin/health' });
+  try {
+    const started = performance.now();
+    await createMany(sb.url, pool, { next: 0 }, o.memory_transactions, o.connections);
+    const seconds = (performance.now() - started) / 1000;
+    const health = await getJson<{ transactions: number }>(`${sb.url}/__admin/health`);
+    const journal = await getJson<{ entries: unknown[] }>(`${sb.url}/__admin/journal?limit=1000`);
+    await new Promise((r) => setTimeout(r, 500));
+    const mem = sb.memory();
+    return { ...mem, transactions: health.transactions, journal: journal.entries.length, seconds };
+  } finally {
+    await sb.stop();
+  }
+}
+
+const mb = (bytes: number) => Math.round((bytes / 1024 ** 2) * 10) / 10;
+
+/**
+ * Runs every case of issue 10 against freshly started processes and returns the table.
+ *
+ * @example
+ * const report = await runBench({ ...FULL_SETTINGS, sandbox, floor, runner, log: console.log });
+ */
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const t0 = performance.now();
+  const started = new Date();
+  const m = machine();
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const R = o.rounds;
+  const add = (row: Row) => {
+    rows.push(row);
+    const v = row.median === null ? `n/a (${row.note ?? ''})` : `${row.median.toFixed(row.median < 10 ? 2 : 0)} ${row.unit}`;
+    o.log(`  ${row.case} · ${row.figure}: ${v}`);
+  };
+  const roundRow = (c: string, figure: string, unit: string, values: number[], extra: Partial<Row> = {}): Row => ({
+    case: c,
+    figure,
+    unit,
+    median: median(values),
+    rounds: values,
+    ...extra,
+  });
+
+  const receiver = await startCallbackReceiver();
+  try {
+    const poolSize = Math.max(o.memory_transactions, 2 * o.callbacks, o.failing_callbacks) + o.connections * 6 + 20_000;
+    o.log(`sealing ${poolSize} distinct orders (client side, before any measured run)…`);
+    const sealStart = performance.now();
+    const pool = await buildSealedPool({
+      count: poolSize,
+      prefix: `bench-${started.getTime().toString(36)}`,
+      callbackUrl: receiver.url,
+      appKey: DEFAULT_MERCHANT.app_key,
+      secretKey: DEFAULT_MERCHANT.server_secret_key,
+    });
+    o.log(`  sealed in ${((performance.now() - sealStart) / 1000).toFixed(1)} s`);
+
+    // ---- startup ------------------------------------------------------------------------------
+    o.log('startup: spawn → first 200 from /__admin/health');
+    const startups: number[] = [];
+    for (let i = 0; i < o.startup_samples; i++) {
+      const p = await startProcess(o.sandbox, { env: BASE_ENV, readyPath: '/__admin/health' });
+      startups.push(p.startupMs);
+      await p.stop();
+    }
+    add(roundRow('startup', `spawn → healthy, median of ${o.startup_samples}`, 'ms', startups, { target: { op: '<=', value: 400 } }));
+
+    // ---- create vs floor ----------------------------------------------------------------------
+    o.log('create-payment vs floor');
+    const floor = await startProcess(o.floor, {
+      env: { FLOOR_PUBLIC_KEY: DEFAULT_MERCHANT.app_key, FLOOR_SECRET_KEY: DEFAULT_MERCHANT.server_secret_key },
+      readyPath: '/',
+    });
+    const main = await startProcess(o.sandbox, { env: { ...BASE_ENV, CLEARING_DELAY_MS: 'manual' }, readyPath: '/__admin/health' });
+    let mainClosed = false;
+    try {
+      const hashes: string[] = [];
+      const createCursor = { next: 0 };
+      const floorCursor = { next: 0 };
+      const creates: LoadResult[] = [];
+      const floors: LoadResult[] = [];
+      const ratios: number[] = [];
+      const throughput = { url: '', duration: o.seconds, warmup: o.warmup, connections: o.connections };
+      for (let r = 0; r < R; r++) {
+        const runFloor = async () =>
+          floors.push(await load({ ...throughput, url: floor.url, requests: createRequests(pool, floorCursor, undefined) }));
+        const runCreate = async () =>
+          creates.push(await load({ ...throughput, url: main.url, requests: createRequests(pool, createCursor, hashes) }));
+        // Alternate the order so neither side always runs on a hotter machine.
+        if (r % 2 === 0) {
+          await runFloor();
+          await runCreate();
+        } else {
+          await runCreate();
+          await runFloor();
+        }
+        ratios.push(creates[r]!.rps / floors[r]!.rps);
+      }
+      const badCreates = creates.reduce((a, c) => a + c.bad, 0);
+      if (badCreates > 0) notes.push(`create-payment: ${badCreates} answers were not 200 (${JSON.stringify(creates.map((c) => c.statuses))})`);
+      if (createCursor.next > pool.length) notes.push('create-payment: the sealed pool wrapped around; repeated order_ids were answered 422');
+      add(roundRow('create-payment', 'req/s', 'req/s', creates.map((c) => c.rps)));
+      add(roundRow('create-payment', 'p50 latency', 'ms', creates.map((c) => c.p50)));
+      add(roundRow('create-payment', 'p99 latency', 'ms', creates.map((c) => c.p99)));
+      add(roundRow('floor (node:http + base64 + crypto_box_seal_open, libsodium-wrappers)', 'req/s', 'req/s', floors.map((c) => c.rps)));
+      add(roundRow('floor (node:http + base64 + crypto_box_seal_open, libsodium-wrappers)', 'p50 latency', 'ms', floors.map((c) => c.p50)));
+      add(roundRow('floor (node:http + base64 + crypto_box_seal_open, libsodium-wrappers)', 'p99 latency', 'ms', floors.map((c) => c.p99)));
+      add(roundRow('create / floor', 'ratio of req/s (per round)', '×', ratios, { target: { op: '>=', value: 0.85 } }));
+      await floor.stop();
+
+      // ---- reads and pages on the same sandbox (it now holds every transaction created above) --
+      const probeHash = hashes[hashes.length - 1]!;
+      const status = await probeStatus(main.url, probeHash, APP_ID);
+      if (status.ok) {
+        o.log('status GET');
+        const res: LoadResult[] = [];
+        for (let r = 0; r < R; r++) {
+          res.push(await load({ ...throughput, url: main.url, requests: cyclingGets(hashes, status.value, { 'auth-identifier': APP_ID }) }));
+        }
+        add(roundRow('status GET', 'req/s', 'req/s', res.map((x) => x.rps), { target: { op: '>=', value: 10_000 } }));
+        add(roundRow('status GET', 'p99 latency', 'ms', res.map((x) => x.p99)));
+      } else {
+        add({ case: 'status GET', figure: 'req/s', unit: 'req/s', median: null, rounds: [], target: { op: '>=', value: 10_000 }, note: status.reason });
+      }
+
+      const widget = await probeWidget(main.url, probeHash);
+      if (widget.ok) {
+        o.log('widget page GET');
+        const res: LoadResult[] = [];
+        const expect = (s: number) => s === widget.value.status;
+        for (let r = 0; r < R; r++) res.push(await load({ ...throughput, url: main.url, requests: cyclingGets(hashes, widget.value.path), expect }));
+        add(
+          roundRow('widget page GET (/payment-card?hash=…)', 'req/s', 'req/s', res.map((x) => x.rps), {
+            note: `answers ${widget.value.status}${widget.value.status === 303 ? ' (to the bank card page)' : ''}`,
+          }),
+        );
+      } else {
+        add({ case: 'widget page GET', figure: 'req/s', unit: 'req/s', median: null, rounds: [], note: widget.reason });
+      }
+
+      const bank = await probeBankPage(main.url, probeHash, APP_ID);
+      if (bank.ok) {
+        o.log('bank card page GET, card form POST');
+        const pages: LoadResult[] = [];
+        for (let r = 0; r < R; r++) pages.push(await load({ ...throughput, url: main.url, requests: cyclingGets(hashes, bank.value.page) }));
+        add(roundRow('bank card page GET (payment_page)', 'req/s', 'req/s', pages.map((x) => x.rps)));
+
+        // Each POST pays a different pending transaction (approved, frictionless; clearing is manual here).
+        const form = bank.value.form;
+        let k = 0;
+        let reused = 0;
+        const pending = hashes.filter((h) => h !== probeHash);
+        const posts: LoadResult[] = [];
+        const postRequests: autocannon.Request[] = [
+          {
+            method: 'POST',
+            path: form.path(pending[0]!),
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            setupRequest: (req) => {
+              if (k >= pending.length) reused++;
+              const h = pending[k++ % pending.length]!;
+              req.path = form.path(h);
+              req.body = form.body(h);
+              return req;
+            },
+          },
+        ];
+        const okPost = (s: number) => s >= 200 && s < 400;
+        for (let r = 0; r < R; r++) {
+          // Keep enough pending transactions for the next round: top up from the pool if needed.
+          const need = Math.ceil((posts[r - 1]?.rps ?? pages[0]!.rps) * (o.seconds + o.warmup) * 1.5) - (pending.length - k);
+          if (need > 0) pending.push(...(await createMany(main.url, pool, createCursor, need, o.connections)));
+          posts.push(await load({ ...throughput, url: main.url, requests: postRequests, expect: okPost }));
+        }
+        if (reused > 0) notes.push(`card form POST: ${reused} posts hit an already-paid transaction (pool too small)`);
+        const sample = pending[Math.floor(k / 2)]!;
+        const after = await adminStatus(main.url, sample);
+        if (after !== undefined && after === 'pending') notes.push(`card form POST: transaction ${sample} is still pending after its POST`);
+        add(roundRow('card form POST (approved card)', 'req/s', 'req/s', posts.map((x) => x.rps), { note: `pays one pending transaction per POST; sample ends ${after ?? '?'}` }));
+      } else {
+        add({ case: 'bank card page GET / card form POST', figure: 'req/s', unit: 'req/s', median: null, rounds: [], note: bank.reason });
+      }
+      await main.stop();
+      mainClosed = true;
+
+      // ---- callbacks ----------------------------------------------------------------------------
+      const payProbe = await (async () => {
+        const sb = await startProcess(o.sandbox, { env: BASE_ENV, readyPath: '/__admin/health' });
+        try {
+          const [h] = await createMany(sb.url, pool, { next: 0 }, 1, 1);
+          return await probeAdminPay(sb.url, h!);
+        } finally {
+          await sb.stop();
+        }
+      })();
+      if (payProbe.ok) {
+        o.log(`callbacks: ${o.callbacks} deliveries per round (stream, then drain of a full queue)`);
+        const rounds: CallbackRound[] = [];
+        for (let r = 0; r < R; r++) rounds.push(await callbackRound(o, pool, receiver, notes, true));
+        add(roundRow('callbacks (stream: pay → clear → deliver)', 'deliveries/s', '/s', rounds.map((x) => x.streamRate), { target: { op: '>=', value: 2000 } }));
+        add(roundRow('callbacks (stream: pay → clear → deliver)', 'end-to-end p50 (pay sent → callback received)', 'ms', rounds.map((x) => x.e2eP50)));
+        add(roundRow('callbacks (stream: pay → clear → deliver)', 'end-to-end p99', 'ms', rounds.map((x) => x.e2eP99)));
+        add(
+          roundRow('callbacks (drain: all queued, then the receiver opens)', 'deliveries/s', '/s', rounds.map((x) => x.drainRate ?? NaN), {
+            note: 'the outbox alone, default concurrency 16',
+          }),
+        );
+
+        o.log(`callbacks with 10 % failing attempts: ${o.failing_callbacks} deliveries`);
+        const f = await failingCallbacks(o, pool, receiver);
+        const verdict =
+          f.lost === 0 && f.duplicated === 0 && f.acknowledged === f.paid && f.server.acknowledged === f.paid && f.server.open === 0 && f.server.failed === 0;
+        add({
+          case: `callbacks, 10 % of attempts fail (time scale ${f.scale})`,
+          figure: 'acknowledged / paid',
+          unit: '',
+          median: f.acknowledged,
+          rounds: [f.acknowledged],
+          note: `${f.paid} paid; ${f.attempts} attempts, ${f.failures} failed (${((100 * f.failures) / Math.max(1, f.attempts)).toFixed(1)} %), at most ${f.maxAttempts} per delivery; lost ${f.lost}, duplicated beyond retries ${f.duplicated}; sandbox reports ${f.server.acknowledged} acknowledged, ${f.server.failed} failed, ${f.server.open} open; all done in ${f.wall.toFixed(1)} s`,
+        });
+        notes.push(
+          verdict
+            ? `callbacks with 10 % failing attempts: every one of ${f.paid} deliveries ended acknowledged exactly once; none lost, none duplicated beyond its retries.`
+            : `callbacks with 10 % failing attempts: CHECK FAILED — paid ${f.paid}, acknowledged ${f.acknowledged}, lost ${f.lost}, duplicated ${f.duplicated}, sandbox ${JSON.stringify(f.server)}.`,
+        );
+      } else {
+        add({ case: 'callbacks', figure: 'deliveries/s', unit: '/s', median: null, rounds: [], target: { op: '>=', value: 2000 }, note: payProbe.reason });
+      }
+
+      // ---- memory ---------------------------------------------------------------------------------
+      const dir = mkdtempSync(join(tmpdir(), 'ktpay-bench-'));
+      try {
+        for (const [label, store] of [
+          ['memory store', 'memory'],
+          ['SQLite store', `sqlite:${join(dir, 'bench.db')}`],
+        ] as const) {
+          o.log(`memory: ${o.memory_transactions} transactions, ${label}`);
+          const mem = await memoryCase(o, pool, store);
+          if (mem.transactions !== o.memory_transactions) notes.push(`memory (${label}): the sandbox holds ${mem.transactions} transactions, not ${o.memory_transactions}`);
+          add({
+            case: `memory, ${label}`,
+            figure: `RSS after ${o.memory_transactions.toLocaleString('en')} transactions + full journal`,
+            unit: 'MB',
+            median: mb(mem.rss),
+            rounds: [mb(mem.rss)],
+            target: { op: '<=', value: 300 },
+            note: `peak ${mem.peak === null ? '?' : mb(mem.peak)} MB; journal ${mem.journal} entries (the default ring); created at ${Math.round(mem.transactions / mem.seconds)}/s`,
+          });
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+
+      // ---- runner --------------------------------------------------------------------------------
+      o.log('runner: built-in suite against the correct fixture merchant');
+      const runner = await measureRunner(o.runner);
+      if (runner.ok) {
+        add({ case: 'runner', figure: 'built-in suite vs the correct fixture merchant, wall time', unit: 's', median: runner.seconds, rounds: [runner.seconds], target: { op: '<=', value: 15 }, note: runner.note });
+      } else {
+        add({ case: 'runner', figure: 'wall time', unit: 's', median: null, rounds: [], target: { op: '<=', value: 15 }, note: runner.reason });
+      }
+    } finally {
+      if (!mainClosed) await main.stop();
+      await floor.stop();
+    }
+  } finally {
+    await receiver.close();
+  }
+  return {
+    machine: { ...m, load_after: loadavg().map((x) => Math.round(x * 100) / 100) },
+    started_at: started.toISOString(),
+    wall_seconds: Math.round((performance.now() - t0) / 100) / 10,
+    settings: {
+      rounds: o.rounds,
+      seconds: o.seconds,
+      warmup: o.warmup,
+      connections: o.connections,
+      callbacks: o.callbacks,
+      failing_callbacks: o.failing_callbacks,
+      memory_transactions: o.memory_transactions,
+      startup_samples: o.startup_samples,
+    },
+    rows,
+    notes,
+  };
+}
+
+/** True when the built sandbox exists (the bench runs `npm run build` first). */
+export function hasDist(root: string): boolean {
+  return existsSync(join(root, 'dist', 'mock-server', 'cli.js'));
+}

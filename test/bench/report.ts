@@ -1,0 +1,96 @@
+import type { BenchReport, Row, Target } from './harness.js';
+
+const fmtTarget = (t: Target | undefined) => (t ? `${t.op === '>=' ? '≥' : '≤'} ${t.value.toLocaleString('en')}` : '');
+
+/** Whether a row meets its target; undefined when it has no target or no figure. */
+export function targetMet(row: Row): boolean | undefined {
+  if (!row.target || row.median === null) return undefined;
+  return row.target.op === '>=' ? row.median >= row.target.value : row.median <= row.target.value;
+}
+
+export function formatValue(v: number, unit: string): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  if (unit === '×') return v.toFixed(2);
+  if (unit === 'ms') return v < 10 ? v.toFixed(2) : v.toFixed(1);
+  if (unit === 'MB' || unit === 's') return v.toFixed(1);
+  return Math.round(v).toLocaleString('en');
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** The BENCHMARKS.md text for a report. */
+export function renderMarkdown(r: BenchReport, opts: { command: string; evidence?: string[] }): string {
+  const m = r.machine;
+  const s = r.settings;
+  const lines: string[] = [];
+  lines.push('# Benchmarks', '');
+  lines.push(
+    `Written by \`${opts.command}\` on ${r.started_at.slice(0, 10)} (started ${r.started_at}, ${r.wall_seconds} s in all). ` +
+      'Every figure below was measured in that one run against freshly started processes; none is a constant.',
+    '',
+  );
+  lines.push('## Machine', '');
+  lines.push('| CPU | Cores | RAM | Node | OS | Load average before → after |', '|---|---:|---:|---|---|---|');
+  lines.push(
+    `| ${cell(m.cpu)} | ${m.cores} | ${m.ram_gb} GB | ${m.node} | ${cell(m.os)} | ${m.load_before.join(' / ')} → ${m.load_after.join(' / ')} |`,
+    '',
+  );
+  lines.push('## Results', '');
+  lines.push(
+    `Medians over ${s.rounds} round${s.rounds === 1 ? '' : 's'} unless a row says otherwise. Throughput runs: autocannon as a library, ` +
+      `${s.connections} connections, pipelining 1, ${s.warmup} s warm-up then ${s.seconds} s measured; req/s counts only answers with the expected status. ` +
+      'The sandbox is the built `dist/` (`node dist/mock-server/cli.js serve`), configured by environment (`LOG_LEVEL=warn`, `STORE=memory` unless a row names SQLite).',
+    '',
+  );
+  lines.push('| Case | Figure | Median | Rounds | Target | Met |', '|---|---|---:|---|---|---|');
+  for (const row of r.rows) {
+    const met = targetMet(row);
+    const value = row.median === null ? 'not measured' : `${formatValue(row.median, row.unit)} ${row.unit === '×' ? '' : row.unit}`.trim();
+    const rounds = row.rounds.length > 1 ? row.rounds.map((x) => formatValue(x, row.unit)).join(' · ') : '';
+    const figure = row.note ? `${row.figure} — ${row.note}` : row.figure;
+    lines.push(
+      `| ${cell(row.case)} | ${cell(figure)} | ${value} | ${rounds} | ${fmtTarget(row.target)} | ${met === undefined ? (row.target ? '—' : '') : met ? 'met' : '**missed**'} |`,
+    );
+  }
+  lines.push('');
+  if (r.notes.length > 0) {
+    lines.push('## Checks and notes', '');
+    for (const n of r.notes) lines.push(`- ${n}`);
+    lines.push('');
+  }
+  lines.push('## How each figure is measured', '');
+  lines.push(
+    `- **create-payment**: \`POST /api/v1/merchant-widget/payment\` with \`Auth-Identifier\` of the built-in merchant. The bench seals ${(
+      Math.max(s.memory_transactions, 2 * s.callbacks) + 20_000
+    ).toLocaleString('en')}+ distinct orders (unique \`order_id\`, a \`callback_post_url\`, a \`user\`) before anything is measured, so the load generator spends no CPU on crypto while it shares the 2 cores with the server. Each request is opened, validated against the contract, checked for a duplicate order, stored and journaled.`,
+    '- **floor**: a bare `node:http` server in the same run, fed the same sealed bodies: read, trim, base64-decode, `crypto_box_seal_open` (libsodium-wrappers), answer a fixed JSON. The ratio is per round (both run back to back, alternating which goes first).',
+    '- **status GET**, **widget page**, **bank card page**: the sandbox that served the creates, cycling over every transaction it holds. The widget page answers `303` to the bank page for a pending payment; that answer is what is counted.',
+    '- **card form POST**: the form of the bank page (found through acquirer-options v2 `payment_page`, fields as served) with the approved frictionless card; every POST pays a different pending transaction. Clearing is `manual` on this sandbox so no callback traffic mixes in.',
+    `- **callbacks**: a fresh sandbox per round (\`CLEARING_DELAY_MS=0\`), ${s.callbacks.toLocaleString('en')} transactions paid through \`POST /__admin/transactions/{hash}/pay\` at full speed; each clears at once and its callback goes to a local receiver that acknowledges with \`{"status":"ok"}\`. *Stream* counts deliveries from the first pay request to the last callback received; end-to-end latency is from the pay request leaving the client to its callback arriving. *Drain* holds the receiver until all ${s.callbacks.toLocaleString('en')} callbacks are queued, then opens it and times the outbox alone.`,
+    `- **10 % failing**: the receiver answers 500 to a seeded 10 % of attempts; \`CALLBACK_TIME_SCALE=0.001\` compresses the documented 15 s … 60 min schedule. The bench checks, by \`X-Ktpay-Delivery-Id\` and \`X-Ktpay-Attempt\`, that every paid transaction got exactly one delivery, acknowledged once, with attempt numbers 1…n and no gaps, and that the sandbox's admin API agrees.`,
+    `- **memory**: a fresh sandbox per store; ${s.memory_transactions.toLocaleString('en')} creates through HTTP, then the RSS of the server process (\`/proc/<pid>/status\` VmRSS; peak is VmHWM). The journal is the default ring (1,000 entries), full long before the end.`,
+    `- **startup**: \`spawn()\` of \`node dist/mock-server/cli.js serve\` until the first \`200\` from \`/__admin/health\` (polled every 2 ms), ${s.startup_samples} times.`,
+    '- **runner**: `ktpay-mock run` with the built-in suite against `test/fixtures/merchants/correct/`, spawn to exit.',
+    '',
+  );
+  if (opts.evidence && opts.evidence.length > 0) {
+    lines.push('## Profile evidence for missed targets', '');
+    lines.push(...opts.evidence, '');
+  }
+  return lines.join('\n');
+}
+
+/** A compact plain-text table for the terminal. */
+export function renderText(r: BenchReport): string {
+  const rows = r.rows.map((row) => {
+    const met = targetMet(row);
+    return [
+      row.case,
+      row.figure,
+      row.median === null ? `n/a: ${row.note ?? ''}` : `${formatValue(row.median, row.unit)} ${row.unit}`,
+      row.target ? `${fmtTarget(row.target)} ${met === undefined ? '' : met ? 'met' : 'MISSED'}` : '',
+    ];
+  });
+  const w = [0, 1, 2].map((i) => Math.min(60, Math.max(...rows.map((x) => x[i]!.length))));
+  return rows.map((x) => x.map((c, i) => (i < 3 ? c.padEnd(w[i]!) : c)).join('  ')).join('\n');
+}

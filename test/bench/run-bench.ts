@@ -1,0 +1,81 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { projectPath } from '../../mock-server/shared/project-root.js';
+import { hasDist, runBench, type BenchOptions, type BenchReport, type BenchSettings } from './harness.js';
+import { renderMarkdown, renderText } from './report.js';
+
+/** The settings of `npm run bench`: issue 10's sizes, sized to finish well inside 5 minutes on 2 cores. */
+export const FULL_SETTINGS: BenchSettings = {
+  rounds: 3,
+  seconds: 4,
+  warmup: 1,
+  connections: 50,
+  callbacks: 10_000,
+  failing_callbacks: 10_000,
+  memory_transactions: 100_000,
+  startup_samples: 10,
+};
+
+/** How the bench starts its processes from a project root: the built sandbox, and the floor via tsx. */
+export function launches(root: string, sandboxEntry: 'dist' | 'source' = 'dist') {
+  const node = process.execPath;
+  const cli =
+    sandboxEntry === 'dist'
+      ? { command: node, args: [join(root, 'dist', 'mock-server', 'cli.js')], cwd: root }
+      : { command: node, args: ['--import', 'tsx', join(root, 'mock-server', 'cli.ts')], cwd: root };
+  return {
+    sandbox: { ...cli, args: [...cli.args, 'serve'] },
+    floor: { command: node, args: ['--import', 'tsx', join(root, 'test', 'bench', 'floor-server.ts')], cwd: root },
+    runner: { cli, fixtureDir: join(root, 'test', 'fixtures', 'merchants', 'correct'), timeoutMs: 120_000 },
+  };
+}
+
+/**
+ * Runs the bench and writes the Markdown report to `out`.
+ *
+ * @example
+ * await benchToFile({ ...FULL_SETTINGS, out: 'BENCHMARKS.md' });
+ */
+export async function benchToFile(
+  settings: BenchSettings & { out: string; sandboxEntry?: 'dist' | 'source'; log?: (line: string) => void; command?: string },
+): Promise<{ report: BenchReport; markdown: string }> {
+  const root = projectPath();
+  const entry = settings.sandboxEntry ?? 'dist';
+  if (entry === 'dist' && !hasDist(root)) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+  const options: BenchOptions = { ...settings, ...launches(root, entry), log: settings.log ?? (() => undefined) };
+  const report = await runBench(options);
+  const markdown = renderMarkdown(report, { command: settings.command ?? 'npm run bench' });
+  writeFileSync(settings.out, markdown);
+  return { report, markdown };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string', default: projectPath('BENCHMARKS.md') },
+      rounds: { type: 'string' },
+      seconds: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+    },
+  });
+  const settings: BenchSettings = values.quick
+    ? { ...FULL_SETTINGS, rounds: 1, seconds: 1, warmup: 0.5, callbacks: 1000, failing_callbacks: 1000, memory_transactions: 5000, startup_samples: 3 }
+    : { ...FULL_SETTINGS };
+  if (values.rounds) settings.rounds = Number(values.rounds);
+  if (values.seconds) settings.seconds = Number(values.seconds);
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  log(`ktpay-mock bench → ${values.out}`);
+  const { report } = await benchToFile({ ...settings, out: values.out, log });
+  log('');
+  log(renderText(report));
+  for (const n of report.notes) log(`note: ${n}`);
+  log(`\nwrote ${values.out} (${report.wall_seconds} s)`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}
