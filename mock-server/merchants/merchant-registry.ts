@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { MerchantInput } from '../../contracts/types.js';
 import { ConfigError, type SandboxConfig } from '../config/load-config.js';
 import { generateKeypair, publicKeyOf } from '../crypto/sealed-box.js';
@@ -59,6 +59,11 @@ export function merchantFromInput(input: MerchantInput, merchantId: number, buil
   return m;
 }
 
+/** The app_id of a config-file merchant that names none: derived from its name, stable across starts. */
+export function configMerchantAppId(name: string): string {
+  return createHash('sha256').update(`ktpay-mock config merchant:${name}`).digest('hex').slice(0, 32);
+}
+
 /** The built-in merchant, shaped by `default_merchant` in the config. */
 export function defaultMerchant(config: SandboxConfig, now: number): Merchant {
   const dm = config.default_merchant;
@@ -110,9 +115,15 @@ export function createMerchantRegistry(deps: { store: Store; clock: Clock; confi
     installBuiltins() {
       if (config.default_merchant.enabled) store.putMerchant(defaultMerchant(config, clock.now()));
       config.merchants.forEach((input, i) => {
-        if (input.app_id && store.getMerchant(input.app_id)) return;
+        // The config is authoritative on every start; a merchant without an app_id gets a stable
+        // one derived from its name, so a persistent store does not collect a new copy per start.
+        const appId = input.app_id ?? configMerchantAppId(input.name);
+        const existing = store.getMerchant(appId);
         try {
-          add(input, true);
+          const m = merchantFromInput({ ...input, app_id: appId }, existing?.merchant_id ?? nextMerchantId(), true, clock.now());
+          if (existing && !input.server_keys?.length) m.server_keys = existing.server_keys;
+          if (existing?.scenario && !input.scenario) m.scenario = existing.scenario;
+          store.putMerchant(m);
         } catch (err) {
           if (err instanceof MerchantConflictError) {
             throw new ConfigError(`invalid configuration:\n  - merchants.${i}.${err.field}: ${err.message}`);

@@ -100,3 +100,25 @@ describe('loadConfig', () => {
     ).rejects.toThrow(/merchants\.0\.server_keys\.0: secret_key does not belong to public_key/);
   });
 });
+
+describe('config-file merchants', () => {
+  it('get a stable app_id derived from the name, and the config wins over what a store holds', async () => {
+    const { buildTestApp: build } = await import('../helpers/sandbox.js');
+    const { configMerchantAppId } = await import('../../mock-server/merchants/merchant-registry.js');
+    const input = { name: 'Config shop', domains: ['config.kz'], public_key: 'oy8UXMILwFoN7RoZ+pVNMTEjkVPkvwuQoolX9wjJGjs=' };
+    const a = await build({ merchants: [input] });
+    const b = await build({ merchants: [{ ...input, domains: ['changed.kz'] }], store: 'memory' });
+    try {
+      const id = configMerchantAppId('Config shop');
+      expect(id).toMatch(/^[0-9a-f]{32}$/);
+      expect(a.sandbox.merchants.get(id)?.domains).toEqual(['config.kz']);
+      expect(b.sandbox.merchants.get(id)?.domains).toEqual(['changed.kz']);
+      // a reset re-installs it exactly once
+      await a.inject({ method: 'POST', url: '/__admin/reset' });
+      expect(a.sandbox.merchants.list().filter((m) => m.name === 'Config shop')).toHaveLength(1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
