@@ -17,6 +17,7 @@ import { paymentStatusOf } from '../payments/status-object.js';
 import { refundedTotal, type Transaction } from '../payments/transaction.js';
 import type { SandboxContext } from '../sandbox-context.js';
 import { resolveMerchant } from './merchant-auth.js';
+import { applyTransactionScenario } from '../scenarios/route-effects.js';
 import { useSealedBodyParser } from './sealed-body-parser.js';
 
 interface HashParams {
@@ -94,10 +95,11 @@ export async function paymentOperations(
   app.post<{ Params: HashParams }>(
     '/payment/:hash/cancel',
     { config: { journal: true, surface: 'api' } },
-    async (request) => {
+    async (request, reply) => {
       const merchant = resolveMerchant(request, ctx);
       const tx = ownedTransaction(request, merchant);
       const payload = optionalPayload(request, merchant, 'cancelPaymentRequest');
+      if (await applyTransactionScenario('cancel', ctx, request, reply, tx, merchant)) return reply;
       const reason = typeof payload.reason === 'string' ? payload.reason : null;
       return applyAndReply(merchant, tx, { type: 'cancel', at: ctx.clock.now(), reason });
     },
@@ -106,10 +108,11 @@ export async function paymentOperations(
   app.post<{ Params: HashParams }>(
     '/payment/:hash/refund',
     { config: { journal: true, surface: 'api' } },
-    async (request) => {
+    async (request, reply) => {
       const merchant = resolveMerchant(request, ctx);
       const tx = ownedTransaction(request, merchant);
       const payload = optionalPayload(request, merchant, 'refundPaymentRequest');
+      if (await applyTransactionScenario('refund', ctx, request, reply, tx, merchant)) return reply;
       const reason = typeof payload.reason === 'string' ? payload.reason : null;
       // No amount: the full remainder. The state machine still checks the status first.
       const amount =
@@ -150,6 +153,7 @@ export async function paymentOperations(
           diagnostic: `transaction ${tx.hash} is ${tx.status}; a receipt exists once it is success, completed, partially_refunded or refunded`,
         });
       }
+      if (await applyTransactionScenario('pdf', ctx, request, reply, tx, merchant)) return reply;
       const at = ctx.clock.now();
       const pdf = await receipts.render({
         tx,

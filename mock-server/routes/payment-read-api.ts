@@ -10,6 +10,7 @@ import type { Transaction } from '../payments/transaction.js';
 import type { SandboxContext } from '../sandbox-context.js';
 import { configuredUrls, isHash, originOf, paths, resultTargets } from '../views/links.js';
 import { resolveMerchant } from './merchant-auth.js';
+import { applyTransactionScenario } from '../scenarios/route-effects.js';
 
 type Params = { hash: string };
 const API_ROUTE = { journal: true, surface: 'api' } as const;
@@ -59,18 +60,20 @@ export async function paymentReadApi(app: FastifyInstance, opts: { ctx: SandboxC
   }
 
   // Status [mock path; spec §10 shape]: only for the owning merchant's Auth-Identifier.
-  app.get<{ Params: Params }>('/payment/:hash', { config: API_ROUTE }, async (request) => {
+  app.get<{ Params: Params }>('/payment/:hash', { config: API_ROUTE }, async (request, reply) => {
     const merchant = resolveMerchant(request, ctx);
     request.ktpay.transaction_hash = isHash(request.params.hash) ? request.params.hash : null;
     const tx = ctx.payments.getOwned(request.params.hash, merchant);
     request.ktpay.order_id = tx.order_id;
+    if (await applyTransactionScenario('status', ctx, request, reply, tx, merchant)) return reply;
     return orCode(ErrorCode.STATUS_FAILED_5000107, () => buildSuccessBody(paymentStatusOf(tx), merchant.envelope));
   });
 
   // acquirer-options [doc]: v2 `payment_page`, or the v1 form fields for merchants on version 1.
-  app.get<{ Params: Params }>('/payment/:hash/acquirer-options', { config: API_ROUTE }, async (request) => {
+  app.get<{ Params: Params }>('/payment/:hash/acquirer-options', { config: API_ROUTE }, async (request, reply) => {
     const tx = load(request);
     const merchant = ownerOf(request, tx);
+    if (await applyTransactionScenario('acquirer_options', ctx, request, reply, tx, merchant)) return reply;
     return orCode(ErrorCode.ACQUIRER_OPTIONS_FAILED_5000106, () => {
       const origin = originOf(request, ctx.config);
       if (merchant.acquirer_options_version === 1) {

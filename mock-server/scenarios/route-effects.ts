@@ -1,7 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KtpayError } from '../envelope/ktpay-error.js';
+import type { Merchant } from '../merchants/merchant.js';
+import type { Transaction } from '../payments/transaction.js';
+import type { SandboxContext } from '../sandbox-context.js';
 import type { Clock } from '../shared/clock.js';
-import type { ScenarioHit } from './scenario-engine.js';
+import { requestedScenario } from './requested-scenario.js';
+import type { ScenarioEndpoint, ScenarioHit } from './scenario-engine.js';
 import '../request-state.js';
 
 const HTML_502 = `<html>
@@ -46,7 +50,8 @@ export async function applyRouteEffect(
       switch (e.fault) {
         case 'connection_reset':
           reply.hijack();
-          request.raw.socket.resetAndDestroy?.() ?? request.raw.socket.destroy();
+          if (typeof request.raw.socket.resetAndDestroy === 'function') request.raw.socket.resetAndDestroy();
+          else request.raw.socket.destroy();
           return true;
         case 'empty_reply':
           reply.hijack();
@@ -66,4 +71,37 @@ export async function applyRouteEffect(
     default:
       return false;
   }
+}
+
+/**
+ * The scenario hook of a merchant-API route that acts on an existing payment (status,
+ * acquirer-options, pdf, cancel, refund): the `X-Ktpay-Mock-Scenario` header, the scenario the
+ * payment was created under, and the merchant's scenario are resolved for `endpoint`, and the
+ * HTTP-level effect is applied. Use counts are scoped to the transaction for the first two.
+ * Returns true when the reply has been taken over (the route must stop and return `reply`).
+ *
+ * @example
+ * const tx = ctx.payments.getOwned(hash, merchant);
+ * if (await applyTransactionScenario('status', ctx, request, reply, tx, merchant)) return reply;
+ */
+export async function applyTransactionScenario(
+  endpoint: ScenarioEndpoint,
+  ctx: SandboxContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  tx: Transaction,
+  merchant: Pick<Merchant, 'scenario'> | undefined,
+): Promise<boolean> {
+  const header = requestedScenario(request, ctx);
+  const hit = ctx.scenarios.resolve({
+    endpoint,
+    app_id: tx.app_id,
+    order_id: tx.order_id,
+    amount: tx.amount,
+    card: tx.card?.masked,
+    header,
+    transaction: { hash: tx.hash, scenario: tx.scenario },
+    merchant_scenario: merchant?.scenario,
+  });
+  return applyRouteEffect(hit, request, reply, ctx.clock);
 }
