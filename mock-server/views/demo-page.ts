@@ -23,7 +23,7 @@ export function demoPage(cfg: DemoConfig | undefined): string {
     const body = html`<h1>Демо-магазин недоступен</h1><p>Встроенный тестовый мерчант выключен (<span class="mono">default_merchant.enabled: false</span>).</p>`;
     return page({ title: 'Демо-магазин — ktpay-mock', theme: 'shop', body });
   }
-  const body = html`<header class="shop-header"><span class="shop-logo" aria-hidden="true">🛒</span> ${cfg.merchant_name} <span class="muted">· демо-магазин песочницы</span></header>
+  const body = html`<header class="shop-header"><span class="shop-logo" aria-hidden="true">◆</span> ${cfg.merchant_name} <span class="muted">· демо-магазин песочницы</span></header>
 <article class="product">
   <div class="product-image" aria-hidden="true">☕</div>
   <div>
@@ -66,7 +66,7 @@ export function demoPage(cfg: DemoConfig | undefined): string {
 /** The demo shop's own success/failure page, where the widget sends the shopper. */
 export function demoResultPage(o: { outcome: string; orderId: string; tx: Transaction | undefined }): string {
   const ok = o.outcome === 'success';
-  const body = html`<header class="shop-header"><span class="shop-logo" aria-hidden="true">🛒</span> Демо-магазин</header>
+  const body = html`<header class="shop-header"><span class="shop-logo" aria-hidden="true">◆</span> Демо-магазин</header>
 <div class="result ${ok ? 'ok' : 'fail'}">
   <div class="result-icon" aria-hidden="true">${ok ? '✓' : '!'}</div>
   <h1 id="demo-result" data-outcome="${ok ? 'success' : 'failed'}">${ok ? 'Спасибо за покупку!' : 'Оплата не прошла'}</h1>

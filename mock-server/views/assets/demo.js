@@ -1,4 +1,4 @@
-/* global window, document, fetch */
+/* global window, document, fetch, URLSearchParams */
 // The demo shop's checkout, written the way the public widget client (@nplus.tech/ktwidget-client)
 // works: seal {order} with libsodium to the app_key, POST it as text/plain with Auth-Identifier,
 // open /payment-card in an iframe #iframe_widget, and follow the iframe's postMessage protocol.
@@ -8,6 +8,12 @@ const cfg = JSON.parse(document.getElementById('demo-config').textContent);
 const form = document.getElementById('checkout');
 const status = document.getElementById('demo-status');
 const button = document.getElementById('pay-button');
+
+const amountFormat = new Intl.NumberFormat('ru-RU', { maximumFractionDigits: 2 });
+form.amount.addEventListener('input', () => {
+  const amount = Number(String(form.amount.value).replace(',', '.'));
+  if (Number.isFinite(amount) && amount > 0) button.textContent = `Оплатить ${amountFormat.format(amount)}\u00a0₸`;
+});
 
 /** Every message the widget posted, for curious developers and the browser tests. */
 window.ktpayDemoMessages = [];
@@ -34,12 +40,18 @@ function openWidget(hash, showCloseButton) {
   iframe.setAttribute('title', 'Оплата картой');
   iframe.setAttribute(
     'style',
-    'position: fixed; z-index: 1000; top: 0; left: 0; width: 100%; display: block; height: 100%; border: none; background: rgba(15, 23, 42, 0.55);',
+    'position: fixed; z-index: 1000; top: 0; left: 0; width: 100%; display: block; height: 100%; border: none;',
   );
   wrapper.appendChild(iframe);
   document.body.appendChild(wrapper);
   // Exactly as the public client builds it: no "=" after show_close_button.
   iframe.src = `${cfg.origin}/payment-card?hash=${hash}&show_close_button${showCloseButton}`;
+}
+
+// `/demo?hash=<transaction_hash>` opens the widget for a payment created elsewhere (curl, tests).
+const existing = new URLSearchParams(window.location.search);
+if (/^[0-9a-f]{40}$/.test(existing.get('hash') || '')) {
+  openWidget(existing.get('hash'), existing.get('show_close_button') !== 'false');
 }
 
 form.addEventListener('submit', async (event) => {

@@ -11,7 +11,7 @@
   } catch {
     framed = true;
   }
-  document.documentElement.className += ' js';
+  document.documentElement.className += framed ? ' js framed' : ' js';
 
   function post(message) {
     window.parent.postMessage(message, '*');
