@@ -39,6 +39,7 @@ export function banner(config: SandboxConfig, url: string): string {
     `  ktpay-mock sandbox listening on ${url}`,
     '',
     `  API          ${base}/api/v1/merchant-widget`,
+    `  Demo shop    ${base}/demo   (pay in a browser: 5522 0427 0506 6736, OTP 1111)`,
     `  Health       ${base}/__admin/health`,
     `  Store        ${config.store}`,
   ];
