@@ -8,6 +8,7 @@ import { createTransitionHub, type TransitionHub } from './payments/payment-even
 import { createPaymentService, type PaymentService } from './payments/payment-service.js';
 import { createScenarioEngine, type ScenarioEngine } from './scenarios/scenario-engine.js';
 import { createSystemClock, type Clock } from './shared/clock.js';
+import { createActivityFeed, observeStore, type ActivityFeed } from './store/observed-store.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -23,6 +24,8 @@ export interface SandboxContext {
   /** The callback outbox and dispatcher (issue 4). */
   callbacks: CallbackOutbox;
   scenarios: ScenarioEngine;
+  /** Every store write, as it happens (the dashboard's live view listens). */
+  activity: ActivityFeed;
 }
 
 export interface ContextOverrides {
@@ -41,22 +44,24 @@ export interface ContextOverrides {
 export async function createSandboxContext(config: SandboxConfig, overrides: ContextOverrides = {}): Promise<SandboxContext> {
   await cryptoReady();
   const clock = overrides.clock ?? createSystemClock();
-  const store = overrides.store ?? (await openStore(config));
+  const activity = createActivityFeed();
+  const store = observeStore(overrides.store ?? (await openStore(config)), activity);
   const schemas = createSchemaRegistry();
   const hub = createTransitionHub();
   const merchants = createMerchantRegistry({ store, clock, config });
   merchants.installBuiltins();
   const payments = createPaymentService({ store, clock, schemas, hub, config });
-  const callbacks = createCallbackOutbox({
-    store,
-    clock,
-    config,
-    ...(overrides.callbackResolver ? { resolve: overrides.callbackResolver } : {}),
-  });
-  hub.on(callbacks.onTransition);
   const scenarios = createScenarioEngine({ schemas, globalScenario: config.scenario });
   if (config.scenario && !scenarios.has(config.scenario)) {
     throw new ConfigError(`invalid configuration:\n  - scenario: no scenario named "${config.scenario}" (GET /__admin/scenarios lists them)`);
   }
-  return { config, clock, store, schemas, hub, merchants, payments, scenarios, callbacks };
+  const callbacks = createCallbackOutbox({
+    store,
+    clock,
+    config,
+    scenarios,
+    ...(overrides.callbackResolver ? { resolve: overrides.callbackResolver } : {}),
+  });
+  hub.on(callbacks.onTransition);
+  return { config, clock, store, schemas, hub, merchants, payments, scenarios, callbacks, activity };
 }

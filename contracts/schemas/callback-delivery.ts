@@ -1,4 +1,5 @@
 import { ID_BASE } from './common.js';
+import { CALLBACK_ACTIONS } from './scenario-file.js';
 
 const headers = { type: 'object', additionalProperties: { type: 'string' } } as const;
 const epochMs = { type: 'number', minimum: 0 } as const;
@@ -33,7 +34,10 @@ export const callbackAttempt = {
     offset_ms: { type: 'number', description: 'Milliseconds since the first attempt started.' },
     request_headers: headers,
     request_body: { type: 'string', description: 'The exact bytes POSTed; the same on every attempt.' },
-    sent: { type: 'boolean', description: 'False when the destination was blocked and nothing left the sandbox.' },
+    sent: {
+      type: 'boolean',
+      description: 'False when nothing left the sandbox: the destination was blocked, or a fail_first scenario failed the attempt on purpose.',
+    },
     response_status: { type: ['integer', 'null'] },
     response_headers: { oneOf: [headers, { type: 'null' }] },
     response_body: { type: ['string', 'null'], description: 'Truncated to 4096 characters.' },
@@ -76,5 +80,25 @@ export const callbackDelivery = {
     attempts: { type: 'array', items: { $ref: 'callback-attempt.json' } },
     attempt_count: { type: 'integer', minimum: 0 },
     note: { type: ['string', 'null'] },
+    scenario: {
+      type: 'object',
+      description: 'Present when a scenario (issue 6) shaped this delivery.',
+      required: ['name', 'explanation'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string' },
+        action: { type: 'string', enum: CALLBACK_ACTIONS },
+        explanation: { type: 'string', minLength: 1 },
+        fail_first: { type: 'integer', minimum: 1, description: 'Attempts 1…n fail on the sandbox side without sending.' },
+        retry_factor: { type: 'number', exclusiveMinimum: 0, description: 'Every retry delay is multiplied by this.' },
+        stale: {
+          type: 'object',
+          description: 'out_of_order: the stale earlier status still to be sent once this delivery is closed.',
+          required: ['status', 'body'],
+          additionalProperties: false,
+          properties: { status: { type: 'string' }, body: { type: 'string' } },
+        },
+      },
+    },
   },
 } as const;

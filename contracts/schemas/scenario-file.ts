@@ -13,6 +13,9 @@ export const SCENARIO_ENDPOINTS = [
   'callback',
 ] as const;
 
+/** What a `callback` effect does to a delivery. */
+export const CALLBACK_ACTIONS = ['drop', 'duplicate', 'delay', 'out_of_order', 'extra_fields', 'slow_cadence', 'fail_first'] as const;
+
 const code = { type: 'integer', minimum: 1000000, maximum: 9999999 } as const;
 
 /**
@@ -118,10 +121,7 @@ export const scenarioEffect = {
       additionalProperties: false,
       properties: {
         type: { const: 'callback' },
-        action: {
-          type: 'string',
-          enum: ['drop', 'duplicate', 'delay', 'out_of_order', 'extra_fields', 'slow_cadence', 'fail_first'],
-        },
+        action: { type: 'string', enum: CALLBACK_ACTIONS },
         delay_ms: { type: 'integer', minimum: 0, maximum: 3600000 },
         /** slow_cadence: multiply the retry schedule. */
         factor: { type: 'number', exclusiveMinimum: 0, maximum: 1000 },

@@ -6,9 +6,11 @@ import type { Merchant } from '../merchants/merchant.js';
 import type { TransitionNotice } from '../payments/payment-events.js';
 import { callbackBodyOf } from '../payments/status-object.js';
 import type { PaymentStatus, Transaction } from '../payments/transaction.js';
+import type { ScenarioEngine } from '../scenarios/scenario-engine.js';
 import type { Clock, ClockTimer } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
-import { createCallbackDispatcher } from './callback-dispatcher.js';
+import { createCallbackDispatcher, type SendOutcome } from './callback-dispatcher.js';
+import { planCallback, type DeliveryScenario } from './callback-scenario.js';
 import { isOpen, type AttemptTrigger, type Delivery, type DeliveryAttempt, type DeliveryFilter } from './delivery.js';
 import type { Resolver } from './destination-guard.js';
 import { createRetrySchedule } from './retry-schedule.js';
@@ -49,7 +51,14 @@ const TRIGGER_RANK: Record<AttemptTrigger, number> = { schedule: 0, flush: 1, re
  * await outbox.flush();       // run every pending retry now
  * await outbox.stop();        // at shutdown: wait ≤ 1 s, leave the rest pending
  */
-export function createCallbackOutbox(deps: { store: Store; clock: Clock; config: SandboxConfig; resolve?: Resolver }) {
+export function createCallbackOutbox(deps: {
+  store: Store;
+  clock: Clock;
+  config: SandboxConfig;
+  resolve?: Resolver;
+  /** The scenario engine (issue 6): consulted once per new delivery with endpoint `callback`. */
+  scenarios?: Pick<ScenarioEngine, 'resolve'>;
+}) {
   const { store, clock, config } = deps;
   const settings = config.callbacks;
   const plan = createRetrySchedule(settings.schedule_ms, settings.time_scale);
@@ -66,7 +75,7 @@ export function createCallbackOutbox(deps: { store: Store; clock: Clock; config:
   let idleWaiters: Array<() => void> = [];
   let stopped = false;
 
-  function journalNote(tx: Transaction, path: string, text: string) {
+  function journalNote(tx: Transaction, path: string, text: string, scenario: string | null = null) {
     store.appendJournal({
       at: clock.now(),
       app_id: tx.app_id,
@@ -77,7 +86,7 @@ export function createCallbackOutbox(deps: { store: Store; clock: Clock; config:
       headers: {},
       raw_body_size: 0,
       decrypted: null,
-      verdict: { ok: true, error_code: null, explanation: text, contract_warnings: [text], scenario: null },
+      verdict: { ok: true, error_code: null, explanation: text, contract_warnings: [text], scenario },
       response: { status: 0, body: null },
       duration_ms: 0,
     });
@@ -168,7 +177,8 @@ export function createCallbackOutbox(deps: { store: Store; clock: Clock; config:
     const dueAt = trigger === 'redeliver' ? null : (d.next_attempt_at ?? d.created_at);
     const startedAt = clock.now();
     store.putDelivery({ ...d, state: 'delivering' });
-    const outcome = await dispatcher.send(d, store.getMerchant(d.app_id), n);
+    const failFirst = d.scenario?.fail_first ?? 0;
+    const outcome = n <= failFirst ? sabotaged(d.scenario!, n, failFirst) : await dispatcher.send(d, store.getMerchant(d.app_id), n);
     const cur = store.getDelivery(id);
     if (!cur) return;
     if (outcome.aborted) {
@@ -202,7 +212,8 @@ export function createCallbackOutbox(deps: { store: Store; clock: Clock; config:
     } else if (outcome.blocked || !wasOpen) {
       next = { ...cur, attempts, state: 'failed', next_attempt_at: null };
     } else {
-      const delay = plan.delayAfter(n);
+      const base = plan.delayAfter(n);
+      const delay = base === undefined ? undefined : base * (d.scenario?.retry_factor ?? 1);
       next =
         delay === undefined
           ? { ...cur, attempts, state: 'failed', next_attempt_at: null }
@@ -210,13 +221,87 @@ export function createCallbackOutbox(deps: { store: Store; clock: Clock; config:
     }
     store.putDelivery(next);
     if (next.state === 'retrying') arm(next);
+    if (!isOpen(next) && next.scenario?.stale) sendStale(next, next.scenario);
+  }
+
+  /** fail_first: the sandbox fails this attempt itself; nothing leaves it, and the schedule goes on. */
+  function sabotaged(scenario: DeliveryScenario, n: number, of: number): SendOutcome {
+    return {
+      sent: false,
+      blocked: false,
+      aborted: false,
+      request_headers: {},
+      response_status: null,
+      response_headers: null,
+      response_body: null,
+      latency_ms: 0,
+      acknowledged: false,
+      reason: `sabotaged by scenario ${scenario.name}: attempt ${n} of the first ${of} fails on the sandbox side on purpose; nothing was sent`,
+    };
+  }
+
+  /**
+   * out_of_order: once the final callback is closed, its stale predecessor goes out as a delivery
+   * of its own. Only when the final one actually left the sandbox, so "stale after final" holds.
+   */
+  function sendStale(d: Delivery, scenario: DeliveryScenario) {
+    const { stale, ...rest } = scenario;
+    if (!stale) return;
+    const sent = d.attempts.some((a) => a.sent);
+    store.putDelivery({
+      ...d,
+      scenario: rest,
+      note: sent
+        ? `${d.note ?? ''}; the stale ${stale.status} callback followed once this one was ${d.state}`
+        : `${d.note ?? ''}; the stale ${stale.status} callback was not sent, because this one never left the sandbox`,
+    });
+    if (!sent) return;
+    const follow = newDelivery(
+      { transaction_hash: d.transaction_hash, app_id: d.app_id, url: d.url, body: stale.body, status: stale.status },
+      `${scenario.explanation}: the stale ${stale.status} status of this payment, sent after delivery ${d.id} (${d.status}) was ${d.state}`,
+      rest,
+      0,
+    );
+    store.putDelivery(follow);
+    schedule(follow);
   }
 
   function held(): number {
     return timers.size + queue.length + running.size;
   }
 
-  function enqueue(tx: Transaction, merchant: Merchant): Delivery | undefined {
+  /** A new delivery row; `failed` with a note instead when the outbox is full (callbacks.max_pending). */
+  function newDelivery(
+    what: Pick<Delivery, 'transaction_hash' | 'app_id' | 'url' | 'body' | 'status'>,
+    note: string,
+    scenario: DeliveryScenario | undefined,
+    holdMs: number,
+    alsoQueued = 0,
+  ): Delivery {
+    const now = clock.now();
+    const full = held() + alsoQueued >= settings.max_pending;
+    return {
+      id: `dlv_${randomBytes(12).toString('hex')}`,
+      ...what,
+      state: full ? 'failed' : 'pending',
+      created_at: now,
+      next_attempt_at: full ? null : now + holdMs,
+      attempts: [],
+      note: full
+        ? `not sent: the outbox already holds ${settings.max_pending} open deliveries (callbacks.max_pending)${scenario ? `; ${scenario.explanation}` : ''}`
+        : note,
+      ...(scenario ? { scenario } : {}),
+    };
+  }
+
+  /** First attempt: at once (on a microtask, so the transition finishes first), or armed for a held-back one. */
+  function schedule(d: Delivery) {
+    if (d.state !== 'pending' || stopped) return;
+    if (d.next_attempt_at !== null && d.next_attempt_at > clock.now()) arm(d);
+    else queueMicrotask(() => void push(d.id, 'schedule'));
+  }
+
+  function enqueue(tx: Transaction, merchant: Merchant, before: Transaction): Delivery[] {
     const fromTx = tx.urls.callback_post_url;
     const url = fromTx ?? merchant.callback_post_url;
     if (!url) {
@@ -225,28 +310,43 @@ export function createCallbackOutbox(deps: { store: Store; clock: Clock; config:
         '(no callback_post_url)',
         `no callback_post_url: transaction ${tx.hash} reached ${tx.status}, but neither the transaction nor merchant ${merchant.app_id} has a callback_post_url, so no callback was sent`,
       );
-      return undefined;
+      return [];
     }
-    const now = clock.now();
-    const full = held() >= settings.max_pending;
-    const d: Delivery = {
-      id: `dlv_${randomBytes(12).toString('hex')}`,
-      transaction_hash: tx.hash,
+    const hit = deps.scenarios?.resolve({
+      endpoint: 'callback',
       app_id: tx.app_id,
-      url,
-      body: JSON.stringify(callbackBodyOf(tx)),
-      status: tx.status,
-      state: full ? 'failed' : 'pending',
-      created_at: now,
-      next_attempt_at: full ? null : now,
-      attempts: [],
-      note: full
-        ? `not sent: the outbox already holds ${settings.max_pending} open deliveries (callbacks.max_pending)`
-        : `status ${tx.status}; URL from the ${fromTx ? "transaction's" : "merchant's"} callback_post_url`,
-    };
-    store.putDelivery(d);
-    if (!full && !stopped) queueMicrotask(() => void push(d.id, 'schedule'));
-    return d;
+      order_id: tx.order_id,
+      amount: tx.amount,
+      card: tx.card?.masked,
+      transaction: { hash: tx.hash, scenario: tx.scenario },
+      merchant_scenario: merchant.scenario,
+    });
+    const plan = planCallback(hit, {
+      current: callbackBodyOf(tx),
+      previous: { status: before.status, body: callbackBodyOf(before) },
+    });
+    if (plan.drop) {
+      journalNote(
+        tx,
+        '(dropped by scenario)',
+        `${plan.note}: transaction ${tx.hash} reached ${tx.status}, and the callback to ${url} was deliberately not sent`,
+        plan.note,
+      );
+      return [];
+    }
+    const origin = `status ${tx.status}; URL from the ${fromTx ? "transaction's" : "merchant's"} callback_post_url`;
+    const what = { transaction_hash: tx.hash, app_id: tx.app_id, url, body: plan.body, status: tx.status };
+    const note = plan.note ? `${origin}; ${plan.note}` : origin;
+    const first = newDelivery(what, note, plan.scenario, plan.hold_ms);
+    const created = [first];
+    if (plan.copies === 2) {
+      const copy = newDelivery(what, `${note} — copy 2 of 2, the identical body of ${first.id}`, plan.scenario, plan.hold_ms, 1);
+      first.note = `${note} — copy 1 of 2; ${copy.id} sends the identical body`;
+      created.push(copy);
+    }
+    for (const d of created) store.putDelivery(d);
+    for (const d of created) schedule(d);
+    return created;
   }
 
   function newestFirst(list: Delivery[]): Delivery[] {
@@ -259,7 +359,7 @@ export function createCallbackOutbox(deps: { store: Store; clock: Clock; config:
       const { before, after, merchant } = notice;
       if (before.status === after.status || !isNotified(after.status, merchant)) return;
       try {
-        enqueue(after, merchant);
+        enqueue(after, merchant, before);
       } catch (err) {
         journalNote(after, '(callback not queued)', `the callback could not be queued: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -271,7 +371,8 @@ export function createCallbackOutbox(deps: { store: Store; clock: Clock; config:
       let count = 0;
       for (const d of store.listOpenDeliveries()) {
         if (running.has(d.id) || queued.has(d.id) || timers.has(d.id)) continue;
-        if (d.state === 'retrying' && d.next_attempt_at !== null && d.next_attempt_at > clock.now()) arm(d);
+        // Retries, and first attempts a scenario held back, keep their time; the rest are due now.
+        if (d.state !== 'delivering' && d.next_attempt_at !== null && d.next_attempt_at > clock.now()) arm(d);
         else void push(d.id, 'schedule');
         count++;
       }
@@ -311,7 +412,7 @@ export function createCallbackOutbox(deps: { store: Store; clock: Clock; config:
     get: (id: string) => store.getDelivery(id),
     list: (filter: DeliveryFilter = {}) => newestFirst(store.listDeliveries(filter)),
 
-    /** Notes about callbacks that were not sent (no URL), from the journal, newest first. */
+    /** Notes about callbacks that were not sent (no URL, or dropped by a scenario), from the journal, newest first. */
     notesFor(hash: string) {
       return store
         .listJournal({ transaction_hash: hash, limit: 1000 })

@@ -1,3 +1,5 @@
+import type { DeliveryScenario } from './callback-scenario.js';
+
 /**
  * One callback delivery (an outbox row) and its attempts (spec §10, issue 4).
  *
@@ -55,6 +57,8 @@ export interface Delivery {
   attempts: DeliveryAttempt[];
   /** Why this delivery exists or behaves oddly, e.g. where its URL came from or why it is blocked. */
   note: string | null;
+  /** Set when a scenario (issue 6) shaped this delivery: what it does and the parameters it needs. */
+  scenario?: DeliveryScenario;
 }
 
 export interface DeliveryFilter {

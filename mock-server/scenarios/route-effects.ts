@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ScenarioEffect } from '../../contracts/types.js';
 import { KtpayError } from '../envelope/ktpay-error.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { Transaction } from '../payments/transaction.js';
@@ -21,6 +22,13 @@ function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }
 
+/** The milliseconds a `delay` effect waits: `ms`, or a uniformly random value in `min_ms`–`max_ms`. */
+export function delayMsOf(e: Extract<ScenarioEffect, { type: 'delay' }>): number {
+  if (e.ms !== undefined) return e.ms;
+  const min = e.min_ms ?? 0;
+  return Math.round(min + Math.random() * Math.max(0, (e.max_ms ?? min) - min));
+}
+
 /**
  * Applies the HTTP-level part of a scenario hit on a merchant-API route: an error code, a delay or
  * a transport fault. Returns true when the reply has been taken over (the route must stop).
@@ -38,12 +46,9 @@ export async function applyRouteEffect(
   switch (e.type) {
     case 'respond_error':
       throw new KtpayError(e.code, { diagnostic: hit.explanation });
-    case 'delay': {
-      const ms =
-        e.ms ?? Math.round((e.min_ms ?? 0) + Math.random() * Math.max(0, (e.max_ms ?? e.min_ms ?? 0) - (e.min_ms ?? 0)));
-      await sleep(clock, ms);
+    case 'delay':
+      await sleep(clock, delayMsOf(e));
       return false;
-    }
     case 'http_fault':
       request.ktpay.error_code = null;
       request.ktpay.explanation = hit.explanation;
