@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import fontkit from '@pdf-lib/fontkit';
-import { PDFDocument, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import type * as PdfLibModule from 'pdf-lib';
+import type { PDFDocument, PDFFont, PDFPage } from 'pdf-lib';
 import { ErrorCode } from '../../contracts/error-catalog.js';
 import { KtpayError } from '../envelope/ktpay-error.js';
 import type { Merchant } from '../merchants/merchant.js';
@@ -79,11 +79,24 @@ export function defaultFontPath(): string {
 
 const PAGE_SIZE: [number, number] = [420, 595]; // A5 portrait, in points
 
+type PdfLib = typeof PdfLibModule;
+type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
+
+/**
+ * pdf-lib and fontkit take ~270 ms of a ~1 s startup to import, and only a receipt needs them,
+ * so they are imported with the first receipt (issue 10's startup target).
+ */
+async function importPdfLibs(): Promise<{ pdf: PdfLib; fontkit: Fontkit }> {
+  const [pdf, fk] = await Promise.all([import('pdf-lib'), import('@pdf-lib/fontkit')]);
+  // The package is CJS: its module.exports arrives as `default`.
+  return { pdf, fontkit: (fk as unknown as { default: Fontkit }).default };
+}
+
 /**
  * Draws label/value rows top to bottom, wrapping long values to the column width and starting a
  * new page when one is full (a long description or many refunds).
  */
-function createLayout(doc: PDFDocument, font: PDFFont) {
+function createLayout(doc: PDFDocument, font: PDFFont, rgb: PdfLib['rgb']) {
   const margin = 36;
   const labelWidth = 118;
   const valueX = margin + labelWidth;
@@ -172,8 +185,19 @@ function createLayout(doc: PDFDocument, font: PDFFont) {
  */
 export function createReceiptRenderer(opts: { fontPath?: string } = {}): ReceiptRenderer {
   let fontBytes: Promise<Uint8Array> | undefined;
+  let libs: Promise<{ pdf: PdfLib; fontkit: Fontkit }> | undefined;
 
-  function loadFont(): Promise<Uint8Array> {
+  function loadLibs(): Promise<{ pdf: PdfLib; fontkit: Fontkit }> {
+    libs ??= importPdfLibs();
+    return libs.catch((err: unknown) => {
+      libs = undefined;
+      throw new KtpayError(ErrorCode.RECEIPT_MODULE_FAILED_5000110, {
+        diagnostic: `the PDF library could not be loaded: ${(err as Error).message}`,
+      });
+    });
+  }
+
+  function loadFont(fontkit: Fontkit): Promise<Uint8Array> {
     fontBytes ??= (async () => {
       const path = opts.fontPath ?? defaultFontPath();
       const bytes = await readFile(path);
@@ -191,9 +215,10 @@ export function createReceiptRenderer(opts: { fontPath?: string } = {}): Receipt
 
   return {
     async render({ tx, merchant, at }) {
-      const font = await loadFont();
+      const { pdf, fontkit } = await loadLibs();
+      const font = await loadFont(fontkit);
       try {
-        const doc = await PDFDocument.create();
+        const doc = await pdf.PDFDocument.create();
         doc.registerFontkit(fontkit);
         const embedded = await doc.embedFont(font, { subset: true });
         const title = `Чек по операции №${tx.id}`;
@@ -205,7 +230,7 @@ export function createReceiptRenderer(opts: { fontPath?: string } = {}): Receipt
         doc.setCreationDate(new Date(at));
         doc.setModificationDate(new Date(at));
 
-        const layout = createLayout(doc, embedded);
+        const layout = createLayout(doc, embedded, pdf.rgb);
         layout.heading(title, 16);
         layout.note('ktpay-mock: тестовая среда, не является фискальным документом.');
         layout.rule();
