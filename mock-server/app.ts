@@ -9,6 +9,7 @@ import { adminScenarios } from './routes/admin-scenarios.js';
 import { MERCHANT_API_PREFIX, merchantApi } from './routes/merchant-api.js';
 import { paymentOperations } from './routes/payment-operations.js';
 import { shopperJourney } from './routes/shopper-journey.js';
+import { scenarioAcquirerOverride } from './scenarios/acquirer-override.js';
 import { createSandboxContext, type ContextOverrides, type SandboxContext } from './sandbox-context.js';
 
 declare module 'fastify' {
@@ -48,7 +49,7 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
   await app.register(merchantApi, { prefix: MERCHANT_API_PREFIX, ctx });
   await app.register(paymentOperations, { prefix: MERCHANT_API_PREFIX, ctx });
   await app.register(adminApi, { prefix: '/__admin', ctx, startedAt });
-  await app.register(shopperJourney, { ctx });
+  await app.register(shopperJourney, { ctx, acquirerOverride: scenarioAcquirerOverride(ctx) });
   await app.register(adminScenarios, { prefix: '/__admin', ctx });
 
   await app.register(adminCallbacks, { prefix: '/__admin', ctx });

@@ -58,9 +58,9 @@ export const testCardsData = {
     },
     input_errors: {
       type: 'object',
-      required: ['luhn', 'expired', 'card_data'],
+      required: ['luhn', 'expired', 'card_data', 'unavailable'],
       additionalProperties: false,
-      properties: { luhn: acquirerCode, expired: acquirerCode, card_data: acquirerCode },
+      properties: { luhn: acquirerCode, expired: acquirerCode, card_data: acquirerCode, unavailable: acquirerCode },
     },
   },
 } as const;

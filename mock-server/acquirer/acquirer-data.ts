@@ -19,7 +19,7 @@ export interface TestCardTable {
   other_cards: { code: string; three_ds: ThreeDsMode; result: string };
   cardholder_code_rule: { pattern: string; example: string; result: string };
   three_ds: { otp: string; failure_code: string };
-  input_errors: { luhn: string; expired: string; card_data: string };
+  input_errors: { luhn: string; expired: string; card_data: string; unavailable: string };
 }
 
 export interface CodeOutcome {

@@ -30,6 +30,15 @@ export interface AcquirerOverride {
   code?: string;
   three_ds?: ThreeDsMode;
   service?: 'credit' | 'refuse';
+  /** The bank does not answer the card form: the shopper sees "-8" and the payment stays pending. */
+  unavailable?: boolean;
+}
+
+/** Which decision a scenario is asked about: the card form, or the service gateway after authorization. */
+export interface OverrideQuery {
+  phase: 'pay' | 'service';
+  /** PAN digits of the submitted card (pay phase). */
+  pan?: string;
 }
 
 export type CardDecision =
@@ -95,6 +104,7 @@ export function decideCard(
     errors.push(inputError('email', data.cards.input_errors.card_data, data));
   }
   if (errors.length > 0 || !expiry.ok) return { kind: 'invalid', errors };
+  if (override?.unavailable) return { kind: 'invalid', errors: [inputError('pan', data.cards.input_errors.unavailable, data)] };
 
   const card: CardInfo = {
     masked: maskPan(pan),

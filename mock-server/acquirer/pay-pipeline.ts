@@ -13,10 +13,12 @@ import {
   serviceVerdict,
   verdictOf,
   type AcquirerOverride,
+  type OverrideQuery,
   type CardForm,
   type InputError,
 } from './bank-decision.js';
 import { bankNoticeXml, verifyBankNotice } from './bank-documents.js';
+import { normalizePan } from './card-rules.js';
 
 /** What became of a card form. */
 export type CardStep =
@@ -36,7 +38,7 @@ export interface PayPipelineDeps {
   payments: PaymentService;
   data: AcquirerData;
   /** A scenario's say over the bank's answer for this transaction (issue 6); undefined = the card table. */
-  override?: (tx: Transaction) => AcquirerOverride | undefined;
+  override?: (tx: Transaction, query: OverrideQuery) => AcquirerOverride | undefined;
 }
 
 function digits(seed: string, n: number): string {
@@ -117,7 +119,7 @@ export function createPayPipeline(deps: PayPipelineDeps) {
       return payments.apply(hash, { type: 'fail', at, status: verdict.status, error: verdict.error, card });
     }
     const authorized = payments.apply(hash, { type: 'authorize', at, card });
-    const service = serviceVerdict(authorized, data, deps.override?.(authorized));
+    const service = serviceVerdict(authorized, data, deps.override?.(authorized, { phase: 'service' }));
     if (!service.credited) {
       return payments.apply(hash, { type: 'fail', at: clock.now(), status: service.status, error: service.error });
     }
@@ -175,7 +177,11 @@ export function createPayPipeline(deps: PayPipelineDeps) {
     submitCard(hash: string, form: CardForm, opts: { framed?: boolean; otp?: string | undefined; headless?: boolean } = {}): CardStep {
       const tx = load(hash);
       if (tx.status !== 'pending') return { kind: 'not_pending', tx };
-      const decision = decideCard(form, { now: clock.now(), data, override: deps.override?.(tx) });
+      const decision = decideCard(form, {
+        now: clock.now(),
+        data,
+        override: deps.override?.(tx, { phase: 'pay', pan: normalizePan(form.pan) }),
+      });
       if (opts.headless && decision.kind === 'decided' && decision.three_ds === 'challenge' && opts.otp === undefined) {
         return { kind: 'otp_required', tx };
       }

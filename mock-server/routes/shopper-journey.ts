@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { loadAcquirerData } from '../acquirer/acquirer-data.js';
-import type { AcquirerOverride } from '../acquirer/bank-decision.js';
+import type { AcquirerOverride, OverrideQuery } from '../acquirer/bank-decision.js';
 import { createPayPipeline } from '../acquirer/pay-pipeline.js';
 import { startClearing } from '../payments/clearing.js';
 import type { Transaction } from '../payments/transaction.js';
@@ -20,7 +20,7 @@ import { widgetPages } from './widget-pages.js';
  */
 export async function shopperJourney(
   app: FastifyInstance,
-  opts: { ctx: SandboxContext; acquirerOverride?: (tx: Transaction) => AcquirerOverride | undefined },
+  opts: { ctx: SandboxContext; acquirerOverride?: (tx: Transaction, query: OverrideQuery) => AcquirerOverride | undefined },
 ) {
   const { ctx } = opts;
   const pipeline = createPayPipeline({
