@@ -5,6 +5,7 @@ import { requestJournal } from './journal/request-journal.js';
 import { adminApi } from './routes/admin-api.js';
 import { cors } from './routes/cors.js';
 import { adminCallbacks } from './routes/admin-callbacks.js';
+import { adminDashboard } from './routes/admin-dashboard.js';
 import { adminScenarios } from './routes/admin-scenarios.js';
 import { MERCHANT_API_PREFIX, merchantApi } from './routes/merchant-api.js';
 import { paymentOperations } from './routes/payment-operations.js';
@@ -53,6 +54,7 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
   await app.register(adminScenarios, { prefix: '/__admin', ctx });
 
   await app.register(adminCallbacks, { prefix: '/__admin', ctx });
+  await app.register(adminDashboard, { prefix: '/__admin/ui', ctx });
 
   // Open callback deliveries left by a previous run (persistent store) are due again.
   app.addHook('onReady', async () => {
