@@ -51,12 +51,14 @@ export function scenarioFromOrderId(orderId: string | undefined): string | undef
  * if (hit?.effect.type === 'respond_error') throw new KtpayError(hit.effect.code);
  */
 export function createScenarioEngine(deps: { schemas: SchemaRegistry; globalScenario?: string | undefined }) {
-  const library = new Map<string, ScenarioFile>();
-  for (const s of loadScenarioDir(BUILTIN_SCENARIO_DIR, deps.schemas)) library.set(s.name, s);
+  // The built-in library (42 YAML files, ~100 ms to parse and validate) is read on first use: most
+  // runs never name a scenario, and startup is a measured target (issue 10). Tests keep the files valid.
+  let library: Map<string, ScenarioFile> | undefined;
+  const builtins = () => (library ??= new Map(loadScenarioDir(BUILTIN_SCENARIO_DIR, deps.schemas).map((s) => [s.name, s])));
   const custom = new Map<string, ScenarioFile>();
   const counts = new Map<string, number>();
 
-  const find = (name: string) => custom.get(name) ?? library.get(name);
+  const find = (name: string) => custom.get(name) ?? builtins().get(name);
 
   function matches(step: ScenarioFile['steps'][number], q: ScenarioQuery): boolean {
     const m = step.match;
@@ -144,7 +146,7 @@ export function createScenarioEngine(deps: { schemas: SchemaRegistry; globalScen
         steps: s.steps.map((step, i) => ({ index: i, ...step, explain: explainStep(step) })),
       });
       return {
-        library: [...library.values()].map((s) => view(s, true)),
+        library: [...builtins().values()].map((s) => view(s, true)),
         custom: [...custom.values()].map((s) => view(s, false)),
         global: deps.globalScenario ?? null,
         counts: [...counts.entries()].map(([key, used]) => {
