@@ -270,11 +270,17 @@ function hostHasDebianPackage(pkg: string): boolean {
   return q.status === 0 && q.stdout.includes('install ok installed');
 }
 
-/** Runs `sh -c command` in `cwd`, resolving with the time it took or rejecting with its output. */
+/**
+ * Runs `sh -c command` in `cwd` (Docker's shell form), resolving with the time it took or rejecting
+ * with its output. It runs at a lower CPU priority (`nice`): the replay's npm installs and compile
+ * share the machine with the rest of the test suite, whose timings matter more.
+ */
 function runShell(command: string, cwd: string, env: Record<string, string>): Promise<number> {
   const started = performance.now();
+  const niceBin = which('nice', env.PATH ?? '');
+  const argv = niceBin ? [niceBin, '-n', '10', '/bin/sh', '-c', command] : ['/bin/sh', '-c', command];
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
