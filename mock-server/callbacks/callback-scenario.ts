@@ -52,7 +52,8 @@ export interface CallbackBodies {
  * documented keys. Their names say what they are, so nobody mistakes them for ktpay fields.
  */
 export function withExtraFields(body: Record<string, unknown>, scenario: string): Record<string, unknown> {
-  const status = body.status && typeof body.status === 'object' ? (body.status as Record<string, unknown>) : undefined;
+  const status =
+    body.status && typeof body.status === 'object' ? (body.status as Record<string, unknown>) : undefined;
   return {
     ...body,
     ...(status ? { status: { ...status, x_mock_unknown_status_field: 'ignore me' } } : {}),
@@ -61,7 +62,11 @@ export function withExtraFields(body: Record<string, unknown>, scenario: string)
   };
 }
 
-type ActionPlan = (e: CallbackEffect, bodies: CallbackBodies, hit: ScenarioHit) => Partial<CallbackPlan> & {
+type ActionPlan = (
+  e: CallbackEffect,
+  bodies: CallbackBodies,
+  hit: ScenarioHit,
+) => Partial<CallbackPlan> & {
   extra?: Partial<DeliveryScenario>;
 };
 
@@ -73,7 +78,9 @@ const ACTIONS: Record<CallbackAction, ActionPlan> = {
   out_of_order: (_e, bodies) => ({
     extra: { stale: { status: bodies.previous.status, body: JSON.stringify(bodies.previous.body) } },
   }),
-  extra_fields: (_e, bodies, hit) => ({ body: JSON.stringify(withExtraFields(bodies.current, hit.scenario)) }),
+  extra_fields: (_e, bodies, hit) => ({
+    body: JSON.stringify(withExtraFields(bodies.current, hit.scenario)),
+  }),
   slow_cadence: (e) => ({ extra: { retry_factor: e.factor ?? 10 } }),
   fail_first: (e) => ({ extra: { fail_first: e.attempts ?? 1 } }),
 };
@@ -89,7 +96,13 @@ const ACTIONS: Record<CallbackAction, ActionPlan> = {
  * // { drop: false, copies: 2, hold_ms: 0, body: '{"merchant_id":1,…}', scenario: { name: 'callback-duplicate', … }, note: '…' }
  */
 export function planCallback(hit: ScenarioHit | undefined, bodies: CallbackBodies): CallbackPlan {
-  const plain: CallbackPlan = { drop: false, body: JSON.stringify(bodies.current), copies: 1, hold_ms: 0, note: '' };
+  const plain: CallbackPlan = {
+    drop: false,
+    body: JSON.stringify(bodies.current),
+    copies: 1,
+    hold_ms: 0,
+    note: '',
+  };
   if (!hit) return plain;
   const e = hit.effect;
   const base: DeliveryScenario = { name: hit.scenario, explanation: hit.explanation };
@@ -99,7 +112,12 @@ export function planCallback(hit: ScenarioHit | undefined, bodies: CallbackBodie
   }
   if (e.type === 'delay') {
     const ms = delayMsOf(e);
-    return { ...plain, hold_ms: ms, scenario: base, note: `${hit.explanation} (first attempt held back ${ms} ms)` };
+    return {
+      ...plain,
+      hold_ms: ms,
+      scenario: base,
+      note: `${hit.explanation} (first attempt held back ${ms} ms)`,
+    };
   }
   return {
     ...plain,
