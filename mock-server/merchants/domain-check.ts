@@ -25,16 +25,3 @@ export function hostInDomains(host: string, domains: readonly string[]): boolean
     return h === dom || (isIP(dom) === 0 && h.endsWith(`.${dom}`));
   });
 }
-
-/** Link-local (169.254.0.0/16, fe80::/10) and cloud metadata addresses (fd00:ec2::254). */
-export function isLinkLocalOrMetadata(ip: string): boolean {
-  const v = ip.toLowerCase().replace(/^::ffff:/, '');
-  if (isIP(v) === 4) return v.startsWith('169.254.');
-  if (isIP(v) === 6) return v.startsWith('fe8') || v.startsWith('fe9') || v.startsWith('fea') || v.startsWith('feb') || v === 'fd00:ec2::254';
-  return false;
-}
-
-export function isLoopback(ip: string): boolean {
-  const v = ip.toLowerCase().replace(/^::ffff:/, '');
-  return (isIP(v) === 4 && v.startsWith('127.')) || v === '::1' || v === 'localhost';
-}

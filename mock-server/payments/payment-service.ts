@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
 import { ErrorCode } from '../../contracts/error-catalog.js';
 import type { SchemaRegistry } from '../../contracts/schema-registry.js';
 import type { CreatePaymentRequest } from '../../contracts/types.js';
 import type { SandboxConfig } from '../config/load-config.js';
 import { fieldMessage, toFieldErrors } from '../envelope/field-errors.js';
 import { KtpayError, type FieldMessages } from '../envelope/ktpay-error.js';
-import { hostInDomains, isLinkLocalOrMetadata, urlHost } from '../merchants/domain-check.js';
+import { addressRulesFor, addressVerdict, classifyAddress } from '../callbacks/destination-guard.js';
+import { hostInDomains, urlHost } from '../merchants/domain-check.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
@@ -54,8 +54,13 @@ export function createPaymentService(deps: {
       if (typeof url !== 'string' || fields[`order.${f}`]) continue;
       const host = urlHost(url);
       if (!host) continue;
-      const allowListed = config.callbacks.allow_hosts.includes(host);
-      if (f === 'callback_post_url' && isIP(host) && isLinkLocalOrMetadata(host) && !allowListed) {
+      // The delivery-time classification, so every spelling the URL parser produces (e.g. the
+      // IPv4-mapped ::ffff:a9fe:a9fe) is caught here too; loopback is judged only at delivery.
+      const blocked =
+        f === 'callback_post_url' &&
+        classifyAddress(host) === 'link-local' &&
+        addressVerdict(host, host, addressRulesFor(merchant, config.callbacks.allow_hosts)) !== undefined;
+      if (blocked) {
         fields[`order.${f}`] = [fieldMessage('blocked_address', merchant.locale)];
       } else if (merchant.strict_domains && !hostInDomains(host, merchant.domains)) {
         fields[`order.${f}`] = [fieldMessage('domain', merchant.locale)];
