@@ -319,7 +319,7 @@ describe('a container started from the image with environment-only configuration
       expect(uid).not.toBe(0);
     }
     expect(c.output().stdout).toContain(`listening on http://127.0.0.1:${port}`);
-  });
+  }, 60_000);
 
   it('takes ADMIN_TOKEN, STORE, MERCHANTS_JSON and KTPAY_MOCK_CONFIG from the environment', async () => {
     const anonymous = await fetch(`${base}/__admin/health`);
