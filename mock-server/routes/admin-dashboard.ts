@@ -123,7 +123,7 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
   app.addHook('onRequest', async (request, reply) => {
     if (!token) return;
     const path = request.url.split('?')[0] ?? '';
-    if (path.startsWith(`${DASHBOARD_ASSETS}/`) || path === `${DASHBOARD_BASE}/login`) return;
+    if (path.startsWith(`${DASHBOARD_ASSETS}/`) || path === `${DASHBOARD_BASE}/login` || path === `${DASHBOARD_BASE}/logout`) return;
     const given = (request.query as Query).token;
     if (request.method === 'GET' && typeof given === 'string') {
       if (sameToken(given, token)) {

@@ -15,6 +15,8 @@ export interface DashboardPageOptions {
   head?: SafeHtml;
   /** Whether a sign-out button makes sense (ADMIN_TOKEN is set). */
   signedIn?: boolean;
+  /** No section links (the sign-in page: they would only lead back to it). */
+  bare?: boolean;
 }
 
 const NAV: ReadonlyArray<[DashboardSection, string, string]> = [
@@ -47,9 +49,9 @@ ${o.head ?? ''}
 <body>
 <header class="topbar">
   <a class="brand" href="${DASHBOARD_BASE}"><span class="logo" aria-hidden="true">◆</span> ktpay-mock</a>
-  <nav aria-label="Sections">${nav}</nav>
+  ${o.bare ? '' : html`<nav aria-label="Sections">${nav}</nav>`}
   <div class="topbar-right">
-    <span class="live-indicator" id="live-indicator" data-state="connecting" title="Live updates">live</span>
+    ${o.bare ? '' : html`<span class="live-indicator" id="live-indicator" data-state="connecting" title="Live updates">live</span>`}
     <a href="/docs" class="toplink">API docs</a>
     ${o.signedIn ? html`<form method="post" action="${DASHBOARD_BASE}/logout" class="inline"><button class="link" type="submit">Sign out</button></form>` : ''}
   </div>
@@ -83,7 +85,7 @@ export function loginPage(o: { next: string; failed: boolean }): string {
   </form>
   <p class="muted small">API clients send <code>Authorization: Bearer &lt;token&gt;</code> instead.</p>
 </section>`;
-  return dashboardPage({ title: 'Sign in', section: null, body });
+  return dashboardPage({ title: 'Sign in', section: null, body, bare: true });
 }
 
 /** An error inside the dashboard (unknown transaction, bad filter): the catalog code and what to do. */
