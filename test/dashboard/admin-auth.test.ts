@@ -17,6 +17,8 @@ function concrete(path: string, hash: string): string {
     .replace(':name', 'dashboard.css');
 }
 
+const bodyFor = (r: RegisteredRoute) => (r.method === 'GET' || r.method === 'DELETE' ? {} : { payload: {} });
+
 /**
  * Issue 8 acceptance: with ADMIN_TOKEN set, `/__admin/ui` and every `/__admin` API route refuse
  * requests without the token. The route list comes from Fastify itself, so a route added later is
@@ -50,7 +52,7 @@ describe('ADMIN_TOKEN guards the dashboard and every /__admin route', () => {
     for (const r of adminRoutes) {
       const key = `${r.method} ${r.path}`;
       if (OPEN_UI.has(key)) continue;
-      const res = await app.inject({ method: r.method as 'GET', url: concrete(r.path, hash), payload: r.method === 'GET' || r.method === 'DELETE' ? undefined : {} });
+      const res = await app.inject({ method: r.method as 'GET', url: concrete(r.path, hash), ...bodyFor(r) });
       expect(res.statusCode, key).toBe(401);
       expect(res.body, key).not.toContain(orderId);
       expect(res.body, key).not.toContain('private description');
@@ -72,7 +74,7 @@ describe('ADMIN_TOKEN guards the dashboard and every /__admin route', () => {
         method: r.method as 'GET',
         url: concrete(r.path, hash),
         headers: { authorization: `Bearer ${TOKEN}` },
-        payload: r.method === 'GET' || r.method === 'DELETE' ? undefined : {},
+        ...bodyFor(r),
       });
       expect(res.statusCode, `${r.method} ${r.path}`).not.toBe(401);
     }
