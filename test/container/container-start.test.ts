@@ -15,7 +15,16 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -97,7 +106,11 @@ function containerEnv(runEnv: Record<string, string>): Record<string, string> {
 
 function childPids(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -115,7 +128,19 @@ async function startContainer(runEnv: Record<string, string>): Promise<RunningCo
     containerMode === 'pid-namespace'
       ? spawn(
           unshareBin!,
-          ['--pid', '--fork', '--kill-child', '--', setprivBin!, `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', exe, ...argv.slice(1)],
+          [
+            '--pid',
+            '--fork',
+            '--kill-child',
+            '--',
+            setprivBin!,
+            `--reuid=${uid}`,
+            `--regid=${gid}`,
+            '--clear-groups',
+            '--',
+            exe,
+            ...argv.slice(1),
+          ],
           { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] },
         )
       : spawn(exe, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -188,7 +213,9 @@ beforeAll(async () => {
     hostEnv: { HOME: homedir(), npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false' },
     log: (line) => console.log(`[container build] ${line}`),
   });
-  console.log(`[container build] all stages replayed in ${Math.round((performance.now() - started) / 1000)} s (mode: ${containerMode})`);
+  console.log(
+    `[container build] all stages replayed in ${Math.round((performance.now() - started) / 1000)} s (mode: ${containerMode})`,
+  );
 }, 20 * 60_000);
 
 afterAll(async () => {
@@ -199,12 +226,26 @@ afterAll(async () => {
 describe('the image the Dockerfile builds (replayed without Docker)', () => {
   it('holds the built package and production dependencies only, with ktpay-mock on PATH', () => {
     const app = mapPath(image.rootfs, image.config.workdir);
-    for (const file of ['package.json', 'package-lock.json', 'dist/mock-server/cli.js', 'contracts/data/error-catalog.json']) {
+    for (const file of [
+      'package.json',
+      'package-lock.json',
+      'dist/mock-server/cli.js',
+      'contracts/data/error-catalog.json',
+    ]) {
       expect(existsSync(join(app, file)), file).toBe(true);
     }
-    expect(readdirSync(join(app, 'scenarios/library')).filter((f) => f.endsWith('.yaml')).length).toBeGreaterThan(0);
+    expect(
+      readdirSync(join(app, 'scenarios/library')).filter((f) => f.endsWith('.yaml')).length,
+    ).toBeGreaterThan(0);
     // No sources, tests or build config: only what package.json "files" ships.
-    for (const absent of ['tsconfig.json', 'test', 'mock-server/app.ts', 'node_modules/typescript', 'node_modules/vitest', 'node_modules/tsx']) {
+    for (const absent of [
+      'tsconfig.json',
+      'test',
+      'mock-server/app.ts',
+      'node_modules/typescript',
+      'node_modules/vitest',
+      'node_modules/tsx',
+    ]) {
       expect(existsSync(join(app, absent)), absent).toBe(false);
     }
     // The native addon was built for this Node by the prod stage.
@@ -326,7 +367,10 @@ describe('a container started from the image with environment-only configuration
     expect(anonymous.status).toBe(401);
     expect(((await anonymous.json()) as { error: { code: number } }).error.code).toBe(4010121);
 
-    const health = (await (await fetch(`${base}/__admin/health`, { headers: admin() })).json()) as { status: string; store: string };
+    const health = (await (await fetch(`${base}/__admin/health`, { headers: admin() })).json()) as {
+      status: string;
+      store: string;
+    };
     expect(health).toMatchObject({ status: 'ok', store: 'sqlite' });
     expect(existsSync(join(workRoot, 'volumes/data/ktpay.sqlite'))).toBe(true);
 
@@ -340,7 +384,9 @@ describe('a container started from the image with environment-only configuration
   });
 
   it('creates payments for the merchants from the environment and from the mounted file', async () => {
-    const order = (id: string) => ({ order: { amount: 1500, order_id: id, description: 'Заказ из CI', type: 'ecom' } });
+    const order = (id: string) => ({
+      order: { amount: 1500, order_id: id, description: 'Заказ из CI', type: 'ecom' },
+    });
 
     const fromEnv = await fetch(`${base}${API}/payment`, {
       method: 'POST',
@@ -348,7 +394,9 @@ describe('a container started from the image with environment-only configuration
       body: sealToBase64(JSON.stringify(order(`CI-ENV-${Date.now()}`)), envKeys.server.publicKey),
     });
     expect(fromEnv.status).toBe(200);
-    const envBody = (await fromEnv.json()) as { response: { success: boolean; data: { transaction_hash: string } } };
+    const envBody = (await fromEnv.json()) as {
+      response: { success: boolean; data: { transaction_hash: string } };
+    };
     expect(envBody.response.success).toBe(true);
     expect(envBody.response.data.transaction_hash).toMatch(/^[0-9a-f]{40}$/);
     envHash = envBody.response.data.transaction_hash;
@@ -359,7 +407,9 @@ describe('a container started from the image with environment-only configuration
       body: sealToBase64(JSON.stringify(order(`CI-FILE-${Date.now()}`)), fileKeys.server.publicKey),
     });
     expect(fromFile.status).toBe(200);
-    expect(((await fromFile.json()) as { payload: { transaction_hash: string } }).payload.transaction_hash).toMatch(/^[0-9a-f]{40}$/);
+    expect(
+      ((await fromFile.json()) as { payload: { transaction_hash: string } }).payload.transaction_hash,
+    ).toMatch(/^[0-9a-f]{40}$/);
 
     // The env merchant's key is the one that opens its requests: the built-in key does not.
     const wrongKey = await fetch(`${base}${API}/payment`, {
@@ -376,13 +426,29 @@ describe('a container started from the image with environment-only configuration
     const paid = await fetch(`${base}/__admin/transactions/${envHash}/pay`, {
       method: 'POST',
       headers: { ...admin(), 'content-type': 'application/json' },
-      body: JSON.stringify({ pan: TEST_CARD, exp_month: '12', exp_year: expYear, cvc: '123', cardholder: 'CI TESTER' }),
+      body: JSON.stringify({
+        pan: TEST_CARD,
+        exp_month: '12',
+        exp_year: expYear,
+        cvc: '123',
+        cardholder: 'CI TESTER',
+      }),
     });
     expect(paid.status).toBe(200);
-    const result = (await paid.json()) as { outcome: string; acquirer_code: string; transaction: { status: string } };
-    expect(result).toMatchObject({ outcome: 'approved', acquirer_code: '00', transaction: { status: 'success' } });
+    const result = (await paid.json()) as {
+      outcome: string;
+      acquirer_code: string;
+      transaction: { status: string };
+    };
+    expect(result).toMatchObject({
+      outcome: 'approved',
+      acquirer_code: '00',
+      transaction: { status: 'success' },
+    });
 
-    const read = (await (await fetch(`${base}/__admin/transactions/${envHash}`, { headers: admin() })).json()) as {
+    const read = (await (
+      await fetch(`${base}/__admin/transactions/${envHash}`, { headers: admin() })
+    ).json()) as {
       status: string;
       app_id: string;
     };
@@ -402,10 +468,16 @@ describe('a container started from the image with environment-only configuration
     expect(demo.status).toBe(200);
     expect(demo.headers.get('content-type')).toContain('text/html');
 
-    const pdf = await fetch(`${base}${API}/payment/${envHash}/pdf`, { headers: { 'auth-identifier': envAppId } });
+    const pdf = await fetch(`${base}${API}/payment/${envHash}/pdf`, {
+      headers: { 'auth-identifier': envAppId },
+    });
     expect(pdf.status).toBe(200);
     expect(pdf.headers.get('content-type')).toContain('application/pdf');
-    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString('latin1'),
+    ).toBe('%PDF-');
   });
 
   it('stops on SIGTERM, as docker stop sends it to PID 1, with exit code 0 in under 2 s', async () => {
@@ -414,7 +486,9 @@ describe('a container started from the image with environment-only configuration
     process.kill(c.pid, image.config.stopSignal as NodeJS.Signals);
     const exit = await Promise.race([
       c.exited,
-      new Promise<Exit>((resolve) => setTimeout(() => resolve({ code: null, signal: null, at: Number.NaN }), 5000)),
+      new Promise<Exit>((resolve) =>
+        setTimeout(() => resolve({ code: null, signal: null, at: Number.NaN }), 5000),
+      ),
     ]);
     const ms = exit.at - sentAt;
     console.log(`[container] ${image.config.stopSignal} → exit ${exit.code} in ${Math.round(ms)} ms`);

@@ -14,14 +14,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { DEFAULT_PORT, ENV_VARS } from '../../mock-server/config/load-config.js';
 import { buildTestApp } from '../helpers/sandbox.js';
-import { aptPackages, durationMs, loadDockerignore, parseDockerfile, userIds, type Stage, type Step } from './dockerfile-model.js';
+import {
+  aptPackages,
+  durationMs,
+  loadDockerignore,
+  parseDockerfile,
+  userIds,
+  type Stage,
+  type Step,
+} from './dockerfile-model.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
 const dockerfileText = read('docker/Dockerfile');
 const model = parseDockerfile(dockerfileText);
 const finalStage = model.stages.at(-1)!;
-const stepsOf = <K extends Step['kind']>(stage: Stage, kind: K) => stage.steps.filter((s): s is Extract<Step, { kind: K }> => s.kind === kind);
+const stepsOf = <K extends Step['kind']>(stage: Stage, kind: K) =>
+  stage.steps.filter((s): s is Extract<Step, { kind: K }> => s.kind === kind);
 const allSteps = <K extends Step['kind']>(kind: K) => model.stages.flatMap((s) => stepsOf(s, kind));
 
 /** Environment names the sandbox reads (the README's configuration table), plus the config file path. */
@@ -43,7 +52,9 @@ describe('docker/Dockerfile', () => {
     const problems = validate(dockerfileText, all).map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
     expect(problems).toEqual([]);
     // The linter does flag a broken file, so an empty list means something.
-    expect(validate('FROM node:20-bookworm-slim\nHEALTHCHECK --interval=soon CMD true\nFOO bar\n', all).length).toBeGreaterThanOrEqual(2);
+    expect(
+      validate('FROM node:20-bookworm-slim\nHEALTHCHECK --interval=soon CMD true\nFOO bar\n', all).length,
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('is multi-stage: named build stages, a slim Node 20/22 runtime, pinned tags', () => {
@@ -113,7 +124,8 @@ describe('docker/Dockerfile', () => {
     expect(test[2]).toContain('/__admin/health');
     expect(test[2]).toContain('process.env.PORT');
     expect(test[2]).toContain('process.env.ADMIN_TOKEN');
-    for (const flag of ['interval', 'timeout', 'start-period']) expect(durationMs(hc.flags[flag]!)).toBeGreaterThan(0);
+    for (const flag of ['interval', 'timeout', 'start-period'])
+      expect(durationMs(hc.flags[flag]!)).toBeGreaterThan(0);
     expect(durationMs(hc.flags.timeout!)).toBeLessThan(durationMs(hc.flags.interval!));
     expect(Number(hc.flags.retries)).toBeGreaterThanOrEqual(1);
   });
@@ -134,7 +146,11 @@ describe('the Dockerfile HEALTHCHECK command', () => {
   // Async: the sandbox answering the probe lives in this process's event loop.
   const probe = (env: Record<string, string>) =>
     new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, test, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore', timeout: 10_000 });
+      const child = spawn(process.execPath, test, {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: 'ignore',
+        timeout: 10_000,
+      });
       child.on('exit', (code) => resolve(code));
     });
 
@@ -162,7 +178,16 @@ describe('.dockerignore', () => {
   const ignore = loadDockerignore(REPO);
 
   it('keeps local builds, dependencies, VCS data, tests and databases out of the build context', () => {
-    for (const path of ['node_modules/fastify/package.json', 'dist/mock-server/cli.js', '.git/HEAD', 'test/helpers/sandbox.ts', 'reports/vitest.json', 'data.db', 'README.md', 'mock-server/payments/payment-state.test.ts']) {
+    for (const path of [
+      'node_modules/fastify/package.json',
+      'dist/mock-server/cli.js',
+      '.git/HEAD',
+      'test/helpers/sandbox.ts',
+      'reports/vitest.json',
+      'data.db',
+      'README.md',
+      'mock-server/payments/payment-state.test.ts',
+    ]) {
       expect(ignore.ignores(path), path).toBe(true);
     }
   });
@@ -170,7 +195,14 @@ describe('.dockerignore', () => {
   it('sends everything the build reads: package files, tsconfigs and the compiled folders', () => {
     const tsconfigBuild = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
     const pkg = JSON.parse(read('package.json')) as { files: string[] };
-    const needed = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', ...tsconfigBuild.include, ...pkg.files.filter((f) => f !== 'dist')];
+    const needed = [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      ...tsconfigBuild.include,
+      ...pkg.files.filter((f) => f !== 'dist'),
+    ];
     for (const path of needed) expect(ignore.ignores(path), path).toBe(false);
     expect(ignore.ignores('mock-server/app.ts')).toBe(false);
     expect(ignore.ignores('contracts/data/error-catalog.json')).toBe(false);
@@ -191,7 +223,18 @@ function envNamesOf(value: unknown): string[] {
 
 describe('docker/compose.yaml', () => {
   const compose = parseYaml(read('docker/compose.yaml')) as {
-    services: Record<string, { build?: { context: string; dockerfile: string }; image?: string; ports?: string[]; environment?: unknown; depends_on?: Record<string, { condition: string }>; entrypoint?: string[]; volumes?: string[] }>;
+    services: Record<
+      string,
+      {
+        build?: { context: string; dockerfile: string };
+        image?: string;
+        ports?: string[];
+        environment?: unknown;
+        depends_on?: Record<string, { condition: string }>;
+        entrypoint?: string[];
+        volumes?: string[];
+      }
+    >;
   };
 
   it('builds the sandbox from the repository root with docker/Dockerfile and publishes its port', () => {
@@ -212,7 +255,13 @@ describe('docker/compose.yaml', () => {
 describe('CI examples', () => {
   it('GitHub Actions: the image as a service container with health options, and a job running ktpay-mock run', () => {
     const wf = parseYaml(read('docker/examples/github-actions.yml')) as {
-      jobs: Record<string, { services?: Record<string, { image: string; ports: string[]; env?: unknown; options?: string }>; steps: { run?: string }[] }>;
+      jobs: Record<
+        string,
+        {
+          services?: Record<string, { image: string; ports: string[]; env?: unknown; options?: string }>;
+          steps: { run?: string }[];
+        }
+      >;
     };
     const jobs = Object.values(wf.jobs);
     const job = jobs.find((j) => j.services)!;
@@ -225,12 +274,17 @@ describe('CI examples', () => {
   });
 
   it('GitLab CI: the image under services: with an alias, and a job running ktpay-mock run', () => {
-    const ci = parseYaml(read('docker/examples/gitlab-ci.yml')) as Record<string, { services?: { name: string; alias: string; variables?: unknown }[]; script?: string[] }>;
+    const ci = parseYaml(read('docker/examples/gitlab-ci.yml')) as Record<
+      string,
+      { services?: { name: string; alias: string; variables?: unknown }[]; script?: string[] }
+    >;
     const job = Object.values(ci).find((j) => typeof j === 'object' && j !== null && 'services' in j)!;
     const service = job.services![0]!;
     expect(service.alias).toBe('ktpay');
     for (const name of envNamesOf(service.variables)) expect(KNOWN_ENV, name).toContain(name);
-    expect(job.script!.some((line) => /^ktpay-mock run --sandbox http:\/\/ktpay:8077\b/.test(line))).toBe(true);
+    expect(job.script!.some((line) => /^ktpay-mock run --sandbox http:\/\/ktpay:8077\b/.test(line))).toBe(
+      true,
+    );
   });
 });
 
@@ -251,7 +305,9 @@ describe('README', () => {
     for (const block of blocks) {
       for (const doc of parseAllDocuments(block)) expect(doc.errors).toEqual([]);
     }
-    expect(blocks.some((b) => /\n\s*services:\n[\s\S]*--health-interval/.test(b) && /runs-on:/.test(b))).toBe(true);
+    expect(blocks.some((b) => /\n\s*services:\n[\s\S]*--health-interval/.test(b) && /runs-on:/.test(b))).toBe(
+      true,
+    );
     expect(blocks.some((b) => /services:\n\s*- name: /.test(b) && /alias: ktpay/.test(b))).toBe(true);
     expect(ci).toContain('docker/examples/github-actions.yml');
     expect(ci).toContain('docker/examples/gitlab-ci.yml');

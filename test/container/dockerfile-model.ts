@@ -32,7 +32,14 @@ import {
 } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import dockerignoreModule from '@balena/dockerignore';
-import { DockerfileParser, From, type Copy, type Env, type Instruction, type ModifiableInstruction } from 'dockerfile-ast';
+import {
+  DockerfileParser,
+  From,
+  type Copy,
+  type Env,
+  type Instruction,
+  type ModifiableInstruction,
+} from 'dockerfile-ast';
 
 // The package is CommonJS (`module.exports = factory`) but its types declare an ES default export.
 const createDockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.default;
@@ -73,13 +80,16 @@ export interface DockerfileModel {
 
 /** Expands `$VAR` and `${VAR}` as Docker does for ENV, WORKDIR, COPY, USER and EXPOSE. */
 export function expandVars(text: string, vars: Record<string, string | undefined>): string {
-  return text.replace(/\$(?:\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (_m, braced: string | undefined, bare: string | undefined) => {
-    const name = braced ?? bare ?? '';
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new Error(`\${${name}}: modifiers such as :- and :+ are not supported by the replay`);
-    }
-    return vars[name] ?? '';
-  });
+  return text.replace(
+    /\$(?:\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (_m, braced: string | undefined, bare: string | undefined) => {
+      const name = braced ?? bare ?? '';
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        throw new Error(`\${${name}}: modifiers such as :- and :+ are not supported by the replay`);
+      }
+      return vars[name] ?? '';
+    },
+  );
 }
 
 function jsonOrShell(raw: string): { argv: string[]; execForm: boolean } {
@@ -87,7 +97,8 @@ function jsonOrShell(raw: string): { argv: string[]; execForm: boolean } {
   if (text.startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(text);
-      if (Array.isArray(parsed) && parsed.every((s) => typeof s === 'string')) return { argv: parsed, execForm: true };
+      if (Array.isArray(parsed) && parsed.every((s) => typeof s === 'string'))
+        return { argv: parsed, execForm: true };
     } catch {
       // Docker treats a bracketed value that is not a JSON string array as shell form.
     }
@@ -113,17 +124,28 @@ function stepOf(ins: Instruction): Step {
         .getArguments()
         .map((a) => a.getValue())
         .filter((w) => !w.startsWith('--'));
-      if (words.length < 2) return { kind: 'UNSUPPORTED', keyword: 'COPY without a destination', text: content, line };
-      return { kind: 'COPY', from: copy.getFromFlag()?.getValue() ?? undefined, sources: words.slice(0, -1), dest: words.at(-1)!, line };
+      if (words.length < 2)
+        return { kind: 'UNSUPPORTED', keyword: 'COPY without a destination', text: content, line };
+      return {
+        kind: 'COPY',
+        from: copy.getFromFlag()?.getValue() ?? undefined,
+        sources: words.slice(0, -1),
+        dest: words.at(-1)!,
+        line,
+      };
     }
     case 'RUN':
-      if (content.trim().startsWith('[')) return { kind: 'UNSUPPORTED', keyword: 'RUN (exec form)', text: content, line };
-      if ((ins as ModifiableInstruction).getFlags().length) return { kind: 'UNSUPPORTED', keyword: 'RUN --flags', text: content, line };
+      if (content.trim().startsWith('['))
+        return { kind: 'UNSUPPORTED', keyword: 'RUN (exec form)', text: content, line };
+      if ((ins as ModifiableInstruction).getFlags().length)
+        return { kind: 'UNSUPPORTED', keyword: 'RUN --flags', text: content, line };
       return { kind: 'RUN', command: content.trim(), line };
     case 'ENV':
       return {
         kind: 'ENV',
-        pairs: (ins as Env).getProperties().map((p) => [p.getName(), p.getUnescapedValue() ?? ''] as [string, string]),
+        pairs: (ins as Env)
+          .getProperties()
+          .map((p) => [p.getName(), p.getUnescapedValue() ?? ''] as [string, string]),
         line,
       };
     case 'USER':
@@ -163,7 +185,13 @@ export function parseDockerfile(text: string): DockerfileModel {
     if (ins instanceof From) {
       const image = expandVars(ins.getImage() ?? '', args);
       const [imageName, imageTag] = image.split(':') as [string, string | undefined];
-      stages.push({ name: ins.getBuildStage() ?? String(stages.length), image, imageName, imageTag, steps: [] });
+      stages.push({
+        name: ins.getBuildStage() ?? String(stages.length),
+        image,
+        imageName,
+        imageTag,
+        steps: [],
+      });
       continue;
     }
     const stage = stages.at(-1);
@@ -232,7 +260,12 @@ export function loadDockerignore(contextDir: string) {
 }
 
 /** Copies one context path (file or directory contents) to `dest`, skipping ignored paths. */
-function copyFromContext(contextDir: string, rel: string, dest: string, ignore: ReturnType<typeof loadDockerignore>) {
+function copyFromContext(
+  contextDir: string,
+  rel: string,
+  dest: string,
+  ignore: ReturnType<typeof loadDockerignore>,
+) {
   const src = join(contextDir, rel);
   const st = lstatSync(src);
   if (st.isDirectory()) {
@@ -240,7 +273,8 @@ function copyFromContext(contextDir: string, rel: string, dest: string, ignore: 
     for (const entry of readdirSync(src)) {
       const childRel = rel === '.' ? entry : `${rel}/${entry}`;
       const childSt = lstatSync(join(src, entry));
-      if (ignore.ignores(childRel) && !(childSt.isDirectory() && ignore.mayHoldExceptions(childRel))) continue;
+      if (ignore.ignores(childRel) && !(childSt.isDirectory() && ignore.mayHoldExceptions(childRel)))
+        continue;
       copyFromContext(contextDir, childRel, join(dest, entry), ignore);
     }
   } else if (st.isSymbolicLink()) {
@@ -333,7 +367,9 @@ export async function replayBuild(opts: ReplayOptions): Promise<ReplayedImage> {
       throw new Error(`FROM ${stage.image}: only official node images (or earlier stages) can be replayed`);
     }
     if (stage.imageName === 'node' && stage.imageTag?.split(/[.-]/)[0] !== hostMajor) {
-      throw new Error(`FROM ${stage.image}: the host runs Node ${process.versions.node}; the replay needs the same major version`);
+      throw new Error(
+        `FROM ${stage.image}: the host runs Node ${process.versions.node}; the replay needs the same major version`,
+      );
     }
     rootfs = join(workRoot, 'stages', stage.name);
     mkdirSync(rootfs, { recursive: true });
@@ -359,25 +395,36 @@ export async function replayBuild(opts: ReplayOptions): Promise<ReplayedImage> {
           for (const [k, v] of step.pairs) cfg.env[k] = expandVars(v, cfg.env);
           break;
         case 'COPY': {
-          if (step.sources.some((s) => /[*?[]/.test(s))) throw new Error(`line ${step.line}: COPY wildcards are not replayed`);
+          if (step.sources.some((s) => /[*?[]/.test(s)))
+            throw new Error(`line ${step.line}: COPY wildcards are not replayed`);
           const dest = posix.resolve(cfg.workdir, expandVars(step.dest, cfg.env));
           const destIsDir = step.dest.endsWith('/') || step.sources.length > 1;
           for (const source of step.sources.map((s) => expandVars(s, cfg.env))) {
             if (step.from !== undefined) {
               const fromRoot = stageRoots[step.from];
-              if (!fromRoot) throw new Error(`line ${step.line}: COPY --from=${step.from} names no earlier stage`);
+              if (!fromRoot)
+                throw new Error(`line ${step.line}: COPY --from=${step.from} names no earlier stage`);
               const src = mapPath(fromRoot, posix.resolve('/', source));
-              if (!existsSync(src)) throw new Error(`line ${step.line}: COPY --from=${step.from} ${source}: not found`);
+              if (!existsSync(src))
+                throw new Error(`line ${step.line}: COPY --from=${step.from} ${source}: not found`);
               const isDir = lstatSync(src).isDirectory();
-              const target = isDir || !destIsDir ? mapPath(rootfs, dest) : mapPath(rootfs, posix.join(dest, posix.basename(source)));
+              const target =
+                isDir || !destIsDir
+                  ? mapPath(rootfs, dest)
+                  : mapPath(rootfs, posix.join(dest, posix.basename(source)));
               mkdirSync(isDir ? target : dirname(target), { recursive: true });
               cpSync(src, target, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
             } else {
               const rel = posix.normalize(source.replace(/^\/+/, '')) || '.';
-              if (rel !== '.' && ignore.ignores(rel)) throw new Error(`line ${step.line}: COPY ${source}: excluded by .dockerignore`);
-              if (!existsSync(join(contextDir, rel))) throw new Error(`line ${step.line}: COPY ${source}: not in the build context`);
+              if (rel !== '.' && ignore.ignores(rel))
+                throw new Error(`line ${step.line}: COPY ${source}: excluded by .dockerignore`);
+              if (!existsSync(join(contextDir, rel)))
+                throw new Error(`line ${step.line}: COPY ${source}: not in the build context`);
               const isDir = lstatSync(join(contextDir, rel)).isDirectory();
-              const target = isDir || !destIsDir ? mapPath(rootfs, dest) : mapPath(rootfs, posix.join(dest, posix.basename(rel)));
+              const target =
+                isDir || !destIsDir
+                  ? mapPath(rootfs, dest)
+                  : mapPath(rootfs, posix.join(dest, posix.basename(rel)));
               copyFromContext(contextDir, rel, target, ignore);
             }
           }
@@ -387,17 +434,29 @@ export async function replayBuild(opts: ReplayOptions): Promise<ReplayedImage> {
           const packages = aptPackages(step.command);
           if (packages) {
             const missing = packages.filter((p) => !hostHasDebianPackage(p));
-            if (missing.length) throw new Error(`line ${step.line}: the host lacks Debian packages ${missing.join(', ')}`);
-            log(`[${stage.name}] line ${step.line}: apt-get not run; the host already has ${packages.join(', ')}`);
+            if (missing.length)
+              throw new Error(`line ${step.line}: the host lacks Debian packages ${missing.join(', ')}`);
+            log(
+              `[${stage.name}] line ${step.line}: apt-get not run; the host already has ${packages.join(', ')}`,
+            );
             break;
           }
           if (/(^|[\s=:'"(])\/[A-Za-z]/.test(step.command)) {
-            throw new Error(`line ${step.line}: RUN uses an absolute path; keep RUN inside the WORKDIR so it can be replayed`);
+            throw new Error(
+              `line ${step.line}: RUN uses an absolute path; keep RUN inside the WORKDIR so it can be replayed`,
+            );
           }
           const env = { ...hostEnv, ...cfg.env, PATH: hostPath(rootfs, cfg.env.PATH ?? DOCKER_DEFAULT_PATH) };
           const ms = await runShell(step.command, mapPath(rootfs, cfg.workdir), env);
-          timings.push({ stage: stage.name, line: step.line, what: step.command.replace(/\s+/g, ' ').slice(0, 90), ms });
-          log(`[${stage.name}] line ${step.line}: ${Math.round(ms)} ms  ${step.command.replace(/\s+/g, ' ')}`);
+          timings.push({
+            stage: stage.name,
+            line: step.line,
+            what: step.command.replace(/\s+/g, ' ').slice(0, 90),
+            ms,
+          });
+          log(
+            `[${stage.name}] line ${step.line}: ${Math.round(ms)} ms  ${step.command.replace(/\s+/g, ' ')}`,
+          );
           break;
         }
         case 'USER':
