@@ -73,6 +73,7 @@ export const ErrorCode = {
   MERCHANT_NOT_FOUND_4040123: 4040123,
   SCENARIO_NOT_FOUND_4040124: 4040124,
   CALLBACK_NOT_FOUND_4040125: 4040125,
+  HEADERS_TOO_LARGE_4310126: 4310126,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,5 +1,6 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import type { SandboxConfig } from './config/load-config.js';
+import { clientErrorHandler } from './envelope/client-error.js';
 import { errorHandler } from './envelope/error-handler.js';
 import { requestJournal } from './journal/request-journal.js';
 import { adminApi } from './routes/admin-api.js';
@@ -8,6 +9,7 @@ import { adminCallbacks } from './routes/admin-callbacks.js';
 import { adminDashboard } from './routes/admin-dashboard.js';
 import { adminScenarios } from './routes/admin-scenarios.js';
 import { MERCHANT_API_PREFIX, merchantApi } from './routes/merchant-api.js';
+import { merchantRateLimit } from './routes/merchant-rate-limit.js';
 import { paymentOperations } from './routes/payment-operations.js';
 import { shopperJourney } from './routes/shopper-journey.js';
 import { scenarioAcquirerOverride } from './scenarios/acquirer-override.js';
@@ -22,6 +24,8 @@ declare module 'fastify' {
 export interface BuildOptions extends ContextOverrides {
   /** Fastify's logger option; the server passes pino settings, tests usually leave it off. */
   logger?: FastifyServerOptions['logger'];
+  /** Sees every route as it is registered, before any plugin (the admin-auth test lists routes with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /**
@@ -40,13 +44,18 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
     bodyLimit: config.body_limit,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A request head over max_header_size gets 431 / 4310126 from the client-error handler.
+    http: { maxHeaderSize: config.max_header_size },
+    clientErrorHandler: clientErrorHandler(config),
   });
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   app.decorate('sandbox', ctx);
   const startedAt = ctx.clock.now();
 
   await app.register(errorHandler, { config });
   await app.register(requestJournal, { store: ctx.store, clock: ctx.clock });
   await app.register(cors, { ctx });
+  await app.register(merchantRateLimit, { ctx, prefix: MERCHANT_API_PREFIX });
   await app.register(merchantApi, { prefix: MERCHANT_API_PREFIX, ctx });
   await app.register(paymentOperations, { prefix: MERCHANT_API_PREFIX, ctx });
   await app.register(adminApi, { prefix: '/__admin', ctx, startedAt });

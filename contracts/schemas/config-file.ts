@@ -15,6 +15,12 @@ export const sandboxConfig = {
     store: { type: 'string', pattern: '^(memory|sqlite:.+)$' },
     envelope: { type: 'string', enum: ['reference', 'widget'], description: 'Dialect for requests whose merchant is unknown.' },
     body_limit: { type: 'integer', minimum: 1024, maximum: 10485760 },
+    max_header_size: {
+      type: 'integer',
+      minimum: 1024,
+      maximum: 1048576,
+      description: "Largest request head (request line + headers) in bytes; Node's maxHeaderSize. Over it: 431.",
+    },
     journal_size: { type: 'integer', minimum: 1, maximum: 1000000 },
     clearing_delay_ms: { oneOf: [{ type: 'integer', minimum: 0 }, { const: 'manual' }] },
     default_merchant: {
@@ -49,6 +55,7 @@ export const sandboxConfig = {
     rate_limit: {
       type: 'object',
       additionalProperties: false,
+      description: 'Per-merchant rate limit on the merchant API (off unless max is set).',
       properties: {
         max: { type: 'integer', minimum: 1 },
         window_ms: { type: 'integer', minimum: 1 },

@@ -266,8 +266,11 @@ export function createCallbackOutbox(deps: {
     schedule(follow);
   }
 
+  /** First attempts handed to a microtask but not yet queued (a burst of transitions in one tick). */
+  let scheduling = 0;
+
   function held(): number {
-    return timers.size + queue.length + running.size;
+    return timers.size + queue.length + running.size + scheduling;
   }
 
   /** A new delivery row; `failed` with a note instead when the outbox is full (callbacks.max_pending). */
@@ -298,7 +301,13 @@ export function createCallbackOutbox(deps: {
   function schedule(d: Delivery) {
     if (d.state !== 'pending' || stopped) return;
     if (d.next_attempt_at !== null && d.next_attempt_at > clock.now()) arm(d);
-    else queueMicrotask(() => void push(d.id, 'schedule'));
+    else {
+      scheduling++;
+      queueMicrotask(() => {
+        scheduling--;
+        void push(d.id, 'schedule');
+      });
+    }
   }
 
   function enqueue(tx: Transaction, merchant: Merchant, before: Transaction): Delivery[] {

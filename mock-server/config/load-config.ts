@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { createSchemaRegistry } from '../../contracts/schema-registry.js';
 import type { MerchantInput, SandboxConfigInput } from '../../contracts/types.js';
 import type { Dialect, Locale } from '../envelope/ktpay-error.js';
+
+/** `yaml` costs ~45 ms of startup to import; only YAML files need it, so it loads with the first one. */
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text);
 
 /** The documented retry schedule after a failed callback delivery (spec §10): 7 attempts in all. */
 export const DOCUMENTED_RETRY_SCHEDULE_MS = [15_000, 60_000, 180_000, 600_000, 1_800_000, 3_600_000];
@@ -18,6 +22,8 @@ export interface SandboxConfig {
   readonly store: string;
   readonly envelope: Dialect;
   readonly body_limit: number;
+  /** Node's `maxHeaderSize` for the listening server: a larger request head gets 431 / 4310126. */
+  readonly max_header_size: number;
   readonly journal_size: number;
   readonly clearing_delay_ms: number | 'manual';
   readonly default_merchant: {
@@ -41,6 +47,7 @@ export interface SandboxConfig {
     readonly max_pending: number;
   };
   readonly scenario: string | undefined;
+  /** Per-merchant rate limit on the merchant API; undefined = off (the default). */
   readonly rate_limit: { readonly max: number; readonly window_ms: number } | undefined;
   /** Where the file part came from, for the startup banner. */
   readonly config_file: string | undefined;
@@ -48,6 +55,8 @@ export interface SandboxConfig {
 
 export const DEFAULT_PORT = 8077;
 export const DEFAULT_DOMAINS = ['localhost', '127.0.0.1', 'shop.example.kz'];
+/** Node's default `maxHeaderSize` (16 KiB). */
+export const DEFAULT_MAX_HEADER_SIZE = 16_384;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -74,6 +83,21 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
   },
   BODY_LIMIT: { field: 'body_limit', parse: numberish, doc: 'Largest accepted request body in bytes (default 65536).' },
   JOURNAL_SIZE: { field: 'journal_size', parse: numberish, doc: 'Request journal ring size (default 1000).' },
+  MAX_HEADER_SIZE: {
+    field: 'max_header_size',
+    parse: numberish,
+    doc: `Largest request line + headers in bytes (default ${DEFAULT_MAX_HEADER_SIZE}, Node's own); larger answers 431 / \`4310126\`.`,
+  },
+  RATE_LIMIT_MAX: {
+    field: 'rate_limit.max',
+    parse: numberish,
+    doc: 'Requests per merchant per window on the merchant API; unset = no rate limit (default). Over it: 429 / `4290118`.',
+  },
+  RATE_LIMIT_WINDOW_MS: {
+    field: 'rate_limit.window_ms',
+    parse: numberish,
+    doc: 'The rate-limit window in ms (default 60000); used only with `RATE_LIMIT_MAX`.',
+  },
   CLEARING_DELAY_MS: {
     field: 'clearing_delay_ms',
     parse: (v) => (v === 'manual' ? v : numberish(v)),
@@ -218,6 +242,7 @@ export function loadConfig(opts: { env?: Env; file?: string; flags?: SandboxConf
     store: input.store ?? 'memory',
     envelope: input.envelope ?? 'reference',
     body_limit: input.body_limit ?? 65_536,
+    max_header_size: input.max_header_size ?? DEFAULT_MAX_HEADER_SIZE,
     journal_size: input.journal_size ?? 1000,
     clearing_delay_ms: input.clearing_delay_ms ?? 3000,
     default_merchant: {

@@ -6,6 +6,7 @@ import { KtpayError } from '../envelope/ktpay-error.js';
 import { merchantView } from '../merchants/merchant.js';
 import { MerchantConflictError } from '../merchants/merchant-registry.js';
 import type { SandboxContext } from '../sandbox-context.js';
+import { createProcessDiagnostics } from '../shared/process-diagnostics.js';
 import { adminAuthHook } from './admin-auth.js';
 
 function parseSince(v: string | undefined): number | undefined {
@@ -39,7 +40,9 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, surface: 'admin' };
   });
-  const validateMerchant = ctx.schemas.validator('merchantInput');
+
+  const diagnostics = createProcessDiagnostics();
+  app.addHook('onClose', async () => diagnostics.stop());
 
   app.get('/health', async () => ({
     status: 'ok',
@@ -47,6 +50,8 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
     store: ctx.store.kind,
     merchants: ctx.merchants.list().length,
     transactions: ctx.store.countTransactions(),
+    // [mock] memory and event-loop delay since start, for the soak test and for operators.
+    process: diagnostics.snapshot(),
   }));
 
   app.post('/reset', async () => {
@@ -67,6 +72,8 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
   });
 
   app.post('/merchants', async (request, reply) => {
+    // Compiled on first use (the registry caches it): runtime merchants are rare, startup is measured.
+    const validateMerchant = ctx.schemas.validator('merchantInput');
     if (!validateMerchant(request.body)) {
       const { fields, warnings } = toFieldErrors(validateMerchant.errors, 'en');
       for (const w of warnings) fields[w.split(':')[0]!.replace('unknown field ', '')] = ['Unknown field.'];

@@ -1,6 +1,5 @@
 import { ConfigError, type SandboxConfig } from '../config/load-config.js';
 import { createMemoryStore } from './memory-store.js';
-import { createSqliteStore, SqliteStoreError } from './sqlite-store.js';
 import type { Store } from './store.js';
 
 /**
@@ -13,6 +12,8 @@ export async function openStore(config: SandboxConfig): Promise<Store> {
   if (config.store === 'memory') return createMemoryStore({ journalSize: config.journal_size });
   if (config.store.startsWith('sqlite:')) {
     const path = config.store.slice('sqlite:'.length);
+    // Imported here: better-sqlite3 and the store module are startup time a memory store never needs.
+    const { createSqliteStore, SqliteStoreError } = await import('./sqlite-store.js');
     try {
       return createSqliteStore({ path, journalSize: config.journal_size });
     } catch (err) {
