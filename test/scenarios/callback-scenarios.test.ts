@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Delivery } from '../../mock-server/callbacks/delivery.js';
@@ -291,6 +294,51 @@ describe('callback scenarios', () => {
     expect(ok.attempts[1]).toMatchObject({ sent: true, verdict: 'acknowledged' });
     expect(receiver!.received[0]!.headers['x-ktpay-attempt']).toBe('2');
     expect(ok.note).toContain('fail the first 1 delivery attempt(s) on the sandbox side, then send normally');
+  });
+
+  it('with STORE=sqlite, a held-back callback and a fail_first plan survive a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktpay-scenario-restart-'));
+    try {
+      receiver = await startReceiver(answers.ok);
+      const flags = { clearing_delay_ms: 'manual' as const, store: `sqlite:${join(dir, 'sandbox.db')}` };
+      clock = createManualClock(Date.parse('2026-03-01T10:00:00Z'));
+      const first = await buildTestApp(flags, { clock });
+      app = first;
+      const delayed = await completedUnder('callback-delayed');
+      const sabotaged = await completedUnder('callback-fail-then-succeed');
+      await idle();
+      expect(app.sandbox.callbacks.list({ transaction_hash: sabotaged })[0]!.attempts).toHaveLength(1);
+      await first.close();
+
+      // Delivery 1 is due 5 s after its creation (at +1 s), delivery 2 retries 15 s after its
+      // sabotaged attempt (at +2 s). The next start happens at +4 s on the sandbox clock.
+      const started = Date.parse('2026-03-01T10:00:00Z');
+      clock = createManualClock(started + 4_000);
+      app = await buildTestApp(flags, { clock });
+      await app.ready();
+      await idle();
+      expect(receiver.received).toHaveLength(0);
+      clock.advance(1_999);
+      await idle();
+      expect(receiver.received).toHaveLength(0);
+      clock.advance(1);
+      await receiver.waitFor(1);
+      expect(JSON.parse(receiver.received[0]!.body).transaction_hash).toBe(delayed);
+      clock.advance(10_999);
+      await idle();
+      expect(receiver.received).toHaveLength(1);
+      clock.advance(1);
+      await receiver.waitFor(2);
+      await idle();
+      const resumed = app.sandbox.callbacks.list({ transaction_hash: sabotaged })[0]!;
+      expect(resumed.state).toBe('acknowledged');
+      expect(resumed.attempts.map((a) => a.sent)).toEqual([false, true]);
+      expect(resumed.scenario).toMatchObject({ name: 'callback-fail-then-succeed', fail_first: 1 });
+    } finally {
+      await app?.close();
+      app = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a callback scenario on one payment leaves another payment’s callback alone', async () => {
