@@ -22,6 +22,7 @@ import {
   testCardsData,
 } from './schemas/shopper-journey.js';
 import { scenarioEffect, scenarioFile, scenarioStep } from './schemas/scenario-file.js';
+import { checkConfig, runnerStep, runnerSuite } from './schemas/check-config.js';
 
 // ajv-formats ships CJS with a default export; under NodeNext it arrives wrapped.
 const addFormats = addFormatsModule.default as unknown as typeof addFormatsModule.default.default;
@@ -55,6 +56,9 @@ export const schemas = {
   scenarioFile,
   scenarioStep,
   scenarioEffect,
+  checkConfig,
+  runnerStep,
+  runnerSuite,
 } as const;
 
 export type SchemaName = keyof typeof schemas;

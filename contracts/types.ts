@@ -3,6 +3,7 @@ import type { sandboxConfig } from './schemas/config-file.js';
 import type { createPaymentRequest, refundPaymentRequest, cancelPaymentRequest } from './schemas/create-payment.js';
 import type { merchantInput, serverKeyInput } from './schemas/merchant.js';
 import type { scenarioEffect, scenarioFile, scenarioStep } from './schemas/scenario-file.js';
+import type { checkConfig, runnerStep, runnerSuite } from './schemas/check-config.js';
 
 /** TypeScript types derived from the JSON Schemas: no hand-written copies. */
 export type CreatePaymentRequest = FromSchema<typeof createPaymentRequest>;
@@ -17,3 +18,12 @@ export type SandboxConfigInput = FromSchema<
 export type ScenarioEffect = FromSchema<typeof scenarioEffect>;
 export type ScenarioStep = FromSchema<typeof scenarioStep, { references: [typeof scenarioEffect] }>;
 export type ScenarioFile = FromSchema<typeof scenarioFile, { references: [typeof scenarioStep, typeof scenarioEffect] }>;
+export type CheckConfigInput = FromSchema<
+  typeof checkConfig,
+  { references: [typeof sandboxConfig, typeof merchantInput, typeof serverKeyInput] }
+>;
+export type RunnerStep = FromSchema<typeof runnerStep>;
+export type RunnerSuiteFile = FromSchema<
+  typeof runnerSuite,
+  { references: [typeof scenarioStep, typeof scenarioEffect, typeof runnerStep] }
+>;

@@ -5,6 +5,8 @@ import { ConfigError, loadConfig } from './config/load-config.js';
 import { cryptoReady, decodeOriginalBase64, generateKeypair, openSealed, publicKeyOf, sealToBase64 } from './crypto/sealed-box.js';
 import { DEFAULT_MERCHANT } from './merchants/default-merchant.js';
 import { banner, installGracefulShutdown, startServer } from './server.js';
+import { runCommand } from '../scenarios/runner/run-command.js';
+import type { ReporterName } from '../scenarios/runner/check-config.js';
 
 async function readInput(file: string | undefined): Promise<string> {
   if (file && file !== '-') return readFileSync(file, 'utf8');
@@ -98,5 +100,56 @@ program
     if (!opened) fail('the sealed box does not open with this secret key');
     process.stdout.write(Buffer.from(opened).toString('utf8') + '\n');
   });
+
+program
+  .command('run')
+  .description("check a merchant's integration end to end (the scenario runner); reads ktpay-mock.check.yaml")
+  .argument('[files...]', 'suite files to run (default: the suites of the check config, else merchant-checks)')
+  .option('-c, --config <file>', 'check config file (default: ./ktpay-mock.check.yaml when present)')
+  .option('--sandbox <url>', 'URL of a running sandbox (default: start an embedded one)')
+  .option('--merchant <app_id>', 'merchant to check (default: the sandbox\'s built-in test merchant)')
+  .option('--trigger <spec>', '"POST http://shop/checkout" or a shell command that makes the shop create a payment')
+  .option('--app <command>', 'command that starts the shop for the run (overrides app.command)')
+  .option('--suite <name|path>', 'a built-in suite (merchant-checks) or a suite file/folder; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .addOption(
+    new Option('--reporter <name>', 'pretty, junit or json; repeatable').choices(['pretty', 'junit', 'json']).argParser((v: string, acc: string[] | undefined) => [...(acc ?? []), v]),
+  )
+  .option('--out <dir>', 'where junit/json reports go (default ./ktpay-mock-report)')
+  .option('--seed <n>', 'seed for the faker data, so a run repeats', (v) => Number(v))
+  .option('--admin-token <token>', "the running sandbox's ADMIN_TOKEN")
+  .option('--only <text>', 'run only scenarios whose name contains this; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .action(
+    async (
+      files: string[],
+      flags: { config?: string; sandbox?: string; merchant?: string; trigger?: string; app?: string; suite: string[]; reporter?: string[]; out?: string; seed?: number; adminToken?: string; only: string[] },
+    ) => {
+      const live = Boolean(process.stdout.isTTY) && !process.env.CI;
+      const { code } = await runCommand(
+        {
+          files,
+          suites: flags.suite,
+          only: flags.only,
+          ...(flags.config ? { config: flags.config } : {}),
+          ...(flags.sandbox ? { sandbox: flags.sandbox } : {}),
+          ...(flags.merchant ? { merchant: flags.merchant } : {}),
+          ...(flags.trigger ? { trigger: flags.trigger } : {}),
+          ...(flags.app ? { app: flags.app } : {}),
+          ...(flags.reporter ? { reporters: flags.reporter as ReporterName[] } : {}),
+          ...(flags.out ? { out: flags.out } : {}),
+          ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+          ...(flags.adminToken ? { adminToken: flags.adminToken } : {}),
+        },
+        {
+          cwd: process.cwd(),
+          stdout: (t) => process.stdout.write(t),
+          stderr: (t) => process.stderr.write(t),
+          live,
+          color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+        },
+      );
+      // Let piped output drain before leaving (an embedded sandbox may still hold timers).
+      process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+    },
+  );
 
 await program.parseAsync(process.argv);

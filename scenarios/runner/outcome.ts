@@ -1,0 +1,94 @@
+import type { RUNNER_CHECKS } from '../../contracts/schemas/check-config.js';
+
+export type CheckId = (typeof RUNNER_CHECKS)[number];
+
+/** Where a person can see what happened: a journal entry, a callback delivery attempt, a URL. */
+export interface Evidence {
+  /** `GET /__admin/journal` entry id. */
+  journal_entry?: number;
+  /** `GET /__admin/callbacks/{delivery}`. */
+  delivery?: string;
+  /** 1-based attempt number within the delivery. */
+  attempt?: number;
+  /** The request the runner made, e.g. `GET http://127.0.0.1:3000/orders/A1`. */
+  request?: string;
+  /** What came back, shortened. */
+  response?: string;
+  /** Where the shopper went, hop by hop. */
+  path?: string[];
+}
+
+/** A failed check, with everything a person needs to act on it. */
+export interface FailureReport {
+  check: CheckId;
+  /** One line: what went wrong. */
+  message: string;
+  expected: string;
+  actual: string;
+  evidence: Evidence;
+  /** How to fix it. */
+  hint: string;
+}
+
+/** Thrown by a step implementation when a check fails. */
+export class CheckFailure extends Error {
+  override name = 'CheckFailure';
+  constructor(readonly report: FailureReport) {
+    super(report.message);
+  }
+}
+
+/** Thrown by a step that does not apply in this run (e.g. no verify URL configured); the scenario goes on. */
+export class StepNotApplicable extends Error {
+  override name = 'StepNotApplicable';
+}
+
+export type StepStatus = 'passed' | 'failed' | 'skipped' | 'not_run';
+
+export interface StepResult {
+  index: number;
+  type: string;
+  explain: string;
+  status: StepStatus;
+  duration_ms: number;
+  /** What the step saw, for the report (e.g. "create-payment: journal entry 12, 200"). */
+  notes: string[];
+}
+
+export type ScenarioStatus = 'passed' | 'failed' | 'skipped';
+
+export interface ScenarioResult {
+  name: string;
+  suite: string;
+  file: string;
+  description: string;
+  status: ScenarioStatus;
+  /** Why the scenario was skipped. */
+  skip_reason?: string;
+  duration_ms: number;
+  order_id: string | null;
+  transaction_hash: string | null;
+  /** The sandbox scenario active for the merchant while it ran. */
+  sandbox_scenario: string | null;
+  steps: StepResult[];
+  failure?: FailureReport & { step: number; step_type: string };
+}
+
+export interface RunReport {
+  tool: 'ktpay-mock run';
+  version: string;
+  seed: number;
+  started_at: string;
+  duration_ms: number;
+  sandbox: { mode: 'embedded' | 'external'; url: string };
+  merchant: { app_id: string; created: boolean };
+  trigger: 'http' | 'command' | 'none';
+  summary: { total: number; passed: number; failed: number; skipped: number };
+  scenarios: ScenarioResult[];
+}
+
+/** Shortens text for evidence lines. */
+export function clip(text: string, max = 300): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max)}…` : one;
+}

@@ -1,0 +1,81 @@
+import type { RunObserver } from '../engine.js';
+import type { RunReport, ScenarioResult } from '../outcome.js';
+import { failureLines } from './junit-reporter.js';
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export interface PrettyOptions {
+  write: (text: string) => void;
+  /** Live progress (spinner, scenario N/M, current step) redrawn in place; plain lines when false. */
+  live: boolean;
+  color: boolean;
+}
+
+const ms = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${n} ms`);
+
+/**
+ * The human reporter. On a TTY it keeps one status line, "⠹ [3/21] decline-issuer — pay …",
+ * redrawn with a spinner; in CI (no TTY, or CI set) it prints one plain line per scenario. Either
+ * way each failure is printed in full: what was expected, what happened, the evidence, the fix.
+ */
+export function createPrettyReporter(o: PrettyOptions): RunObserver & { finish(report: RunReport): void; stop(): void } {
+  const paint = (code: number, s: string) => (o.color ? `\u001b[${code}m${s}\u001b[0m` : s);
+  const green = (s: string) => paint(32, s);
+  const red = (s: string) => paint(31, s);
+  const yellow = (s: string) => paint(33, s);
+  const dim = (s: string) => paint(2, s);
+  let status = '';
+  let frame = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const cols = () => (process.stdout.columns ?? 100) - 1;
+  const draw = () => {
+    if (!o.live || !status) return;
+    frame = (frame + 1) % FRAMES.length;
+    o.write(`\r\u001b[2K${`${FRAMES[frame]} ${status}`.slice(0, cols())}`);
+  };
+  const clearLine = () => {
+    if (o.live) o.write('\r\u001b[2K');
+  };
+  const line = (text: string) => {
+    clearLine();
+    o.write(`${text}\n`);
+    draw();
+  };
+  const describe = (r: ScenarioResult, index: number, total: number) => {
+    const head = `[${index}/${total}]`;
+    if (r.status === 'passed') return `${green('✓')} ${dim(head)} ${r.name} ${dim(`(${ms(r.duration_ms)})`)}`;
+    if (r.status === 'skipped') return `${yellow('-')} ${dim(head)} ${r.name} ${yellow(`skipped: ${r.skip_reason ?? ''}`)}`;
+    const lines = r.failure ? failureLines(r.failure) : ['failed'];
+    return [`${red('✗')} ${dim(head)} ${r.name} ${dim(`(${ms(r.duration_ms)})`)}`, ...lines.map((l, i) => `    ${i === 0 ? red(l) : l}`)].join('\n');
+  };
+  return {
+    onRunStart(info) {
+      line(`ktpay-mock run: ${info.total} scenario${info.total === 1 ? '' : 's'} against ${info.mode === 'embedded' ? 'an embedded sandbox' : 'the sandbox'} at ${info.sandbox}, merchant ${info.merchant}, seed ${info.seed}`);
+      if (o.live) timer = setInterval(draw, 80);
+    },
+    onScenarioStart(index, total, s) {
+      status = `[${index}/${total}] ${s.name}`;
+      if (!o.live) return;
+      draw();
+    },
+    onStep(index, total, s, step, explain) {
+      status = `[${index}/${total}] ${s.name} — ${step}. ${explain}`;
+      draw();
+    },
+    onScenarioEnd(index, total, r) {
+      line(describe(r, index, total));
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      status = '';
+      clearLine();
+    },
+    finish(report) {
+      this.stop();
+      const s = report.summary;
+      const parts = [`${s.passed} passed`, `${s.failed} failed`, ...(s.skipped ? [`${s.skipped} skipped`] : [])];
+      o.write(`\n${s.failed === 0 ? green('PASS') : red('FAIL')} ${parts.join(', ')} in ${ms(report.duration_ms)} (seed ${report.seed}; rerun with --seed ${report.seed})\n`);
+    },
+  };
+}
