@@ -303,6 +303,11 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    // HEAD (Fastify's automatic twin) has no body: Node would hold the headers back until end().
+    if (request.method === 'HEAD') {
+      res.end();
+      return;
+    }
     res.write('retry: 2000\n\nevent: ready\ndata: {}\n\n');
     streams.add(res);
 
