@@ -5,7 +5,7 @@
  * the CI examples and the README's recipes agree with the image.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validate, ValidationSeverity, type ValidatorSettings } from 'dockerfile-utils';
@@ -249,6 +249,16 @@ describe('docker/compose.yaml', () => {
     expect(merchant.depends_on?.['ktpay-mock']?.condition).toBe('service_healthy');
     expect(merchant.entrypoint?.join(' ')).toContain('test/fixtures/merchants/correct/');
     expect(merchant.volumes?.some((v) => v.startsWith('../test/fixtures/merchants/correct:'))).toBe(true);
+    // The mounted fixture holds the script, and reads every variable compose gives it.
+    const script = merchant.entrypoint!.at(-1)!;
+    expect(existsSync(join(REPO, script)), script).toBe(true);
+    const dir = join(REPO, 'test/fixtures/merchants/correct');
+    const sources = readdirSync(dir)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .join('\n');
+    for (const name of envNamesOf(merchant.environment))
+      expect(sources, name).toContain(`process.env.${name}`);
   });
 });
 
