@@ -22,6 +22,20 @@ import {
   testCardsData,
 } from './schemas/shopper-journey.js';
 import { scenarioEffect, scenarioFile, scenarioStep } from './schemas/scenario-file.js';
+import {
+  adminDone,
+  adminHealth,
+  adminMerchantList,
+  adminTransactionList,
+  callbackDeliveryList,
+  callbackFlushResult,
+  journalEntry,
+  journalList,
+  scenarioActivation,
+  scenarioCatalog,
+  testCardsResponse,
+  transactionCallbacks,
+} from './schemas/admin-responses.js';
 import { checkConfig, runnerStep, runnerSuite } from './schemas/check-config.js';
 
 // ajv-formats ships CJS with a default export; under NodeNext it arrives wrapped.
@@ -56,6 +70,18 @@ export const schemas = {
   scenarioFile,
   scenarioStep,
   scenarioEffect,
+  adminHealth,
+  adminDone,
+  adminMerchantList,
+  adminTransactionList,
+  journalEntry,
+  journalList,
+  callbackDeliveryList,
+  callbackFlushResult,
+  transactionCallbacks,
+  scenarioCatalog,
+  scenarioActivation,
+  testCardsResponse,
   checkConfig,
   runnerStep,
   runnerSuite,

@@ -7,6 +7,7 @@ import { adminApi } from './routes/admin-api.js';
 import { cors } from './routes/cors.js';
 import { adminCallbacks } from './routes/admin-callbacks.js';
 import { adminDashboard } from './routes/admin-dashboard.js';
+import { apiDocs } from './routes/api-docs.js';
 import { adminScenarios } from './routes/admin-scenarios.js';
 import { MERCHANT_API_PREFIX, merchantApi } from './routes/merchant-api.js';
 import { merchantRateLimit } from './routes/merchant-rate-limit.js';
@@ -64,6 +65,7 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
 
   await app.register(adminCallbacks, { prefix: '/__admin', ctx });
   await app.register(adminDashboard, { prefix: '/__admin/ui', ctx });
+  await app.register(apiDocs, { ctx });
 
   // Open callback deliveries left by a previous run (persistent store) are due again.
   app.addHook('onReady', async () => {

@@ -4,6 +4,8 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { cryptoReady, decodeOriginalBase64, generateKeypair, openSealed, publicKeyOf, sealToBase64 } from './crypto/sealed-box.js';
 import { DEFAULT_MERCHANT } from './merchants/default-merchant.js';
+import { buildOpenApi } from './openapi/build-openapi.js';
+import { exportContracts } from './openapi/export-contracts.js';
 import { banner, installGracefulShutdown, startServer } from './server.js';
 import { runCommand } from '../scenarios/runner/run-command.js';
 import type { ReporterName } from '../scenarios/runner/check-config.js';
@@ -151,5 +153,29 @@ program
       process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
     },
   );
+
+const exportCommand = program.command('export').description('print the OpenAPI document, or write the contract bundle for merchants');
+
+exportCommand
+  .command('openapi')
+  .description('print the OpenAPI 3.1 document (generated from contracts/) as JSON')
+  .action(() => {
+    // `export openapi | head` closes the pipe early: that is the reader's choice, not an error.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+    process.stdout.write(JSON.stringify(buildOpenApi(), null, 2) + '\n');
+  });
+
+exportCommand
+  .command('contracts')
+  .description('write every JSON Schema, the OpenAPI document, the error catalog, the test cards and a sealed example with its keypair')
+  .requiredOption('-o, --out <dir>', 'folder to write the bundle into (created if missing)')
+  .action(async (flags: { out: string }) => {
+    try {
+      const files = await exportContracts(flags.out);
+      process.stdout.write(`wrote ${files.length} files to ${flags.out} (see README.txt there)\n`);
+    } catch (err) {
+      fail(`cannot write the bundle to ${flags.out}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
 
 await program.parseAsync(process.argv);
