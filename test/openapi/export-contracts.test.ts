@@ -45,7 +45,7 @@ describe('ktpay-mock export', () => {
   });
 
   it('the exported OpenAPI document validates as 3.1', async () => {
-    const result = await new Validator().validate(readJson<object>('openapi.json'));
+    const result = await new Validator().validate(readJson<Record<string, unknown>>('openapi.json'));
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
   });
