@@ -40,6 +40,8 @@ export function banner(config: SandboxConfig, url: string): string {
     '',
     `  API          ${base}/api/v1/merchant-widget`,
     `  Demo shop    ${base}/demo   (pay in a browser: 5522 0427 0506 6736, OTP 1111)`,
+    `  Dashboard    ${base}/__admin/ui`,
+    `  API docs     ${base}/docs   (OpenAPI 3.1: ${base}/openapi.json)`,
     `  Health       ${base}/__admin/health`,
     `  Store        ${config.store}`,
   ];
@@ -52,7 +54,9 @@ export function banner(config: SandboxConfig, url: string): string {
       `    domains    ${config.default_merchant.domains.join(', ')}`,
     );
   }
-  if (config.admin_token) lines.push('', '  Admin API requires: Authorization: Bearer <ADMIN_TOKEN>');
+  if (config.admin_token) {
+    lines.push('', '  Admin API requires: Authorization: Bearer <ADMIN_TOKEN>', '  Dashboard asks for ADMIN_TOKEN once (or open it with ?token=<ADMIN_TOKEN>)');
+  }
   lines.push('');
   return lines.join('\n');
 }
