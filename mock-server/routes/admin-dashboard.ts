@@ -33,6 +33,7 @@ const LIST_LIMIT = 200;
 /** Store writes are gathered this long before one SSE event goes out, so bursts cost one refresh. */
 const COALESCE_MS = 60;
 const HEARTBEAT_MS = 15_000;
+const MAX_HASHES = 50;
 
 type Query = Record<string, string | undefined>;
 
@@ -294,7 +295,8 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
     streams.clear();
   });
 
-  app.get('/events', (request, reply) => {
+  // No HEAD twin: a HEAD request must not open a stream that never ends.
+  app.get('/events', { exposeHeadRoute: false }, (request, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -318,7 +320,8 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
     const send = () => {
       timer = null;
       if (!batch) return;
-      const data = { kinds: [...batch.kinds], hashes: [...batch.hashes].slice(0, 50) };
+      // A large burst names no transactions: every open page refreshes (null = "many").
+      const data = { kinds: [...batch.kinds], hashes: batch.hashes.size > MAX_HASHES ? null : [...batch.hashes] };
       batch = null;
       res.write(`event: change\ndata: ${JSON.stringify(data)}\n\n`);
     };

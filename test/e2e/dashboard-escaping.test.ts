@@ -56,8 +56,8 @@ describe('escaping: payloads in merchant and shopper strings never run', () => {
     const probe = await page.evaluate(() => ({
       flag: (window as unknown as { __xss?: unknown }).__xss ?? null,
       imgs: document.querySelectorAll('img[src="x"]').length,
-      scripts: [...document.querySelectorAll('script')].filter((s) => (s.textContent ?? '').includes('__xss')).length,
-      handlers: [...document.querySelectorAll('*')].filter((el) => [...el.attributes].some((a) => a.name.startsWith('on'))).length,
+      scripts: Array.from(document.querySelectorAll('script')).filter((s) => (s.textContent ?? '').includes('__xss')).length,
+      handlers: Array.from(document.querySelectorAll('*')).filter((el) => Array.from(el.attributes).some((a) => a.name.startsWith('on'))).length,
       text: document.body.innerText,
     }));
     expect(probe.flag, url).toBeNull();

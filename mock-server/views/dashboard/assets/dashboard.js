@@ -92,7 +92,7 @@ function relevant(change) {
     case 'transactions':
       return kinds.has('transaction') || kinds.has('merchant');
     case 'transaction':
-      return change.hashes.includes(el.getAttribute('data-hash'));
+      return change.hashes === null || change.hashes.includes(el.getAttribute('data-hash'));
     case 'merchants':
       return kinds.has('merchant');
     case 'journal':
