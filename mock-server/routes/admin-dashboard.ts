@@ -295,8 +295,7 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
     streams.clear();
   });
 
-  // No HEAD twin: a HEAD request must not open a stream that never ends.
-  app.get('/events', { exposeHeadRoute: false }, (request, reply) => {
+  app.get('/events', (request, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
