@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { cryptoReady, decodeOriginalBase64, generateKeypair, openSealed, publicKeyOf, sealToBase64 } from './crypto/sealed-box.js';
 import { DEFAULT_MERCHANT } from './merchants/default-merchant.js';
@@ -114,7 +114,10 @@ program
   .option('--app <command>', 'command that starts the shop for the run (overrides app.command)')
   .option('--suite <name|path>', 'a built-in suite (merchant-checks) or a suite file/folder; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .addOption(
-    new Option('--reporter <name>', 'pretty, junit or json; repeatable').choices(['pretty', 'junit', 'json']).argParser((v: string, acc: string[] | undefined) => [...(acc ?? []), v]),
+    new Option('--reporter <name>', 'pretty, junit or json; repeatable (default pretty)').argParser((v: string, acc: string[] | undefined) => {
+      if (!['pretty', 'junit', 'json'].includes(v)) throw new InvalidArgumentError('use pretty, junit or json');
+      return [...(acc ?? []), v];
+    }),
   )
   .option('--out <dir>', 'where junit/json reports go (default ./ktpay-mock-report)')
   .option('--seed <n>', 'seed for the faker data, so a run repeats', (v) => Number(v))

@@ -239,6 +239,11 @@ export async function runChecks(config: CheckConfig, observer: RunObserver = {})
     };
     const { merchant, created } = await resolveMerchant(config, sandbox, vars);
     vars.merchant = { app_id: merchant.app_id, app_key: merchant.app_key };
+    if (!config.trigger && !config.callbackUrl && !merchant.callback_post_url) {
+      throw new RunSetupError(
+        'nothing of your shop would be checked: set trigger (how your shop creates a payment, --trigger) or, to check only your callback endpoint, callback_url in the check config',
+      );
+    }
     const previousScenario = merchant.scenario;
     cleanups.push(async () => {
       if (previousScenario) await sandbox.activate(merchant.app_id, previousScenario).catch(() => undefined);

@@ -38,6 +38,14 @@ verify:
     expect(happy.steps[0]!.notes[0]).toMatch(/^node -e .* 'http:\/\/127\.0\.0\.1:\d+' '\d+' '.+' → exit 0/);
   }, 60_000);
 
+  it('with neither a trigger nor a callback URL the run refuses to start (exit 2) and says what to set', async () => {
+    const config = join(dir, 'empty.check.yaml');
+    writeFileSync(config, '{}\n');
+    const res = await runInProcess({ config, reporters: ['json'], out: join(dir, 'empty') });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/nothing of your shop would be checked: set trigger .* or, to check only your callback endpoint, callback_url/);
+  });
+
   it('the same seed gives the same data; another seed other data', async () => {
     const config = join(dir, 'plain.check.yaml');
     writeFileSync(config, 'embedded: { default_merchant: { callback_post_url: "http://127.0.0.1:9/none" } }\n');

@@ -86,7 +86,9 @@ export const expectCallbackStep: StepImpl<'expect_callback'> = {
         hint:
           seen.length > 0
             ? 'this sandbox build does not apply the callback effect of the active scenario; use a sandbox of the same version as the runner'
-            : 'send callback_post_url with the order (or set it on the merchant); the sandbox notes say why no callback was queued',
+            : state.trigger?.kind === 'runner'
+              ? 'the runner made this order: set callback_url in the check config (or the merchant\'s callback_post_url)'
+              : 'send callback_post_url with the order (or set it on the merchant); the sandbox notes say why no callback was queued',
       });
     }
     for (const d of ready) {
