@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import type { SandboxConfig } from './config/load-config.js';
-import { clientErrorHandler } from './envelope/client-error.js';
+import { clientErrorHandler, frameworkErrorHandler } from './envelope/client-error.js';
 import { errorHandler } from './envelope/error-handler.js';
 import { requestJournal } from './journal/request-journal.js';
 import { adminApi } from './routes/admin-api.js';
@@ -48,6 +48,8 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
     // A request head over max_header_size gets 431 / 4310126 from the client-error handler.
     http: { maxHeaderSize: config.max_header_size },
     clientErrorHandler: clientErrorHandler(config),
+    // An undecodable path or an over-long path parameter matches no route: 4040119, not Fastify's own body.
+    frameworkErrors: frameworkErrorHandler(config),
   });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   app.decorate('sandbox', ctx);

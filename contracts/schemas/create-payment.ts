@@ -16,7 +16,9 @@ export const createPaymentRequest = {
       required: ['amount', 'order_id'],
       additionalProperties: false,
       properties: {
-        amount: { type: 'number', exclusiveMinimum: 0, maximum: 1e12, multipleOf: 0.01 },
+        // > 0 [mock] with at most 2 decimals [doc], i.e. at least 0.01: with `exclusiveMinimum: 0`,
+        // multipleOf's float tolerance let a tiny amount such as 1e-28 through (found by the fuzz suite).
+        amount: { type: 'number', minimum: 0.01, maximum: 1e12, multipleOf: 0.01 },
         order_id: { type: 'string', minLength: 1, maxLength: 255 },
         description: { type: 'string', maxLength: 1024 },
         type: { type: 'string', enum: ['ecom', 'service'] },

@@ -1,8 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode } from '../../contracts/error-catalog.js';
 import type { SandboxConfig } from '../config/load-config.js';
-import { buildErrorReply } from './ktpay-error.js';
+import { sendKtpayError } from './error-handler.js';
+import { buildErrorReply, KtpayError } from './ktpay-error.js';
 
 /**
  * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses before any route runs. A request
@@ -39,5 +41,29 @@ export function clientErrorHandler(config: SandboxConfig) {
       );
     }
     socket.destroy(err);
+  };
+}
+
+/**
+ * Fastify's `frameworkErrors`: a path the router cannot use — bad percent-encoding
+ * (`FST_ERR_BAD_URL`) or a path parameter over Fastify's 100-character limit
+ * (`FST_ERR_MAX_PARAM_LENGTH`) — matches no route, so it gets the catalog's `4040119` like any
+ * unknown route, instead of Fastify's own 400/414 body.
+ */
+export function frameworkErrorHandler(config: SandboxConfig) {
+  return function onFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+    const path = request.raw.url?.split('?')[0] ?? '';
+    const why =
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? 'a path segment is longer than 100 characters'
+        : error.code === 'FST_ERR_BAD_URL'
+          ? 'the path is not valid percent-encoding'
+          : error.message;
+    return sendKtpayError(
+      request,
+      reply,
+      new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, { diagnostic: `no route for ${request.raw.method} ${path.slice(0, 120)}: ${why}` }),
+      config,
+    );
   };
 }

@@ -76,9 +76,11 @@ function moveTo(
   };
 }
 
-/** Amount > 0 with at most two decimals. */
+/** Amount of at least one tiyn (0.01) with at most two decimals. */
 export function isValidAmount(amount: number): boolean {
-  return Number.isFinite(amount) && amount > 0 && Math.abs(Math.round(amount * 100) - amount * 100) < 1e-6;
+  // `>= 1` cent, not `> 0`: a tiny positive amount such as 4e-9 is within the rounding tolerance
+  // of 0 cents and would otherwise pass as a refund of nothing.
+  return Number.isFinite(amount) && Math.round(amount * 100) >= 1 && Math.abs(Math.round(amount * 100) - amount * 100) < 1e-6;
 }
 
 /**
