@@ -26,6 +26,7 @@ export const paths = {
   v1Action: () => '/acquirer/epay/logon',
   backLink: (hash: string) => `${API_PREFIX}/payment/${hash}/back-link`,
   postLink: (hash: string) => `${API_PREFIX}/payment/${hash}/post-link`,
+  pdf: (hash: string) => `${API_PREFIX}/payment/${hash}/pdf`,
 } as const;
 
 export const isHash = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{40}$/.test(v);

@@ -2,7 +2,8 @@ import type { Transaction } from '../payments/transaction.js';
 import { formatAlmaty, formatAmount, STATUS_LABELS } from './format.js';
 import { html } from './html.js';
 import { page } from './layout.js';
-import { outcomeOf } from './links.js';
+import { outcomeOf, paths } from './links.js';
+import { RECEIPT_STATUSES } from '../payments/receipt-pdf.js';
 
 export interface ReceiptOptions {
   merchantName: string;
@@ -34,6 +35,7 @@ export function receiptPage(o: ReceiptOptions): string {
   <h1>${ok ? 'Оплата прошла успешно' : 'Оплата не прошла'}</h1>
 </div>
 ${details(o.merchantName, o.tx)}
+${RECEIPT_STATUSES.has(o.tx.status) ? html`<p><a id="receipt-pdf" href="${paths.pdf(o.tx.hash)}" target="_blank" rel="noopener" download>Скачать чек (PDF)</a></p>` : ''}
 <a class="button primary" id="continue" href="${o.continueUrl}" target="_top" data-continue>Продолжить</a>`;
   return page({ title: ok ? 'Чек об оплате — ktpay' : 'Оплата не прошла — ktpay', theme: 'widget', body, close: o.close });
 }

@@ -87,6 +87,11 @@ describe('paying through the pages', () => {
     expect(tx.history.map((h) => h.status)).toEqual(['pending', 'authorized', 'success']);
     const done = await app.inject({ method: 'GET', url: `/payment-card/done?hash=${hash}` });
     expect(done.body).toContain('Спасибо! Платёж принят');
+    // the receipt links to the PDF, which is a real PDF for this paid payment
+    expect(res.body).toContain(`id="receipt-pdf" href="/api/v1/merchant-widget/payment/${hash}/pdf"`);
+    const pdf = await app.inject({ method: 'GET', url: `/api/v1/merchant-widget/payment/${hash}/pdf` });
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
   });
 
   it('3DS: the ACS page asks for the OTP; 1111 approves', async () => {
@@ -156,6 +161,7 @@ describe('paying through the pages', () => {
     const { res } = await followRedirects(app, await postForm(app, '/acquirer/payform', { params: hash, ...card({ pan: '4000 0000 0000 9995' }) }));
     expect(res.body).toContain('Недостаточно средств на карте.');
     expect(res.body).toContain('(код 51)');
+    expect(res.body).not.toContain('receipt-pdf');
     expect((await adminTx(app, hash)).error).toMatchObject({ error_type: 'ERROR_PAYMENT', code: '51' });
   });
 
