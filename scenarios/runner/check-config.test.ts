@@ -63,7 +63,7 @@ describe('suite files', () => {
 
   it('the built-in suite loads, each scenario starts with a trigger (or an activation), and names only library scenarios', async () => {
     const suite = loadSuites(['merchant-checks'], schemas);
-    expect(suite.length).toBeGreaterThanOrEqual(21);
+    expect(suite.length).toBeGreaterThanOrEqual(22);
     const { loadScenarioDir, BUILTIN_SCENARIO_DIR } = await import('../../mock-server/scenarios/scenario-library.js');
     const library = new Set(loadScenarioDir(BUILTIN_SCENARIO_DIR, schemas).map((s) => s.name));
     for (const s of suite) {

@@ -244,7 +244,9 @@ export async function runChecks(config: CheckConfig, observer: RunObserver = {})
         'nothing of your shop would be checked: set trigger (how your shop creates a payment, --trigger) or, to check only your callback endpoint, callback_url in the check config',
       );
     }
+    // A scenario the merchant already had would leak into every check: set it aside for the run.
     const previousScenario = merchant.scenario;
+    if (previousScenario) await sandbox.deactivate(merchant.app_id);
     cleanups.push(async () => {
       if (previousScenario) await sandbox.activate(merchant.app_id, previousScenario).catch(() => undefined);
     });

@@ -31,6 +31,13 @@ describe('ktpay-mock run --sandbox <url>', () => {
   };
 
   it('runs the whole built-in suite against that sandbox and exits 0', async () => {
+    // A scenario already active for the merchant would break every check: the run sets it aside.
+    const put = await fetch(`${server.url}/__admin/merchants/e2d3d70d53c67bcd377266f74e98587c/scenario`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ci-secret' },
+      body: JSON.stringify({ name: 'create-5000105' }),
+    });
+    expect(put.status).toBe(200);
     const res = await runInProcess({ config: CORRECT_CONFIG, sandbox: server.url, adminToken: 'ci-secret', reporters: ['json'], out: outDir(), seed: 5 });
     expect(res.code, JSON.stringify(res.report?.scenarios.filter((s) => s.status !== 'passed'), null, 1)).toBe(0);
     expect(res.report!.sandbox).toEqual({ mode: 'external', url: server.url });
@@ -40,8 +47,8 @@ describe('ktpay-mock run --sandbox <url>', () => {
     for (const s of res.report!.scenarios.filter((x) => x.transaction_hash)) {
       expect(ctx.store.getTransaction(s.transaction_hash!)?.order_id).toBe(s.order_id);
     }
-    // The merchant's scenario is left as it was (none), and the counts are per scenario.
-    expect(ctx.merchants.get(res.report!.merchant.app_id)?.scenario).toBeUndefined();
+    // … and puts it back afterwards.
+    expect(ctx.merchants.get(res.report!.merchant.app_id)?.scenario).toBe('create-5000105');
   }, 120_000);
 
   it('without the admin token the run cannot start, and says which flag is missing (exit 2)', async () => {

@@ -59,7 +59,7 @@ export const payStep: StepImpl<'pay'> = {
       });
     }
     const tx = await run.sandbox.transaction(hash);
-    state.notes.push(`shopper: ${walk.hops.length} hops${walk.challenged ? ', 3-D Secure shown' : ''}; transaction ${tx.status}`);
+    state.notes.push(`shopper: ${walk.hops.length} hops${walk.challenged ? ', 3-D Secure shown' : step.otp ? ', no 3-D Secure was asked for (the OTP was not used)' : ''}; transaction ${tx.status}`);
     const ok = step.expect === 'approved' ? APPROVED.has(tx.status) : DECLINED.has(tx.status);
     if (!ok) {
       throw new CheckFailure({
