@@ -46,7 +46,7 @@ export const expectTriggerResponseStep: StepImpl<'expect_trigger_response'> = {
       throw new CheckFailure({
         check,
         message: `the shop answered ${got}${got >= 500 ? ' (5xx)' : ''} to the trigger.${gateway}`,
-        expected: `${step.status}`,
+        expected: typeof step.status === 'number' ? `HTTP ${step.status}` : step.status.startsWith('<') ? `an HTTP status below ${step.status.slice(1)}` : `an HTTP ${step.status} status`,
         actual: `${got} ${clip(t.text ?? '', 200)}`,
         evidence,
         hint:
