@@ -468,7 +468,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         for (let r = 0; r < R; r++) pages.push(await load({ ...throughput, url: main.url, requests: cyclingGets(hashes, bank.value.page) }));
         add(roundRow('bank card page GET (payment_page)', 'req/s', 'req/s', pages.map((x) => x.rps)));
 
-        // Each POST pays a different pending transaction (approved, frictionless; clearing is manual here).
+        // Each POST pays a different pending transaction (approved, frictionless; clearing is manual
+        // here), so the runs are counted (autocannon `amount`), each with fresh transactions made
+        // beforehand: about `seconds` worth at the rate seen so far.
         const form = bank.value.form;
         let k = 0;
         let reused = 0;
@@ -489,11 +491,19 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           },
         ];
         const okPost = (s: number) => s >= 200 && s < 400;
+        const ensure = async (n: number) => {
+          const missing = n + o.connections * 2 - (pending.length - k);
+          if (missing > 0) pending.push(...(await createMany(main.url, pool, createCursor, missing, o.connections)));
+        };
+        let rate = Math.max(...creates.map((c) => c.rps), 100);
         for (let r = 0; r < R; r++) {
-          // Keep enough pending transactions for the next round: top up from the pool if needed.
-          const need = Math.ceil((posts[r - 1]?.rps ?? pages[0]!.rps) * (o.seconds + o.warmup) * 1.5) - (pending.length - k);
-          if (need > 0) pending.push(...(await createMany(main.url, pool, createCursor, need, o.connections)));
-          posts.push(await load({ ...throughput, url: main.url, requests: postRequests, expect: okPost }));
+          const warm = Math.ceil(rate * o.warmup);
+          const n = Math.max(o.connections * 4, Math.ceil(rate * o.seconds));
+          await ensure(warm + n);
+          if (warm > 0) await load({ url: main.url, connections: o.connections, requests: postRequests, amount: warm, expect: okPost });
+          const res = await load({ url: main.url, connections: o.connections, requests: postRequests, amount: n, expect: okPost });
+          posts.push(res);
+          rate = res.rps;
         }
         if (reused > 0) notes.push(`card form POST: ${reused} posts hit an already-paid transaction (pool too small)`);
         const sample = pending[Math.floor(k / 2)]!;

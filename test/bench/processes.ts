@@ -18,12 +18,25 @@ export interface BenchProcess {
   child: ChildProcess;
   /** ms from spawn to the first 200 from the ready probe. */
   startupMs: number;
+  /** CPU time (user + system, all threads) the process had used by then; null off Linux. */
+  startupCpuMs: number | null;
   /** Resident set size now, and its peak, in bytes (Linux /proc; `ps` elsewhere). */
   memory(): { rss: number; peak: number | null };
   /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
   stop(): Promise<void>;
   /** Everything the process wrote to stderr (kept for error messages). */
   stderr(): string;
+}
+
+/**
+ * The environment every bench child starts from: only what a process needs to run. Nothing from
+ * the caller's shell or test runner (KTPAY_MOCK_CONFIG, NODE_OPTIONS, VITEST, …) changes what is measured.
+ */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'SYSTEMROOT'];
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k];
+  return env;
 }
 
 /** A TCP port that was free a moment ago (the child binds it right after). */
@@ -50,6 +63,18 @@ export function probe(url: string, timeoutMs = 1000): Promise<number> {
     req.on('error', reject);
     req.end();
   });
+}
+
+/** User + system CPU ms of a process so far (Linux /proc), or null. */
+export function cpuMsOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
 }
 
 function readMemory(pid: number): { rss: number; peak: number | null } {
@@ -80,9 +105,7 @@ export async function startProcess(
   opts: { env?: Record<string, string>; readyPath: string; timeoutMs?: number },
 ): Promise<BenchProcess> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, PORT: String(port), HOST: '127.0.0.1' };
-  // The bench's own tsx loader must not leak into the measured server.
-  delete env.NODE_OPTIONS;
+  const env: NodeJS.ProcessEnv = { ...cleanEnv(), ...opts.env, PORT: String(port), HOST: '127.0.0.1' };
   const started = performance.now();
   const child = spawn(launch.command, launch.args, { cwd: launch.cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let errText = '';
@@ -113,12 +136,14 @@ export async function startProcess(
     }
   }
   const pid = child.pid!;
+  const startupCpuMs = cpuMsOf(pid);
   return {
     url,
     port,
     pid,
     child,
     startupMs,
+    startupCpuMs,
     memory: () => readMemory(pid),
     stderr: () => errText,
     async stop() {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Launch } from './processes.js';
+import { cleanEnv, type Launch } from './processes.js';
 
 /**
  * The runner case: the wall time of `ktpay-mock run` with the built-in suite against the correct
@@ -27,7 +27,7 @@ export type RunnerOutcome = { ok: true; seconds: number; note: string } | { ok: 
 
 /** Whether the CLI lists a `run` command. Never starts a server: only `--help` is called. */
 export function cliHasRun(cli: Launch): boolean {
-  const res = spawnSync(cli.command, [...cli.args, '--help'], { cwd: cli.cwd, encoding: 'utf8', timeout: 15_000 });
+  const res = spawnSync(cli.command, [...cli.args, '--help'], { cwd: cli.cwd, env: cleanEnv(), encoding: 'utf8', timeout: 15_000 });
   return res.status === 0 && /^\s+run\b/m.test(res.stdout);
 }
 
@@ -42,7 +42,7 @@ export async function measureRunner(setup: RunnerSetup): Promise<RunnerOutcome> 
   try {
     const started = performance.now();
     const result = await new Promise<{ code: number | null; stderr: string; timedOut: boolean }>((resolve) => {
-      const child = spawn(setup.cli.command, args, { cwd: setup.fixtureDir, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(setup.cli.command, args, { cwd: setup.fixtureDir, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       let timedOut = false;
       child.stderr.setEncoding('utf8');

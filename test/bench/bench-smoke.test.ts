@@ -1,0 +1,101 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { projectPath } from '../../mock-server/shared/project-root.js';
+import type { BenchReport } from './harness.js';
+import { targetMet } from './report.js';
+import { cliHasRun } from './runner-case.js';
+import { benchToFile, launches } from './run-bench.js';
+
+/*
+ * The bench harness end to end with tiny sizes (a few hundred ms per case), against the sandbox
+ * run from source (tsx), so it always tests the code in this tree. The real numbers come from
+ * `npm run bench`, never from the test suite: this only proves that every case runs, measures,
+ * and lands in a BENCHMARKS.md-shaped file (written to a temp path, never the real one).
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'ktpay-bench-smoke-'));
+const out = join(dir, 'BENCHMARKS.md');
+const real = projectPath('BENCHMARKS.md');
+const realBefore = existsSync(real) ? statSync(real).mtimeMs : undefined;
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm run bench (smoke, tiny durations)', () => {
+  let report: BenchReport;
+  let markdown: string;
+
+  it('runs every case against its own processes and writes the report', async () => {
+    ({ report, markdown } = await benchToFile({
+      rounds: 2,
+      seconds: 0.3,
+      warmup: 0.1,
+      connections: 10,
+      callbacks: 150,
+      failing_callbacks: 150,
+      memory_transactions: 800,
+      startup_samples: 2,
+      out,
+      sandboxEntry: 'source',
+      command: 'bench-smoke.test.ts',
+      ...(process.env.BENCH_SMOKE_LOG ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {}),
+    }));
+    expect(readFileSync(out, 'utf8')).toBe(markdown);
+  }, 300_000);
+
+  it('every figure is a positive measured number; only a part missing from this build has none', () => {
+    const cases = report.rows.map((r) => r.case);
+    for (const want of ['startup', 'create-payment', 'create / floor', 'status GET', 'card form POST', 'memory, memory store', 'memory, SQLite store']) {
+      expect(cases.some((c) => c.startsWith(want)), want).toBe(true);
+    }
+    expect(cases.some((c) => c.startsWith('floor'))).toBe(true);
+    expect(cases.some((c) => c.startsWith('callbacks (stream'))).toBe(true);
+    expect(cases.some((c) => c.startsWith('callbacks, 10 %'))).toBe(true);
+    for (const row of report.rows) {
+      if (row.median === null) {
+        // The runner is measured only when the build has `ktpay-mock run` and the fixture merchant.
+        expect(row.case).toBe('runner');
+        const runnable = cliHasRun(launches(projectPath(), 'source').runner.cli) && existsSync(projectPath('test', 'fixtures', 'merchants', 'correct'));
+        expect(runnable, row.note).toBe(false);
+        expect(row.note).toMatch(/not available in this build/);
+        continue;
+      }
+      expect(Number.isFinite(row.median), `${row.case} · ${row.figure}`).toBe(true);
+      expect(row.median, `${row.case} · ${row.figure}`).toBeGreaterThan(0);
+      expect(row.rounds.length).toBeGreaterThan(0);
+      for (const v of row.rounds) expect(v, `${row.case} · ${row.figure}`).toBeGreaterThan(0);
+    }
+  });
+
+  it('the figures are measured, not constants: repeated rounds differ', () => {
+    const multi = report.rows.filter((r) => r.rounds.length > 1);
+    expect(multi.length).toBeGreaterThan(5);
+    const identical = multi.filter((r) => r.rounds.every((v) => v === r.rounds[0]));
+    expect(identical.length, identical.map((r) => `${r.case} · ${r.figure}`).join('; ')).toBeLessThan(multi.length / 2);
+  });
+
+  it('the failing-callback run ends with every delivery acknowledged once', () => {
+    expect(report.notes.some((n) => /every one of \d+ deliveries ended acknowledged exactly once/.test(n))).toBe(true);
+    const row = report.rows.find((r) => r.case.startsWith('callbacks, 10 %'))!;
+    expect(row.note).toMatch(/lost 0, duplicated beyond retries 0/);
+  });
+
+  it('the Markdown has the machine, the date, the table with targets, and the method', () => {
+    expect(markdown).toMatch(/^# Benchmarks/);
+    expect(markdown).toContain(report.started_at.slice(0, 10));
+    expect(markdown).toContain(report.machine.cpu);
+    expect(markdown).toContain(report.machine.node);
+    expect(markdown).toMatch(/\| Case \| Figure \| Median \| Rounds \| Target \| Met \|/);
+    for (const row of report.rows.filter((r) => r.target && r.median !== null)) {
+      expect(markdown).toContain(row.case);
+      expect(['met', '**missed**'].some((w) => markdown.includes(w))).toBe(true);
+      expect(typeof targetMet(row)).toBe('boolean');
+    }
+    expect(markdown).toContain('## How each figure is measured');
+  });
+
+  it('leaves the real BENCHMARKS.md alone', () => {
+    expect(existsSync(real) ? statSync(real).mtimeMs : undefined).toBe(realBefore);
+  });
+});

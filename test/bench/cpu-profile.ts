@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+
+/** The parts of a V8 `.cpuprofile` this summary reads. */
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface ProfileLine {
+  ms: number;
+  share: number;
+  what: string;
+}
+
+function shortUrl(url: string): string {
+  const path = url.replace(/^file:\/\//, '');
+  const nm = path.lastIndexOf('/node_modules/');
+  if (nm >= 0) return path.slice(nm + 1);
+  return path.replace(/^.*?\/(dist\/|)(mock-server|contracts|test)\//, '$1$2/');
+}
+
+/**
+ * Summarises a `node --cpu-prof` file: self time by package/file (`by: 'file'`), or inclusive
+ * time by function (`by: 'function'`, a function's own time plus everything it called).
+ *
+ * @example
+ * summariseProfile('CPU.123.cpuprofile', 'file').slice(0, 10)
+ */
+export function summariseProfile(path: string, by: 'file' | 'function' | 'self'): ProfileLine[] {
+  const p = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const self = new Map<number, number>();
+  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const agg = new Map<string, number>();
+  for (const [id, t] of self) {
+    const cf = byId.get(id)!.callFrame;
+    if (by === 'self') {
+      const key = `${cf.functionName || '(anonymous)'} ${cf.url ? `${shortUrl(cf.url)}:${cf.lineNumber + 1}` : ''}`.trim();
+      agg.set(key, (agg.get(key) ?? 0) + t);
+    } else if (by === 'file') {
+      let key = cf.url ? shortUrl(cf.url) : `(${cf.functionName})`;
+      const pkg = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(key);
+      if (pkg) key = `node_modules/${pkg[1]}`;
+      agg.set(key, (agg.get(key) ?? 0) + t);
+    } else {
+      const seen = new Set<string>();
+      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+        const f = byId.get(cur)!.callFrame;
+        if (!f.url) continue;
+        const key = `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        agg.set(key, (agg.get(key) ?? 0) + t);
+      }
+    }
+  }
+  return [...agg]
+    .map(([what, us]) => ({ what, ms: us / 1000, share: total > 0 ? us / total : 0 }))
+    .sort((a, b) => b.ms - a.ms);
+}
