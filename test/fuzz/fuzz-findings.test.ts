@@ -20,11 +20,18 @@ afterAll(() => app.close());
 describe('fuzz findings', () => {
   it('create: an amount below 0.01 is refused even when multipleOf’s float tolerance would pass it (1e-28, 4e-9)', async () => {
     for (const amount of ['0.0000000000000000000000000001', '4e-9', '0.001', '0', '-0.0']) {
-      const res = await postCreate(app, await seal(`{"order":{"amount":${amount},"order_id":"tiny-${amount}"}}`));
+      const res = await postCreate(
+        app,
+        await seal(`{"order":{"amount":${amount},"order_id":"tiny-${amount}"}}`),
+      );
       expect(res.statusCode, amount).toBe(422);
-      expect(res.json().error.validation, amount).toEqual({ 'order.amount': ['Значение должно быть не меньше 0.01.'] });
+      expect(res.json().error.validation, amount).toEqual({
+        'order.amount': ['Значение должно быть не меньше 0.01.'],
+      });
     }
-    expect((await postCreate(app, await seal('{"order":{"amount":0.01,"order_id":"smallest"}}'))).statusCode).toBe(200);
+    expect(
+      (await postCreate(app, await seal('{"order":{"amount":0.01,"order_id":"smallest"}}'))).statusCode,
+    ).toBe(200);
   });
 
   it('refund: an amount that rounds to 0 tiyn is 4220114 and changes nothing (a 4e-9 refund made a payment partially_refunded)', async () => {
@@ -46,8 +53,17 @@ describe('fuzz findings', () => {
   });
 
   it('status and reads: a path with bad percent-encoding or an over-long parameter is 4040119 in the envelope, not Fastify’s own 400/414', async () => {
-    for (const url of [`${API}/payment/%`, `${API}/payment/%zz/cancel`, '/__admin/merchants/%E0%A4%A', `${API}/payment/${'a'.repeat(101)}`]) {
-      const res = await app.inject({ url, method: url.endsWith('cancel') ? 'POST' : 'GET', headers: { 'auth-identifier': APP_ID } });
+    for (const url of [
+      `${API}/payment/%`,
+      `${API}/payment/%zz/cancel`,
+      '/__admin/merchants/%E0%A4%A',
+      `${API}/payment/${'a'.repeat(101)}`,
+    ]) {
+      const res = await app.inject({
+        url,
+        method: url.endsWith('cancel') ? 'POST' : 'GET',
+        headers: { 'auth-identifier': APP_ID },
+      });
       expect(res.statusCode, url).toBe(404);
       expect(registry.validator('referenceError')(res.json()), url).toBe(true);
       expect(res.json().error.code, url).toBe(4040119);

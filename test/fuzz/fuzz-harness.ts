@@ -23,7 +23,7 @@ export function fuzzRuns(defaultRuns = 60): number {
 }
 
 /** A test timeout that grows with the run count (a 10,000-run target takes minutes on a busy machine). */
-export function fuzzTimeout(runs: number, perRunMs = 15): number {
+export function fuzzTimeout(runs: number, perRunMs = 30): number {
   return 60_000 + runs * perRunMs;
 }
 
@@ -57,7 +57,17 @@ export const noDns: Resolver = async (hostname) => {
 
 /** A sandbox app for fuzzing: manual clock, manual clearing, no DNS, plus `flags`. */
 export async function fuzzApp(flags: SandboxConfigInput = {}): Promise<FastifyInstance> {
-  return buildTestApp({ clearing_delay_ms: 'manual', ...flags }, { clock: createManualClock(), callbackResolver: noDns });
+  return buildTestApp(
+    { clearing_delay_ms: 'manual', ...flags },
+    { clock: createManualClock(), callbackResolver: noDns },
+  );
+}
+
+/** HTTP status classes of the current target's responses (2xx, 3xx, 4xx), so the report shows what was reached. */
+let tally: Record<string, number> = {};
+function count(res: LightMyRequestResponse) {
+  const cls = `${String(res.statusCode)[0]}xx`;
+  tally[cls] = (tally[cls] ?? 0) + 1;
 }
 
 export class FuzzViolation extends Error {
@@ -65,17 +75,21 @@ export class FuzzViolation extends Error {
 }
 
 function fail(what: string, res: LightMyRequestResponse): never {
-  throw new FuzzViolation(`${what}: HTTP ${res.statusCode} ${String(res.headers['content-type'])} ${res.body.slice(0, 400)}`);
+  throw new FuzzViolation(
+    `${what}: HTTP ${res.statusCode} ${String(res.headers['content-type'])} ${res.body.slice(0, 400)}`,
+  );
 }
 
 function catalogCheck(code: unknown, res: LightMyRequestResponse) {
   const entry = typeof code === 'number' ? catalog.get(code) : undefined;
   if (!entry) fail(`error code ${String(code)} is not in the catalog`, res);
-  if (entry.http_status !== res.statusCode) fail(`code ${entry.code} answered with HTTP ${res.statusCode}, not ${entry.http_status}`, res);
+  if (entry.http_status !== res.statusCode)
+    fail(`code ${entry.code} answered with HTTP ${res.statusCode}, not ${entry.http_status}`, res);
 }
 
 /** The merchant API: no 5xx, JSON in either dialect's envelope, errors with a catalog code and its HTTP status. */
 export function checkApiResponse(res: LightMyRequestResponse): void {
+  count(res);
   if (res.statusCode >= 500) fail('5xx', res);
   if (!String(res.headers['content-type']).startsWith('application/json')) fail('not JSON', res);
   let body: unknown;
@@ -85,16 +99,20 @@ export function checkApiResponse(res: LightMyRequestResponse): void {
     fail('unparsable JSON', res);
   }
   if (res.statusCode === 200) {
-    if (!validators.referenceSuccess(body) && !validators.widgetSuccess(body)) fail('success outside the envelope', res);
+    if (!validators.referenceSuccess(body) && !validators.widgetSuccess(body))
+      fail('success outside the envelope', res);
     return;
   }
-  if (validators.referenceError(body)) return catalogCheck((body as { error: { code: unknown } }).error.code, res);
-  if (validators.widgetError(body)) return catalogCheck((body as { error: { code: unknown } }).error.code, res);
+  if (validators.referenceError(body))
+    return catalogCheck((body as { error: { code: unknown } }).error.code, res);
+  if (validators.widgetError(body))
+    return catalogCheck((body as { error: { code: unknown } }).error.code, res);
   fail('error outside the envelope', res);
 }
 
 /** The admin API: no 5xx, JSON; errors in the reference envelope with a catalog code. */
 export function checkAdminResponse(res: LightMyRequestResponse): void {
+  count(res);
   if (res.statusCode >= 500) fail('5xx', res);
   let body: unknown;
   try {
@@ -107,8 +125,12 @@ export function checkAdminResponse(res: LightMyRequestResponse): void {
   catalogCheck((body as { error: { code: unknown } }).error.code, res);
 }
 
-/** Hosted pages: no 5xx; redirects carry a Location; errors are HTML pages naming a catalog code. */
+/**
+ * Hosted pages: no 5xx; redirects carry a Location; errors are HTML pages naming a catalog code, or
+ * the card form again with inline input errors (422).
+ */
 export function checkPageResponse(res: LightMyRequestResponse): void {
+  count(res);
   if (res.statusCode >= 500) fail('5xx', res);
   if (res.statusCode >= 300 && res.statusCode < 400) {
     if (!res.headers.location) fail('redirect without Location', res);
@@ -116,6 +138,9 @@ export function checkPageResponse(res: LightMyRequestResponse): void {
   }
   if (!String(res.headers['content-type']).startsWith('text/html')) fail('page is not HTML', res);
   if (res.statusCode >= 400) {
+    // The bank's card form shown again with inline input errors (spec §8: the shopper may re-enter).
+    if (res.statusCode === 422 && res.body.includes('name="pan"') && res.body.includes('class="field-error"'))
+      return;
     const m = /data-testid="error-code">(\d+)</.exec(res.body);
     if (!m) fail('error page without a catalog code', res);
     catalogCheck(Number(m[1]), res);
@@ -129,6 +154,8 @@ export interface TargetRecord {
   seed: number;
   ms: number;
   transactions_checked: number;
+  /** Responses by HTTP status class over all runs (including fast-check's shrinking, if any). */
+  responses: Record<string, number>;
 }
 
 /**
@@ -148,6 +175,7 @@ export async function runTarget<T>(opts: {
   const faults = watchProcess();
   const faultsBefore = faults.length;
   const started = Date.now();
+  tally = {};
   const property = fc.asyncProperty(opts.arbitrary, async (value) => {
     await opts.run(value);
     opts.invariants?.afterRun();
@@ -163,10 +191,12 @@ export async function runTarget<T>(opts: {
     seed: details.seed,
     ms: Date.now() - started,
     transactions_checked: checked,
+    responses: tally,
   };
   if (process.env.FUZZ_REPORT) appendFileSync(process.env.FUZZ_REPORT, `${JSON.stringify(record)}\n`);
   if (details.failed) {
-    const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    const cause =
+      details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
     throw new FuzzViolation(`${opts.target}: ${cause}\n${fc.defaultReportMessage(details) ?? ''}`);
   }
   if (newFaults.length > 0) throw new FuzzViolation(`${opts.target}: ${newFaults.join('; ')}`);
@@ -188,7 +218,20 @@ export const anyText = (maxLength = 64) =>
 export const oddNumber = fc.oneof(
   fc.double(),
   fc.integer(),
-  fc.constantFrom(1e308, -1e308, 5e-324, -0, 0, Number.MAX_SAFE_INTEGER + 2, 0.001, 1.005, 99.999, 1e12, 1e12 + 0.01, -1),
+  fc.constantFrom(
+    1e308,
+    -1e308,
+    5e-324,
+    -0,
+    0,
+    Number.MAX_SAFE_INTEGER + 2,
+    0.001,
+    1.005,
+    99.999,
+    1e12,
+    1e12 + 0.01,
+    -1,
+  ),
 );
 
 /** Raw JSON number literals that JSON.stringify cannot produce (overflow to Infinity, 40 digits). */
@@ -216,18 +259,54 @@ export const wrongType = fc.oneof(
 /** JSON text nested `depth` levels deep (arrays or objects). */
 export const deepJsonText = fc
   .tuple(fc.integer({ min: 50, max: 20_000 }), fc.boolean())
-  .map(([depth, arrays]) => (arrays ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`));
+  .map(([depth, arrays]) =>
+    arrays ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
+  );
 
 /** Mutations of a valid base64 body: flip, insert, delete, truncate, padding, URL-safe alphabet, whitespace. */
 export function mutatedBase64(valid: string) {
   return fc.oneof(
-    fc.tuple(fc.nat(valid.length - 1), fc.string({ minLength: 1, maxLength: 1 })).map(([i, c]) => valid.slice(0, i) + c + valid.slice(i + 1)),
-    fc.tuple(fc.nat(valid.length), fc.string({ minLength: 1, maxLength: 4 })).map(([i, s]) => valid.slice(0, i) + s + valid.slice(i)),
+    fc
+      .tuple(fc.nat(valid.length - 1), fc.string({ minLength: 1, maxLength: 1 }))
+      .map(([i, c]) => valid.slice(0, i) + c + valid.slice(i + 1)),
+    fc
+      .tuple(fc.nat(valid.length), fc.string({ minLength: 1, maxLength: 4 }))
+      .map(([i, s]) => valid.slice(0, i) + s + valid.slice(i)),
     fc.nat(valid.length - 1).map((i) => valid.slice(0, i) + valid.slice(i + 1)),
     fc.nat(valid.length).map((i) => valid.slice(0, i)),
-    fc.constantFrom(valid.replace(/=+$/, ''), `${valid}=`, valid.replace(/\+/g, '-').replace(/\//g, '_'), ` \n${valid}\r\n `, valid.split('').join('\n')),
+    fc.constantFrom(
+      valid.replace(/=+$/, ''),
+      `${valid}=`,
+      valid.replace(/\+/g, '-').replace(/\//g, '_'),
+      ` \n${valid}\r\n `,
+      valid.split('').join('\n'),
+    ),
     fc.constant(Buffer.from(valid, 'base64').toString('hex')),
   );
+}
+
+/**
+ * A valid body with one or two fields replaced by fuzzed values, or one field dropped: this keeps
+ * a good share of runs on the success path, where the state changes.
+ */
+export function nearValid(
+  valid: fc.Arbitrary<Record<string, unknown>>,
+  replacements: Record<string, fc.Arbitrary<unknown>>,
+) {
+  const keys = Object.keys(replacements);
+  return fc
+    .tuple(
+      valid,
+      fc.subarray(keys, { maxLength: 2 }),
+      fc.record(replacements),
+      fc.option(fc.constantFrom(...keys), { nil: undefined, freq: 6 }),
+    )
+    .map(([base, change, values, drop]) => {
+      const out: Record<string, unknown> = { ...base };
+      for (const k of change) out[k] = values[k];
+      if (drop !== undefined && change.length === 0) delete out[drop];
+      return out;
+    });
 }
 
 /** Content-Type values merchants send, and odd ones. */

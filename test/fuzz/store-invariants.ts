@@ -1,6 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import { isRejection, isValidAmount, transition, type PaymentEvent } from '../../mock-server/payments/payment-state.js';
-import { refundedTotal, STATUSES, type PaymentStatus, type Transaction } from '../../mock-server/payments/transaction.js';
+import {
+  isRejection,
+  isValidAmount,
+  transition,
+  type PaymentEvent,
+} from '../../mock-server/payments/payment-state.js';
+import {
+  refundedTotal,
+  STATUSES,
+  type PaymentStatus,
+  type Transaction,
+} from '../../mock-server/payments/transaction.js';
 import type { Store } from '../../mock-server/store/store.js';
 
 /**
@@ -20,7 +30,14 @@ function allowedSteps(): Set<string> {
   const steps = new Set<string>();
   for (const from of STATUSES) {
     const refunds = from === 'partially_refunded' ? [{ amount: 10, at: 0, reason: null }] : [];
-    const tx = { status: from, amount: 100, refunds, history: [], card: null, error: null } as unknown as Transaction;
+    const tx = {
+      status: from,
+      amount: 100,
+      refunds,
+      history: [],
+      card: null,
+      error: null,
+    } as unknown as Transaction;
     const remaining = 100 - refunds.reduce((s, r) => s + r.amount, 0);
     const events: PaymentEvent[] = [
       { type: 'authorize', at: 1, card: null },
@@ -49,26 +66,34 @@ export function transactionProblems(tx: Transaction): string[] {
   const p: string[] = [];
   const h = tx.history;
   if (!/^[0-9a-f]{40}$/.test(tx.hash)) p.push(`hash ${tx.hash} is not 40 hex`);
-  if (typeof tx.order_id !== 'string' || tx.order_id.length === 0 || tx.order_id.length > 255) p.push('order_id out of contract');
+  if (typeof tx.order_id !== 'string' || tx.order_id.length === 0 || tx.order_id.length > 255)
+    p.push('order_id out of contract');
   if (!isValidAmount(tx.amount) || tx.amount > 1e12) p.push(`amount ${tx.amount} out of contract`);
   if (h.length === 0) return [...p, 'empty history'];
-  if (h[0]!.status !== 'pending' || h[0]!.event !== 'create') p.push(`history starts with ${h[0]!.status}/${h[0]!.event}`);
+  if (h[0]!.status !== 'pending' || h[0]!.event !== 'create')
+    p.push(`history starts with ${h[0]!.status}/${h[0]!.event}`);
   for (let i = 1; i < h.length; i++) {
     const step = `${h[i - 1]!.status} -${h[i]!.event}-> ${h[i]!.status}`;
-    if (!ALLOWED_STEPS.has(step)) p.push(`history step ${i} "${step}" is not a transition of the state machine`);
+    if (!ALLOWED_STEPS.has(step))
+      p.push(`history step ${i} "${step}" is not a transition of the state machine`);
   }
-  if (h.at(-1)!.status !== tx.status) p.push(`status ${tx.status} but the last history entry is ${h.at(-1)!.status}`);
+  if (h.at(-1)!.status !== tx.status)
+    p.push(`status ${tx.status} but the last history entry is ${h.at(-1)!.status}`);
   const refunded = cents(refundedTotal(tx));
   if (refunded > cents(tx.amount)) p.push(`refunds ${refunded / 100} exceed the amount ${tx.amount}`);
-  for (const r of tx.refunds) if (!isValidAmount(r.amount)) p.push(`refund of ${r.amount} is not a valid amount`);
+  for (const r of tx.refunds)
+    if (!isValidAmount(r.amount)) p.push(`refund of ${r.amount} is not a valid amount`);
   const refundSteps = h.filter((e) => e.event === 'refund').length;
-  if (refundSteps !== tx.refunds.length) p.push(`${tx.refunds.length} refunds but ${refundSteps} refund steps in the history`);
+  if (refundSteps !== tx.refunds.length)
+    p.push(`${tx.refunds.length} refunds but ${refundSteps} refund steps in the history`);
   const expectStatus: Partial<Record<PaymentStatus, boolean>> = {
     refunded: refunded === cents(tx.amount),
     partially_refunded: refunded > 0 && refunded < cents(tx.amount),
   };
-  if (tx.status in expectStatus && !expectStatus[tx.status]) p.push(`status ${tx.status} with ${refunded / 100} of ${tx.amount} refunded`);
-  if (!(tx.status in expectStatus) && tx.refunds.length > 0) p.push(`status ${tx.status} with refunds recorded`);
+  if (tx.status in expectStatus && !expectStatus[tx.status])
+    p.push(`status ${tx.status} with ${refunded / 100} of ${tx.amount} refunded`);
+  if (!(tx.status in expectStatus) && tx.refunds.length > 0)
+    p.push(`status ${tx.status} with refunds recorded`);
   const failed = tx.status === 'error' || tx.status === 'denied';
   if (failed !== (tx.error !== null)) p.push(`status ${tx.status} with error ${JSON.stringify(tx.error)}`);
   return p;
@@ -83,13 +108,17 @@ export function checkStore(store: Store): { transactions: number } {
     if (problems.length > 0) throw new Error(`transaction ${tx.hash} (${tx.status}): ${problems.join('; ')}`);
     const key = `${tx.app_id}\u0000${tx.order_id}`;
     const other = orders.get(key);
-    if (other) throw new Error(`order_id ${JSON.stringify(tx.order_id)} of ${tx.app_id} is held by ${other} and ${tx.hash}`);
+    if (other)
+      throw new Error(
+        `order_id ${JSON.stringify(tx.order_id)} of ${tx.app_id} is held by ${other} and ${tx.hash}`,
+      );
     orders.set(key, tx.hash);
     if (store.findTransactionByOrder(tx.app_id, tx.order_id)?.hash !== tx.hash) {
       throw new Error(`order_id ${JSON.stringify(tx.order_id)} of ${tx.app_id} does not find ${tx.hash}`);
     }
   }
-  if (all.length !== store.countTransactions()) throw new Error(`countTransactions ${store.countTransactions()} but ${all.length} listed`);
+  if (all.length !== store.countTransactions())
+    throw new Error(`countTransactions ${store.countTransactions()} but ${all.length} listed`);
   return { transactions: all.length };
 }
 
@@ -118,7 +147,8 @@ export function watchInvariants(app: FastifyInstance, sweepEvery = 250): Invaria
         const tx = store.getTransaction(hash);
         if (!tx) throw new Error(`transaction ${hash} vanished`);
         const problems = transactionProblems(tx);
-        if (problems.length > 0) throw new Error(`transaction ${hash} (${tx.status}): ${problems.join('; ')}`);
+        if (problems.length > 0)
+          throw new Error(`transaction ${hash} (${tx.status}): ${problems.join('; ')}`);
       }
       touched.clear();
       if (runs % sweepEvery === 0) checkStore(store);
