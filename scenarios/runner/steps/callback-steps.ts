@@ -38,7 +38,8 @@ function attemptFailure(d: DeliveryView, a: Attempt, message: string): FailureRe
   };
 }
 
-const settled = (d: DeliveryView, skip: number) => d.state === 'failed' || d.attempts.some((a) => a.sent && a.attempt > skip);
+const settled = (d: DeliveryView, skip: number) =>
+  d.state === 'failed' || d.state === 'acknowledged' || d.attempts.some((a) => a.sent && a.attempt > skip);
 
 export const expectCallbackStep: StepImpl<'expect_callback'> = {
   explain: (step, run) =>
@@ -106,7 +107,15 @@ export const expectCallbackStep: StepImpl<'expect_callback'> = {
         }
       }
       const real = d.attempts.find((a) => a.sent && a.attempt > skip);
-      if (!real) continue;
+      if (!real) {
+        // Settled without a single real attempt: the sandbox refused the destination (or gave up).
+        const last = d.attempts.at(-1);
+        throw new CheckFailure(
+          last
+            ? attemptFailure(d, last, `the "${step.status}" callback never reached the shop`)
+            : { check: 'callback_unreachable', message: `the "${step.status}" callback was not sent`, expected: 'a delivery attempt', actual: d.note ?? d.state, evidence: { delivery: d.id }, hint: 'check callback_post_url and the merchant domains' },
+        );
+      }
       if (real.verdict !== 'acknowledged') {
         const what = skip > 0 ? `the retry after the sandbox's failed attempt was not acknowledged` : step.stale ? 'the stale callback was not acknowledged' : `the "${step.status}" callback was not acknowledged on the first attempt`;
         const report = attemptFailure(d, real, what);
