@@ -26,6 +26,11 @@ describe('README "Check your integration"', () => {
     }
   });
 
+  it('explains every check id a failure can carry', () => {
+    const table = section.slice(section.indexOf('| Check | Means |'));
+    for (const id of RUNNER_CHECKS) expect(table, `no row names check ${id}`).toMatch(new RegExp(`^\\| [^|]*\`${id}\``, 'm'));
+  });
+
   it('names every broken fixture shop and every flag of the run command', async () => {
     const { readdirSync } = await import('node:fs');
     for (const f of readdirSync(new URL('../fixtures/merchants/broken/', import.meta.url))) expect(section).toContain(`| \`${f}\` |`);
