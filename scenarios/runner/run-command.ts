@@ -45,11 +45,11 @@ export async function runCommand(flags: RunFlags, io: RunIo): Promise<{ code: nu
     report = await runChecks(config, observer);
   } catch (err) {
     pretty?.stop();
-    if (err instanceof CheckConfigError || err instanceof RunSetupError) {
-      io.stderr(`ktpay-mock run: ${err.message}\n`);
-      return { code: 2 };
-    }
-    throw err;
+    // Anything else (a template naming an unknown variable in app.env, a file that vanished…) is
+    // still a run that could not start: say so in one line rather than with a stack trace.
+    const known = err instanceof CheckConfigError || err instanceof RunSetupError;
+    io.stderr(`ktpay-mock run: ${known ? '' : 'could not run: '}${(err as Error).message ?? String(err)}\n`);
+    return { code: 2 };
   }
   const written: string[] = [];
   if (config.reporters.includes('junit') || config.reporters.includes('json')) mkdirSync(config.out, { recursive: true });

@@ -46,6 +46,14 @@ verify:
     expect(res.stderr).toMatch(/nothing of your shop would be checked: set trigger .* or, to check only your callback endpoint, callback_url/);
   });
 
+  it('a template that names an unknown variable stops the run with exit 2 and the list of known ones', async () => {
+    const config = join(dir, 'typo.check.yaml');
+    writeFileSync(config, 'app: { command: "node -e 0", env: { PORT: "{{app.prot}}" } }\ntrigger: { http: { url: "http://127.0.0.1:9/checkout" } }\n');
+    const res = await runInProcess({ config, reporters: ['json'], out: join(dir, 'typo') });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/could not run: \{\{app\.prot\}\} is not known here \(known: app, merchant, sandbox/);
+  });
+
   it('the same seed gives the same data; another seed other data', async () => {
     const config = join(dir, 'plain.check.yaml');
     writeFileSync(config, 'embedded: { default_merchant: { callback_post_url: "http://127.0.0.1:9/none" } }\n');
