@@ -30,7 +30,17 @@ export function checkScenario(data: unknown, source: string, schemas: SchemaRegi
     const first = (validate.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '(root)'} ${e.message}`);
     throw new ConfigError(`scenario ${source}: ${first.join('; ')}`);
   }
-  return data as ScenarioFile;
+  const scenario = data as ScenarioFile;
+  // match.order_id is a regular expression: one that does not compile would silently never match.
+  scenario.steps.forEach((step, i) => {
+    if (step.match.order_id === undefined) return;
+    try {
+      new RegExp(step.match.order_id);
+    } catch (err) {
+      throw new ConfigError(`scenario ${source}: /steps/${i}/match/order_id is not a valid regular expression (${(err as Error).message})`);
+    }
+  });
+  return scenario;
 }
 
 /**
