@@ -5,9 +5,7 @@ import { ConfigError, loadConfig } from './config/load-config.js';
 import { cryptoReady, decodeOriginalBase64, generateKeypair, openSealed, publicKeyOf, sealToBase64 } from './crypto/sealed-box.js';
 import { DEFAULT_MERCHANT } from './merchants/default-merchant.js';
 import { buildOpenApi } from './openapi/build-openapi.js';
-import { exportContracts } from './openapi/export-contracts.js';
 import { banner, installGracefulShutdown, startServer } from './server.js';
-import { runCommand } from '../scenarios/runner/run-command.js';
 import type { ReporterName } from '../scenarios/runner/check-config.js';
 
 async function readInput(file: string | undefined): Promise<string> {
@@ -129,6 +127,8 @@ program
       flags: { config?: string; sandbox?: string; merchant?: string; trigger?: string; app?: string; suite: string[]; reporter?: string[]; out?: string; seed?: number; adminToken?: string; only: string[] },
     ) => {
       const live = Boolean(process.stdout.isTTY) && !process.env.CI;
+      // The runner (and faker, ~250 ms to import) loads only for `run`, so `serve` starts fast (issue 10).
+      const { runCommand } = await import('../scenarios/runner/run-command.js');
       const { code } = await runCommand(
         {
           files,
@@ -174,6 +174,7 @@ exportCommand
   .requiredOption('-o, --out <dir>', 'folder to write the bundle into (created if missing)')
   .action(async (flags: { out: string }) => {
     try {
+      const { exportContracts } = await import('./openapi/export-contracts.js');
       const files = await exportContracts(flags.out);
       process.stdout.write(`wrote ${files.length} files to ${flags.out} (see README.txt there)\n`);
     } catch (err) {
