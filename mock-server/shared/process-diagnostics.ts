@@ -2,9 +2,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** What `GET /__admin/health` reports about the process [mock]. */
 export interface ProcessSnapshot {
-  /** Resident set size and V8 heap in use, in bytes. */
+  /** Resident set size, V8 heap (reserved and in use) and memory outside it (Buffers, WebAssembly), in bytes. */
   rss_bytes: number;
+  heap_total_bytes: number;
   heap_used_bytes: number;
+  external_bytes: number;
+  array_buffers_bytes: number;
   /**
    * Event-loop delay since the app was built (Node's `monitorEventLoopDelay`, 10 ms resolution), in
    * milliseconds: how long a ready callback waited for the loop. `samples` is the histogram count.
@@ -33,7 +36,10 @@ export function createProcessDiagnostics() {
       const samples = histogram.count;
       return {
         rss_bytes: mem.rss,
+        heap_total_bytes: mem.heapTotal,
         heap_used_bytes: mem.heapUsed,
+        external_bytes: mem.external,
+        array_buffers_bytes: mem.arrayBuffers,
         event_loop_delay_ms: {
           p50: samples ? round(histogram.percentile(50)) : 0,
           p99: samples ? round(histogram.percentile(99)) : 0,
