@@ -8,8 +8,8 @@ import { renderMarkdown, renderText } from './report.js';
 /** The settings of `npm run bench`: issue 10's sizes, sized to finish well inside 5 minutes on 2 cores. */
 export const FULL_SETTINGS: BenchSettings = {
   rounds: 3,
-  seconds: 4,
-  warmup: 1,
+  seconds: 3,
+  warmup: 0.5,
   connections: 50,
   callbacks: 10_000,
   failing_callbacks: 10_000,
@@ -64,7 +64,8 @@ async function main() {
     : { ...FULL_SETTINGS };
   if (values.rounds) settings.rounds = Number(values.rounds);
   if (values.seconds) settings.seconds = Number(values.seconds);
-  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const t0 = performance.now();
+  const log = (line: string) => process.stdout.write(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
   log(`ktpay-mock bench → ${values.out}`);
   const { report } = await benchToFile({ ...settings, out: values.out, log });
   log('');
