@@ -17,51 +17,83 @@ function parseBody(payload: unknown): unknown {
   }
 }
 
+/** What the journal keeps on a reply between its hooks. */
+interface JournalReply {
+  /** The response as sent (serialized string, HTML, a Buffer…). */
+  journalBody?: unknown;
+  /** The object a JSON reply was serialized from, when Fastify serialized it with JSON.stringify. */
+  journalObject?: unknown;
+}
+
 /**
  * Records every request to a route marked `config: { journal: true }`: time, app_id, headers,
  * body size (not the body), the decrypted payload, the verdict and the response.
+ *
+ * The hooks are callback-style (no promise per hook) and a JSON reply is recorded from the object
+ * it was serialized from, instead of parsing the string that was just produced: both are measured
+ * per-request costs (issue 10). A route with a response schema (whose serializer may drop fields),
+ * a non-object payload or a body over 8 KiB is still recorded from what was actually sent.
  */
 export const requestJournal = fp(
   async function requestJournal(app: FastifyInstance, opts: { store: Store; clock: Clock }) {
     app.decorateRequest('ktpay', null as never);
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       request.ktpay = { warnings: [], raw_body_size: Number(request.headers['content-length'] ?? 0) || 0 };
+      done();
     });
-    app.addHook('onSend', async (request, reply, payload) => {
+    app.addHook('preSerialization', (request, reply, payload, done) => {
+      if (request.routeOptions.config?.journal && request.routeOptions.schema?.response === undefined) {
+        (reply as unknown as JournalReply).journalObject = payload;
+      }
+      done(null, payload);
+    });
+    app.addHook('onSend', (request, reply, payload, done) => {
       if (request.routeOptions.config?.journal) {
-        (reply as unknown as { journalBody?: unknown }).journalBody = payload;
+        (reply as unknown as JournalReply).journalBody = payload;
       }
-      return payload;
+      done(null, payload);
     });
-    app.addHook('onResponse', async (request, reply) => {
-      if (!request.routeOptions.config?.journal) return;
-      const s = request.ktpay;
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(request.headers)) {
-        if (v === undefined) continue;
-        headers[k] = REDACTED_HEADERS.has(k) ? '<redacted>' : Array.isArray(v) ? v.join(', ') : v;
+    app.addHook('onResponse', (request, reply, done) => {
+      if (!request.routeOptions.config?.journal) return done();
+      try {
+        const s = request.ktpay;
+        const headers: Record<string, string> = {};
+        const raw = request.headers;
+        for (const k in raw) {
+          const v = raw[k];
+          if (v === undefined) continue;
+          headers[k] = REDACTED_HEADERS.has(k) ? '<redacted>' : Array.isArray(v) ? v.join(', ') : v;
+        }
+        const kept = reply as unknown as JournalReply;
+        const sent = kept.journalBody;
+        const body =
+          kept.journalObject !== undefined && typeof sent === 'string' && sent.length <= MAX_BODY_CHARS
+            ? kept.journalObject
+            : parseBody(sent);
+        opts.store.appendJournal({
+          at: opts.clock.now(),
+          app_id: s.app_id ?? s.merchant?.app_id ?? null,
+          order_id: s.order_id ?? null,
+          transaction_hash: s.transaction_hash ?? null,
+          method: request.method,
+          path: request.url,
+          headers,
+          raw_body_size: s.raw_body_size,
+          decrypted: s.decrypted ?? null,
+          verdict: {
+            ok: reply.statusCode < 400,
+            error_code: s.error_code ?? null,
+            explanation: s.explanation ?? null,
+            contract_warnings: s.warnings,
+            scenario: s.scenario ?? null,
+          },
+          response: { status: reply.statusCode, body },
+          duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+        });
+        done();
+      } catch (err) {
+        done(err as Error);
       }
-      const body = parseBody((reply as unknown as { journalBody?: unknown }).journalBody);
-      opts.store.appendJournal({
-        at: opts.clock.now(),
-        app_id: s.app_id ?? s.merchant?.app_id ?? null,
-        order_id: s.order_id ?? null,
-        transaction_hash: s.transaction_hash ?? null,
-        method: request.method,
-        path: request.url,
-        headers,
-        raw_body_size: s.raw_body_size,
-        decrypted: s.decrypted ?? null,
-        verdict: {
-          ok: reply.statusCode < 400,
-          error_code: s.error_code ?? null,
-          explanation: s.explanation ?? null,
-          contract_warnings: s.warnings,
-          scenario: s.scenario ?? null,
-        },
-        response: { status: reply.statusCode, body },
-        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-      });
     });
   },
   { name: 'request-journal' },
