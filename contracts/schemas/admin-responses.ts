@@ -20,11 +20,21 @@ export const adminHealth = {
     process: {
       type: 'object',
       description: '[mock] Memory and event-loop delay since start.',
-      required: ['rss_bytes', 'heap_used_bytes', 'event_loop_delay_ms'],
+      required: [
+        'rss_bytes',
+        'heap_total_bytes',
+        'heap_used_bytes',
+        'external_bytes',
+        'array_buffers_bytes',
+        'event_loop_delay_ms',
+      ],
       additionalProperties: false,
       properties: {
         rss_bytes: { type: 'integer', minimum: 0 },
+        heap_total_bytes: { type: 'integer', minimum: 0 },
         heap_used_bytes: { type: 'integer', minimum: 0 },
+        external_bytes: { type: 'integer', minimum: 0 },
+        array_buffers_bytes: { type: 'integer', minimum: 0 },
         event_loop_delay_ms: {
           type: 'object',
           required: ['p50', 'p99', 'max', 'mean', 'samples'],
