@@ -10,7 +10,17 @@ export default tseslint.config(
     files: ['test/fixtures/**/*.js'],
     languageOptions: {
       globals: Object.fromEntries(
-        ['process', 'console', 'Buffer', 'URL', 'URLSearchParams', 'fetch', 'AbortSignal', 'setTimeout', 'clearTimeout'].map((g) => [g, 'readonly']),
+        [
+          'process',
+          'console',
+          'Buffer',
+          'URL',
+          'URLSearchParams',
+          'fetch',
+          'AbortSignal',
+          'setTimeout',
+          'clearTimeout',
+        ].map((g) => [g, 'readonly']),
       ),
     },
   },

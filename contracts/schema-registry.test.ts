@@ -8,7 +8,13 @@ const addFormats = addFormatsModule.default as unknown as typeof addFormatsModul
 describe('schema registry', () => {
   // The runtime registry skips meta-schema validation for startup time; this is where it happens.
   it('every schema is valid against the JSON Schema 2020-12 meta-schema', () => {
-    const ajv = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true, discriminator: true, validateSchema: true });
+    const ajv = new Ajv2020({
+      strict: true,
+      strictRequired: false,
+      allowUnionTypes: true,
+      discriminator: true,
+      validateSchema: true,
+    });
     addFormats(ajv);
     const invalid: string[] = [];
     for (const [name, schema] of Object.entries(schemas)) {

@@ -1,6 +1,10 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import type { sandboxConfig } from './schemas/config-file.js';
-import type { createPaymentRequest, refundPaymentRequest, cancelPaymentRequest } from './schemas/create-payment.js';
+import type {
+  createPaymentRequest,
+  refundPaymentRequest,
+  cancelPaymentRequest,
+} from './schemas/create-payment.js';
 import type { merchantInput, serverKeyInput } from './schemas/merchant.js';
 import type { scenarioEffect, scenarioFile, scenarioStep } from './schemas/scenario-file.js';
 import type { checkConfig, runnerStep, runnerSuite } from './schemas/check-config.js';
@@ -17,7 +21,10 @@ export type SandboxConfigInput = FromSchema<
 >;
 export type ScenarioEffect = FromSchema<typeof scenarioEffect>;
 export type ScenarioStep = FromSchema<typeof scenarioStep, { references: [typeof scenarioEffect] }>;
-export type ScenarioFile = FromSchema<typeof scenarioFile, { references: [typeof scenarioStep, typeof scenarioEffect] }>;
+export type ScenarioFile = FromSchema<
+  typeof scenarioFile,
+  { references: [typeof scenarioStep, typeof scenarioEffect] }
+>;
 export type CheckConfigInput = FromSchema<
   typeof checkConfig,
   { references: [typeof sandboxConfig, typeof merchantInput, typeof serverKeyInput] }

@@ -2,7 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config/load-config.js';
-import { cryptoReady, decodeOriginalBase64, generateKeypair, openSealed, publicKeyOf, sealToBase64 } from './crypto/sealed-box.js';
+import {
+  cryptoReady,
+  decodeOriginalBase64,
+  generateKeypair,
+  openSealed,
+  publicKeyOf,
+  sealToBase64,
+} from './crypto/sealed-box.js';
 import { DEFAULT_MERCHANT } from './merchants/default-merchant.js';
 import { buildOpenApi } from './openapi/build-openapi.js';
 import { banner, installGracefulShutdown, startServer } from './server.js';
@@ -65,14 +72,21 @@ program
   .action(async () => {
     await cryptoReady();
     const kp = generateKeypair();
-    process.stdout.write(JSON.stringify({ public_key: kp.publicKey, secret_key: kp.secretKey }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ public_key: kp.publicKey, secret_key: kp.secretKey }, null, 2) + '\n',
+    );
   });
 
 program
   .command('seal')
   .description('seal JSON (stdin or a file) to an app_key and print the request body, for curl')
   .argument('[file]', 'JSON file; stdin when omitted or -')
-  .addOption(new Option('-k, --app-key <base64>', "the gateway's app_key").default(DEFAULT_MERCHANT.app_key, 'the built-in merchant'))
+  .addOption(
+    new Option('-k, --app-key <base64>', "the gateway's app_key").default(
+      DEFAULT_MERCHANT.app_key,
+      'the built-in merchant',
+    ),
+  )
   .action(async (file: string | undefined, flags: { appKey: string }) => {
     await cryptoReady();
     const text = await readInput(file);
@@ -90,13 +104,19 @@ program
   .description('open a sealed body (stdin or a file) with a server secret key and print the plaintext')
   .argument('[file]', 'file holding the base64 body; stdin when omitted or -')
   .addOption(
-    new Option('-s, --secret-key <base64>', 'server secret key').default(DEFAULT_MERCHANT.server_secret_key, "the built-in merchant's"),
+    new Option('-s, --secret-key <base64>', 'server secret key').default(
+      DEFAULT_MERCHANT.server_secret_key,
+      "the built-in merchant's",
+    ),
   )
   .action(async (file: string | undefined, flags: { secretKey: string }) => {
     await cryptoReady();
     const cipher = decodeOriginalBase64((await readInput(file)).trim());
     if (!cipher) fail('the input is not ORIGINAL-variant base64');
-    const opened = openSealed(cipher, { publicKey: publicKeyOf(flags.secretKey), secretKey: flags.secretKey });
+    const opened = openSealed(cipher, {
+      publicKey: publicKeyOf(flags.secretKey),
+      secretKey: flags.secretKey,
+    });
     if (!opened) fail('the sealed box does not open with this secret key');
     process.stdout.write(Buffer.from(opened).toString('utf8') + '\n');
   });
@@ -104,27 +124,58 @@ program
 program
   .command('run')
   .description("check a merchant's integration end to end (the scenario runner); reads ktpay-mock.check.yaml")
-  .argument('[files...]', 'suite files to run (default: the suites of the check config, else merchant-checks)')
+  .argument(
+    '[files...]',
+    'suite files to run (default: the suites of the check config, else merchant-checks)',
+  )
   .option('-c, --config <file>', 'check config file (default: ./ktpay-mock.check.yaml when present)')
   .option('--sandbox <url>', 'URL of a running sandbox (default: start an embedded one)')
-  .option('--merchant <app_id>', 'merchant to check (default: the sandbox\'s built-in test merchant)')
-  .option('--trigger <spec>', '"POST http://shop/checkout" or a shell command that makes the shop create a payment')
+  .option('--merchant <app_id>', "merchant to check (default: the sandbox's built-in test merchant)")
+  .option(
+    '--trigger <spec>',
+    '"POST http://shop/checkout" or a shell command that makes the shop create a payment',
+  )
   .option('--app <command>', 'command that starts the shop for the run (overrides app.command)')
-  .option('--suite <name|path>', 'a built-in suite (merchant-checks) or a suite file/folder; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option(
+    '--suite <name|path>',
+    'a built-in suite (merchant-checks) or a suite file/folder; repeatable',
+    (v: string, acc: string[]) => [...acc, v],
+    [] as string[],
+  )
   .addOption(
-    new Option('--reporter <name>', 'pretty, junit or json; repeatable (default pretty)').argParser((v: string, acc: string[] | undefined) => {
-      if (!['pretty', 'junit', 'json'].includes(v)) throw new InvalidArgumentError('use pretty, junit or json');
-      return [...(acc ?? []), v];
-    }),
+    new Option('--reporter <name>', 'pretty, junit or json; repeatable (default pretty)').argParser(
+      (v: string, acc: string[] | undefined) => {
+        if (!['pretty', 'junit', 'json'].includes(v))
+          throw new InvalidArgumentError('use pretty, junit or json');
+        return [...(acc ?? []), v];
+      },
+    ),
   )
   .option('--out <dir>', 'where junit/json reports go (default ./ktpay-mock-report)')
   .option('--seed <n>', 'seed for the faker data, so a run repeats', (v) => Number(v))
   .option('--admin-token <token>', "the running sandbox's ADMIN_TOKEN")
-  .option('--only <text>', 'run only scenarios whose name contains this; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option(
+    '--only <text>',
+    'run only scenarios whose name contains this; repeatable',
+    (v: string, acc: string[]) => [...acc, v],
+    [] as string[],
+  )
   .action(
     async (
       files: string[],
-      flags: { config?: string; sandbox?: string; merchant?: string; trigger?: string; app?: string; suite: string[]; reporter?: string[]; out?: string; seed?: number; adminToken?: string; only: string[] },
+      flags: {
+        config?: string;
+        sandbox?: string;
+        merchant?: string;
+        trigger?: string;
+        app?: string;
+        suite: string[];
+        reporter?: string[];
+        out?: string;
+        seed?: number;
+        adminToken?: string;
+        only: string[];
+      },
     ) => {
       const live = Boolean(process.stdout.isTTY) && !process.env.CI;
       // The runner (and faker, ~250 ms to import) loads only for `run`, so `serve` starts fast (issue 10).
@@ -157,7 +208,9 @@ program
     },
   );
 
-const exportCommand = program.command('export').description('print the OpenAPI document, or write the contract bundle for merchants');
+const exportCommand = program
+  .command('export')
+  .description('print the OpenAPI document, or write the contract bundle for merchants');
 
 exportCommand
   .command('openapi')
@@ -170,7 +223,9 @@ exportCommand
 
 exportCommand
   .command('contracts')
-  .description('write every JSON Schema, the OpenAPI document, the error catalog, the test cards and a sealed example with its keypair')
+  .description(
+    'write every JSON Schema, the OpenAPI document, the error catalog, the test cards and a sealed example with its keypair',
+  )
   .requiredOption('-o, --out <dir>', 'folder to write the bundle into (created if missing)')
   .action(async (flags: { out: string }) => {
     try {

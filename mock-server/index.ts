@@ -55,8 +55,14 @@ export interface Sandbox {
 }
 
 /** Starts an in-process sandbox on `127.0.0.1` and a free port. Config uses the file schema's keys. */
-export async function startSandbox(config: SandboxConfigInput = {}, env: Record<string, string> = {}): Promise<Sandbox> {
-  const cfg = loadConfig({ env: { LOG_LEVEL: 'silent', ...env }, flags: { port: 0, host: '127.0.0.1', ...config } });
+export async function startSandbox(
+  config: SandboxConfigInput = {},
+  env: Record<string, string> = {},
+): Promise<Sandbox> {
+  const cfg = loadConfig({
+    env: { LOG_LEVEL: 'silent', ...env },
+    flags: { port: 0, host: '127.0.0.1', ...config },
+  });
   const server = await startServer(cfg, { logger: false });
   const ctx = server.app.sandbox;
   const merchant = ctx.merchants.get(DEFAULT_MERCHANT.app_id);

@@ -41,7 +41,10 @@ export interface ContextOverrides {
  * @example
  * const ctx = await createSandboxContext(loadConfig(), { clock: createManualClock() });
  */
-export async function createSandboxContext(config: SandboxConfig, overrides: ContextOverrides = {}): Promise<SandboxContext> {
+export async function createSandboxContext(
+  config: SandboxConfig,
+  overrides: ContextOverrides = {},
+): Promise<SandboxContext> {
   await cryptoReady();
   const clock = overrides.clock ?? createSystemClock();
   const activity = createActivityFeed();
@@ -53,7 +56,9 @@ export async function createSandboxContext(config: SandboxConfig, overrides: Con
   const payments = createPaymentService({ store, clock, schemas, hub, config });
   const scenarios = createScenarioEngine({ schemas, globalScenario: config.scenario });
   if (config.scenario && !scenarios.has(config.scenario)) {
-    throw new ConfigError(`invalid configuration:\n  - scenario: no scenario named "${config.scenario}" (GET /__admin/scenarios lists them)`);
+    throw new ConfigError(
+      `invalid configuration:\n  - scenario: no scenario named "${config.scenario}" (GET /__admin/scenarios lists them)`,
+    );
   }
   const callbacks = createCallbackOutbox({
     store,

@@ -20,7 +20,13 @@ export async function startServer(
     opts.logger === false || config.log_level === 'silent'
       ? false
       : process.stdout.isTTY
-        ? { level: config.log_level, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } }
+        ? {
+            level: config.log_level,
+            transport: {
+              target: 'pino-pretty',
+              options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' },
+            },
+          }
         : { level: config.log_level };
   const app = await buildApp(config, { ...opts, logger });
   await app.listen({ port: config.port, host: config.host });
@@ -55,7 +61,11 @@ export function banner(config: SandboxConfig, url: string): string {
     );
   }
   if (config.admin_token) {
-    lines.push('', '  Admin API requires: Authorization: Bearer <ADMIN_TOKEN>', '  Dashboard asks for ADMIN_TOKEN once (or open it with ?token=<ADMIN_TOKEN>)');
+    lines.push(
+      '',
+      '  Admin API requires: Authorization: Bearer <ADMIN_TOKEN>',
+      '  Dashboard asks for ADMIN_TOKEN once (or open it with ?token=<ADMIN_TOKEN>)',
+    );
   }
   lines.push('');
   return lines.join('\n');
@@ -65,7 +75,10 @@ export function banner(config: SandboxConfig, url: string): string {
  * Stops on SIGTERM/SIGINT: stop accepting, let requests in flight finish, close the store.
  * A second signal, or 5 s, forces the exit.
  */
-export function installGracefulShutdown(server: RunningServer, log: (msg: string) => void = console.error): void {
+export function installGracefulShutdown(
+  server: RunningServer,
+  log: (msg: string) => void = console.error,
+): void {
   let closing = false;
   const stop = (signal: string) => {
     if (closing) process.exit(1);

@@ -109,9 +109,16 @@ export const journalEntry = {
     app_id: { type: ['string', 'null'] },
     order_id: { type: ['string', 'null'] },
     transaction_hash: { type: ['string', 'null'] },
-    method: { type: 'string', description: 'The HTTP method, or CALLBACK for a sandbox note about a callback.' },
+    method: {
+      type: 'string',
+      description: 'The HTTP method, or CALLBACK for a sandbox note about a callback.',
+    },
     path: { type: 'string' },
-    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Authorization and Cookie are redacted.' },
+    headers: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'Authorization and Cookie are redacted.',
+    },
     raw_body_size: { type: 'integer', minimum: 0 },
     decrypted: { description: 'The opened sealed body, when it opened; else null.' },
     verdict: {
@@ -240,7 +247,15 @@ export const testCardsResponse = {
   $id: `${ID_BASE}admin-test-cards.json`,
   title: "Admin: the emulated bank's test cards and every acquirer code with its outcome",
   type: 'object',
-  required: ['cards', 'other_cards', 'cardholder_code_rule', 'three_ds', 'input_errors', 'acquirer_codes', 'service_gateway_refusal'],
+  required: [
+    'cards',
+    'other_cards',
+    'cardholder_code_rule',
+    'three_ds',
+    'input_errors',
+    'acquirer_codes',
+    'service_gateway_refusal',
+  ],
   additionalProperties: false,
   properties: {
     cards: { $ref: 'test-cards.json#/properties/cards' },
@@ -270,7 +285,7 @@ export const testCardsResponse = {
 /** The body of `PUT /__admin/merchants/{app_id}/scenario`: a library name, or a whole definition. */
 export const scenarioActivation = {
   $id: `${ID_BASE}scenario-activation.json`,
-  title: "Admin: activate a scenario for a merchant",
+  title: 'Admin: activate a scenario for a merchant',
   type: 'object',
   minProperties: 1,
   properties: {

@@ -29,14 +29,18 @@ export const callbackAttempt = {
   properties: {
     attempt: { type: 'integer', minimum: 1, description: 'Also sent as X-Ktpay-Attempt.' },
     trigger: { type: 'string', enum: ['schedule', 'flush', 'redeliver'] },
-    due_at: { oneOf: [epochMs, { type: 'null' }], description: 'When the schedule wanted it; null for a redelivery.' },
+    due_at: {
+      oneOf: [epochMs, { type: 'null' }],
+      description: 'When the schedule wanted it; null for a redelivery.',
+    },
     at: { ...epochMs, description: 'When it started (epoch ms).' },
     offset_ms: { type: 'number', description: 'Milliseconds since the first attempt started.' },
     request_headers: headers,
     request_body: { type: 'string', description: 'The exact bytes POSTed; the same on every attempt.' },
     sent: {
       type: 'boolean',
-      description: 'False when nothing left the sandbox: the destination was blocked, or a fail_first scenario failed the attempt on purpose.',
+      description:
+        'False when nothing left the sandbox: the destination was blocked, or a fail_first scenario failed the attempt on purpose.',
     },
     response_status: { type: ['integer', 'null'] },
     response_headers: { oneOf: [headers, { type: 'null' }] },
@@ -89,11 +93,20 @@ export const callbackDelivery = {
         name: { type: 'string' },
         action: { type: 'string', enum: CALLBACK_ACTIONS },
         explanation: { type: 'string', minLength: 1 },
-        fail_first: { type: 'integer', minimum: 1, description: 'Attempts 1…n fail on the sandbox side without sending.' },
-        retry_factor: { type: 'number', exclusiveMinimum: 0, description: 'Every retry delay is multiplied by this.' },
+        fail_first: {
+          type: 'integer',
+          minimum: 1,
+          description: 'Attempts 1…n fail on the sandbox side without sending.',
+        },
+        retry_factor: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          description: 'Every retry delay is multiplied by this.',
+        },
         stale: {
           type: 'object',
-          description: 'out_of_order: the stale earlier status still to be sent once this delivery is closed.',
+          description:
+            'out_of_order: the stale earlier status still to be sent once this delivery is closed.',
           required: ['status', 'body'],
           additionalProperties: false,
           properties: { status: { type: 'string' }, body: { type: 'string' } },

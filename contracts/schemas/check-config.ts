@@ -237,7 +237,11 @@ export const runnerStep = {
       type: 'object',
       required: ['type', 'scenario'],
       additionalProperties: false,
-      properties: { type: { const: 'activate' }, ...common, scenario: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' } },
+      properties: {
+        type: { const: 'activate' },
+        ...common,
+        scenario: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
+      },
     },
     {
       type: 'object',
@@ -261,7 +265,15 @@ export const runnerStep = {
           type: 'array',
           items: {
             type: 'string',
-            enum: ['auth_identifier', 'encoding', 'schema', 'contract_warnings', 'order_id_unique', 'callback_domains', 'amount'],
+            enum: [
+              'auth_identifier',
+              'encoding',
+              'schema',
+              'contract_warnings',
+              'order_id_unique',
+              'callback_domains',
+              'amount',
+            ],
           },
         },
       },
@@ -281,7 +293,12 @@ export const runnerStep = {
         lands_on: { type: 'string', enum: ['success', 'failed', 'back'] },
       },
     },
-    { type: 'object', required: ['type'], additionalProperties: false, properties: { type: { const: 'clear' }, ...common } },
+    {
+      type: 'object',
+      required: ['type'],
+      additionalProperties: false,
+      properties: { type: { const: 'clear' }, ...common },
+    },
     {
       type: 'object',
       required: ['type', 'status'],
@@ -289,7 +306,10 @@ export const runnerStep = {
       properties: {
         type: { const: 'expect_callback' },
         ...common,
-        status: { type: 'string', enum: ['completed', 'error', 'denied', 'cancelled', 'refunded', 'success', 'authorized'] },
+        status: {
+          type: 'string',
+          enum: ['completed', 'error', 'denied', 'cancelled', 'refunded', 'success', 'authorized'],
+        },
         /** How many deliveries with this status (default: at least 1). */
         count: { type: 'integer', minimum: 1, maximum: 10 },
         /** Attempts the sandbox fails on purpose first (a fail_first scenario); the next must be acknowledged. */
@@ -303,13 +323,21 @@ export const runnerStep = {
       type: 'object',
       required: ['type'],
       additionalProperties: false,
-      properties: { type: { const: 'redeliver' }, ...common, times: { type: 'integer', minimum: 1, maximum: 10 } },
+      properties: {
+        type: { const: 'redeliver' },
+        ...common,
+        times: { type: 'integer', minimum: 1, maximum: 10 },
+      },
     },
     {
       type: 'object',
       required: ['type'],
       additionalProperties: false,
-      properties: { type: { const: 'duplicate' }, ...common, copies: { type: 'integer', minimum: 2, maximum: 10 } },
+      properties: {
+        type: { const: 'duplicate' },
+        ...common,
+        copies: { type: 'integer', minimum: 2, maximum: 10 },
+      },
     },
     {
       type: 'object',
@@ -319,18 +347,33 @@ export const runnerStep = {
         type: { const: 'expect_trigger_response' },
         ...common,
         /** An exact status, or a class such as `<500`, `2xx`. */
-        status: { oneOf: [{ type: 'integer', minimum: 100, maximum: 599 }, { type: 'string', pattern: '^(<[1-5]00|[1-5]xx)$' }] },
+        status: {
+          oneOf: [
+            { type: 'integer', minimum: 100, maximum: 599 },
+            { type: 'string', pattern: '^(<[1-5]00|[1-5]xx)$' },
+          ],
+        },
         within_ms: millis,
       },
     },
-    { type: 'object', required: ['type'], additionalProperties: false, properties: { type: { const: 'cancel' }, ...common } },
+    {
+      type: 'object',
+      required: ['type'],
+      additionalProperties: false,
+      properties: { type: { const: 'cancel' }, ...common },
+    },
     {
       type: 'object',
       required: ['type'],
       additionalProperties: false,
       properties: { type: { const: 'refund' }, ...common, amount: { type: 'number', exclusiveMinimum: 0 } },
     },
-    { type: 'object', required: ['type'], additionalProperties: false, properties: { type: { const: 'status' }, ...common } },
+    {
+      type: 'object',
+      required: ['type'],
+      additionalProperties: false,
+      properties: { type: { const: 'status' }, ...common },
+    },
     {
       type: 'object',
       required: ['type', 'outcome'],
@@ -357,7 +400,10 @@ export const runnerSuite = {
     description: { type: 'string', minLength: 1 },
     tags: { type: 'array', items: { type: 'string' } },
     /** Skip the scenario unless the check config has these (a trigger, a verify URL, a trigger action). */
-    requires: { type: 'array', items: { type: 'string', enum: ['trigger', 'verify', 'cancel', 'refund', 'status'] } },
+    requires: {
+      type: 'array',
+      items: { type: 'string', enum: ['trigger', 'verify', 'cancel', 'refund', 'status'] },
+    },
     steps: {
       type: 'array',
       minItems: 1,

@@ -13,13 +13,18 @@ export const sandboxConfig = {
     admin_token: { type: 'string', minLength: 1 },
     log_level: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     store: { type: 'string', pattern: '^(memory|sqlite:.+)$' },
-    envelope: { type: 'string', enum: ['reference', 'widget'], description: 'Dialect for requests whose merchant is unknown.' },
+    envelope: {
+      type: 'string',
+      enum: ['reference', 'widget'],
+      description: 'Dialect for requests whose merchant is unknown.',
+    },
     body_limit: { type: 'integer', minimum: 1024, maximum: 10485760 },
     max_header_size: {
       type: 'integer',
       minimum: 1024,
       maximum: 1048576,
-      description: "Largest request head (request line + headers) in bytes; Node's maxHeaderSize. Over it: 431.",
+      description:
+        "Largest request head (request line + headers) in bytes; Node's maxHeaderSize. Over it: 431.",
     },
     journal_size: { type: 'integer', minimum: 1, maximum: 1000000 },
     clearing_delay_ms: { oneOf: [{ type: 'integer', minimum: 0 }, { const: 'manual' }] },

@@ -29,7 +29,12 @@ export const merchantInput = {
     domains: {
       type: 'array',
       minItems: 1,
-      items: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.-]+$|^\\[?[0-9a-fA-F:]+\\]?$' },
+      items: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 253,
+        pattern: '^[A-Za-z0-9.-]+$|^\\[?[0-9a-fA-F:]+\\]?$',
+      },
     },
     public_key: { ...base64Key, description: "The merchant's own box public key [doc]: base64 of 32 bytes." },
     server_keys: { type: 'array', minItems: 1, items: { $ref: 'server-key.json' } },
@@ -41,7 +46,11 @@ export const merchantInput = {
     locale: { type: 'string', enum: ['ru', 'en'] },
     strict_domains: { type: 'boolean' },
     acquirer_options_version: { type: 'integer', enum: [1, 2] },
-    notify_on: { type: 'array', items: { type: 'string', enum: ['cancelled', 'refunded'] }, uniqueItems: true },
+    notify_on: {
+      type: 'array',
+      items: { type: 'string', enum: ['cancelled', 'refunded'] },
+      uniqueItems: true,
+    },
     scenario: { type: 'string', minLength: 1 },
   },
 } as const;

@@ -1,6 +1,9 @@
 import { ID_BASE } from './common.js';
 
-const almatyTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\+06:00$' } as const;
+const almatyTime = {
+  type: 'string',
+  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\+06:00$',
+} as const;
 
 /**
  * The callback body [doc, spec §10]. The status endpoint returns the same object plus `refunds`
@@ -36,7 +39,17 @@ export const callbackBody = {
       properties: {
         status: {
           type: 'string',
-          enum: ['pending', 'authorized', 'success', 'completed', 'error', 'denied', 'cancelled', 'partially_refunded', 'refunded'],
+          enum: [
+            'pending',
+            'authorized',
+            'success',
+            'completed',
+            'error',
+            'denied',
+            'cancelled',
+            'partially_refunded',
+            'refunded',
+          ],
         },
         created_at: almatyTime,
         updated_at: { oneOf: [almatyTime, { type: 'null' }] },
@@ -74,7 +87,11 @@ export const paymentStatus = {
         type: 'object',
         required: ['amount', 'created_at', 'reason'],
         additionalProperties: false,
-        properties: { amount: { type: 'number' }, created_at: almatyTime, reason: { type: ['string', 'null'] } },
+        properties: {
+          amount: { type: 'number' },
+          created_at: almatyTime,
+          reason: { type: ['string', 'null'] },
+        },
       },
     },
     refunded_amount: { type: 'number' },

@@ -14,7 +14,15 @@ export const SCENARIO_ENDPOINTS = [
 ] as const;
 
 /** What a `callback` effect does to a delivery. */
-export const CALLBACK_ACTIONS = ['drop', 'duplicate', 'delay', 'out_of_order', 'extra_fields', 'slow_cadence', 'fail_first'] as const;
+export const CALLBACK_ACTIONS = [
+  'drop',
+  'duplicate',
+  'delay',
+  'out_of_order',
+  'extra_fields',
+  'slow_cadence',
+  'fail_first',
+] as const;
 
 const code = { type: 'integer', minimum: 1000000, maximum: 9999999 } as const;
 
@@ -95,7 +103,10 @@ export const scenarioEffect = {
       additionalProperties: false,
       properties: {
         type: { const: 'http_fault' },
-        fault: { type: 'string', enum: ['connection_reset', 'empty_reply', 'malformed_json', 'html_502', 'unavailable_503'] },
+        fault: {
+          type: 'string',
+          enum: ['connection_reset', 'empty_reply', 'malformed_json', 'html_502', 'unavailable_503'],
+        },
       },
     },
     {
@@ -113,7 +124,10 @@ export const scenarioEffect = {
       type: 'object',
       required: ['type', 'result'],
       additionalProperties: false,
-      properties: { type: { const: 'service_outcome' }, result: { type: 'string', enum: ['credit', 'refuse'] } },
+      properties: {
+        type: { const: 'service_outcome' },
+        result: { type: 'string', enum: ['credit', 'refuse'] },
+      },
     },
     {
       type: 'object',

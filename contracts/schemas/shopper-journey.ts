@@ -1,9 +1,22 @@
 import { ID_BASE, httpUrl } from './common.js';
 
-const almatyTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\+06:00$' } as const;
+const almatyTime = {
+  type: 'string',
+  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\+06:00$',
+} as const;
 const statusEnum = {
   type: 'string',
-  enum: ['pending', 'authorized', 'success', 'completed', 'error', 'denied', 'cancelled', 'partially_refunded', 'refunded'],
+  enum: [
+    'pending',
+    'authorized',
+    'success',
+    'completed',
+    'error',
+    'denied',
+    'cancelled',
+    'partially_refunded',
+    'refunded',
+  ],
 } as const;
 const errorTypeEnum = { type: 'string', enum: ['ERROR_PAYMENT', 'ERROR_INPUT', 'ERROR_SYSTEM'] } as const;
 const acquirerCode = { type: 'string', pattern: '^-?[0-9A-Z]{1,3}$' } as const;
@@ -60,7 +73,12 @@ export const testCardsData = {
       type: 'object',
       required: ['luhn', 'expired', 'card_data', 'unavailable'],
       additionalProperties: false,
-      properties: { luhn: acquirerCode, expired: acquirerCode, card_data: acquirerCode, unavailable: acquirerCode },
+      properties: {
+        luhn: acquirerCode,
+        expired: acquirerCode,
+        card_data: acquirerCode,
+        unavailable: acquirerCode,
+      },
     },
   },
 } as const;
@@ -211,7 +229,10 @@ export const adminTransactionView = {
         {
           type: 'object',
           required: ['masked', 'brand'],
-          properties: { masked: { type: 'string', pattern: '^[0-9]{6}\\*+[0-9]{4}$' }, brand: { type: 'string' } },
+          properties: {
+            masked: { type: 'string', pattern: '^[0-9]{6}\\*+[0-9]{4}$' },
+            brand: { type: 'string' },
+          },
         },
       ],
     },
@@ -222,7 +243,12 @@ export const adminTransactionView = {
         type: 'object',
         required: ['status', 'at', 'event'],
         additionalProperties: false,
-        properties: { status: statusEnum, at: almatyTime, event: { type: 'string' }, detail: { type: 'string' } },
+        properties: {
+          status: statusEnum,
+          at: almatyTime,
+          event: { type: 'string' },
+          detail: { type: 'string' },
+        },
       },
     },
     created_at: almatyTime,

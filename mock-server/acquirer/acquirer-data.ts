@@ -34,7 +34,12 @@ export interface AcquirerOutcomeTable {
   approved_code: string;
   families: Record<string, string>;
   codes: Record<string, CodeOutcome>;
-  service_gateway_refusal: { status: 'error' | 'denied'; error_type: ErrorType; error_message: string; contract_value: string };
+  service_gateway_refusal: {
+    status: 'error' | 'denied';
+    error_type: ErrorType;
+    error_message: string;
+    contract_value: string;
+  };
 }
 
 /**

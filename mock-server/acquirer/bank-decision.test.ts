@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createSchemaRegistry } from '../../contracts/schema-registry.js';
 import { catalogAcquirerCodes, loadAcquirerData } from './acquirer-data.js';
-import { cardholderCode, decideCard, decideChallenge, serviceVerdict, verdictOf, type CardForm } from './bank-decision.js';
+import {
+  cardholderCode,
+  decideCard,
+  decideChallenge,
+  serviceVerdict,
+  verdictOf,
+  type CardForm,
+} from './bank-decision.js';
 import { brandOf, checkExpiry, luhnValid, maskPan } from './card-rules.js';
 
 const data = loadAcquirerData();
@@ -53,8 +60,16 @@ describe('card rules', () => {
 describe('decideCard', () => {
   it('follows the test-card table exactly', () => {
     for (const c of data.cards.cards) {
-      const d = decideCard(form({ pan: c.display, cvc: c.brand === 'amex' ? '1234' : '123' }), { now: NOW, data });
-      expect(d, c.display).toMatchObject({ kind: 'decided', code: c.code, three_ds: c.three_ds, rule: 'test_card' });
+      const d = decideCard(form({ pan: c.display, cvc: c.brand === 'amex' ? '1234' : '123' }), {
+        now: NOW,
+        data,
+      });
+      expect(d, c.display).toMatchObject({
+        kind: 'decided',
+        code: c.code,
+        three_ds: c.three_ds,
+        rule: 'test_card',
+      });
     }
   });
 
@@ -64,7 +79,13 @@ describe('decideCard', () => {
       code: '00',
       three_ds: 'frictionless',
       rule: 'other_card',
-      card: { masked: '411111******1111', brand: 'visa', cardholder: 'IVAN IVANOV', exp_month: '12', exp_year: '2030' },
+      card: {
+        masked: '411111******1111',
+        brand: 'visa',
+        cardholder: 'IVAN IVANOV',
+        exp_month: '12',
+        exp_year: '2030',
+      },
     });
   });
 
@@ -73,7 +94,10 @@ describe('decideCard', () => {
       kind: 'invalid',
       errors: [{ field: 'pan', code: '14', message: data.messages.get('14') }],
     });
-    expect(decideCard(form({ pan: '1234' }), { now: NOW, data })).toMatchObject({ kind: 'invalid', errors: [{ field: 'pan', code: '15' }] });
+    expect(decideCard(form({ pan: '1234' }), { now: NOW, data })).toMatchObject({
+      kind: 'invalid',
+      errors: [{ field: 'pan', code: '15' }],
+    });
   });
 
   it('an expiry in the past is an inline error with code -9', () => {
@@ -84,26 +108,49 @@ describe('decideCard', () => {
   });
 
   it('CVC has 3 digits, 4 for Amex', () => {
-    expect(decideCard(form({ cvc: '12' }), { now: NOW, data })).toMatchObject({ kind: 'invalid', errors: [{ field: 'cvc' }] });
+    expect(decideCard(form({ cvc: '12' }), { now: NOW, data })).toMatchObject({
+      kind: 'invalid',
+      errors: [{ field: 'cvc' }],
+    });
     expect(decideCard(form({ cvc: '1234' }), { now: NOW, data })).toMatchObject({ kind: 'invalid' });
-    expect(decideCard(form({ pan: '377514500004820', cvc: '123' }), { now: NOW, data })).toMatchObject({ kind: 'invalid' });
-    expect(decideCard(form({ pan: '377514500004820', cvc: '1234' }), { now: NOW, data })).toMatchObject({ kind: 'decided', code: '00' });
+    expect(decideCard(form({ pan: '377514500004820', cvc: '123' }), { now: NOW, data })).toMatchObject({
+      kind: 'invalid',
+    });
+    expect(decideCard(form({ pan: '377514500004820', cvc: '1234' }), { now: NOW, data })).toMatchObject({
+      kind: 'decided',
+      code: '00',
+    });
   });
 
   it('reports every bad field at once', () => {
-    const d = decideCard(form({ pan: '4405639704015097', exp_year: '2001', cvc: '', email: 'not-mail' }), { now: NOW, data });
-    expect(d.kind === 'invalid' && d.errors.map((e) => e.field)).toEqual(['pan', 'exp_month', 'cvc', 'email']);
+    const d = decideCard(form({ pan: '4405639704015097', exp_year: '2001', cvc: '', email: 'not-mail' }), {
+      now: NOW,
+      data,
+    });
+    expect(d.kind === 'invalid' && d.errors.map((e) => e.field)).toEqual([
+      'pan',
+      'exp_month',
+      'cvc',
+      'email',
+    ]);
   });
 
   it('cardholder CODE <c> reaches every catalog code, frictionless, on any Luhn-valid PAN', () => {
     for (const code of catalogAcquirerCodes()) {
       for (const holder of [`CODE ${code}`, `code  ${code.toLowerCase()}`]) {
         const d = decideCard(form({ pan: '5522 0427 0506 6736', cardholder: holder }), { now: NOW, data });
-        expect(d, holder).toMatchObject({ kind: 'decided', code, three_ds: 'frictionless', rule: 'cardholder_code' });
+        expect(d, holder).toMatchObject({
+          kind: 'decided',
+          code,
+          three_ds: 'frictionless',
+          rule: 'cardholder_code',
+        });
       }
     }
     expect(cardholderCode('CODE 00', data)).toBe('00');
-    expect(decideCard(form({ cardholder: 'CODE 00', pan: '4000000000009995' }), { now: NOW, data })).toMatchObject({ code: '00' });
+    expect(
+      decideCard(form({ cardholder: 'CODE 00', pan: '4000000000009995' }), { now: NOW, data }),
+    ).toMatchObject({ code: '00' });
   });
 
   it('an unknown CODE is an inline error on the cardholder field', () => {
@@ -145,14 +192,25 @@ describe('3-D Secure and verdicts', () => {
   });
 
   it('the service gateway refuses contract 0000000000 with denied / ERROR_SYSTEM, and credits anything else', () => {
-    expect(serviceVerdict({ type: 'service', service: { service_id: 1, contract_value: '0000000000' } }, data)).toEqual({
+    expect(
+      serviceVerdict({ type: 'service', service: { service_id: 1, contract_value: '0000000000' } }, data),
+    ).toEqual({
       credited: false,
       status: 'denied',
-      error: { error_type: 'ERROR_SYSTEM', error_message: data.outcomes.service_gateway_refusal.error_message },
+      error: {
+        error_type: 'ERROR_SYSTEM',
+        error_message: data.outcomes.service_gateway_refusal.error_message,
+      },
     });
-    expect(serviceVerdict({ type: 'service', service: { service_id: 1, contract_value: '17-25022' } }, data)).toEqual({ credited: true });
+    expect(
+      serviceVerdict({ type: 'service', service: { service_id: 1, contract_value: '17-25022' } }, data),
+    ).toEqual({ credited: true });
     expect(serviceVerdict({ type: 'ecom', service: null }, data)).toEqual({ credited: true });
-    expect(serviceVerdict({ type: 'service', service: { service_id: 1, contract_value: '1' } }, data, { service: 'refuse' })).toMatchObject({
+    expect(
+      serviceVerdict({ type: 'service', service: { service_id: 1, contract_value: '1' } }, data, {
+        service: 'refuse',
+      }),
+    ).toMatchObject({
       credited: false,
     });
   });

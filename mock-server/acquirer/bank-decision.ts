@@ -54,7 +54,9 @@ export type CardDecision =
     };
 
 /** The final word on a code: approved, or the status and error the mapping gives. */
-export type CodeVerdict = { approved: true; code: string } | { approved: false; code: string; status: 'error' | 'denied'; error: StatusError };
+export type CodeVerdict =
+  | { approved: true; code: string }
+  | { approved: false; code: string; status: 'error' | 'denied'; error: StatusError };
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -94,7 +96,8 @@ export function decideCard(
   else if (!luhnValid(pan)) errors.push(inputError('pan', data.cards.input_errors.luhn, data));
   const expiry = checkExpiry(form.exp_month, form.exp_year, now);
   if (!expiry.ok) errors.push(inputError('exp_month', data.cards.input_errors.expired, data));
-  if (!cvcValid(form.cvc.trim(), brand)) errors.push(inputError('cvc', data.cards.input_errors.card_data, data));
+  if (!cvcValid(form.cvc.trim(), brand))
+    errors.push(inputError('cvc', data.cards.input_errors.card_data, data));
   const cardholder = form.cardholder.trim();
   const requested = cardholderCode(cardholder, data);
   if (requested !== undefined && !isKnownCode(requested, data)) {
@@ -104,7 +107,8 @@ export function decideCard(
     errors.push(inputError('email', data.cards.input_errors.card_data, data));
   }
   if (errors.length > 0 || !expiry.ok) return { kind: 'invalid', errors };
-  if (override?.unavailable) return { kind: 'invalid', errors: [inputError('pan', data.cards.input_errors.unavailable, data)] };
+  if (override?.unavailable)
+    return { kind: 'invalid', errors: [inputError('pan', data.cards.input_errors.unavailable, data)] };
 
   const card: CardInfo = {
     masked: maskPan(pan),
@@ -134,7 +138,11 @@ export function decideCard(
  * The 3-D Secure answer: the right OTP lets the pending code through; a wrong OTP or Cancel ends in
  * the failure code (191).
  */
-export function decideChallenge(pendingCode: string, answer: { otp: string } | { cancel: true }, data: AcquirerData): string {
+export function decideChallenge(
+  pendingCode: string,
+  answer: { otp: string } | { cancel: true },
+  data: AcquirerData,
+): string {
   if ('otp' in answer && answer.otp.trim() === data.cards.three_ds.otp) return pendingCode;
   return data.cards.three_ds.failure_code;
 }
@@ -175,7 +183,13 @@ export function serviceVerdict(
   if (tx.type !== 'service') return { credited: true };
   const refusal = data.outcomes.service_gateway_refusal;
   const refused =
-    override?.service !== undefined ? override.service === 'refuse' : tx.service?.contract_value === refusal.contract_value;
+    override?.service !== undefined
+      ? override.service === 'refuse'
+      : tx.service?.contract_value === refusal.contract_value;
   if (!refused) return { credited: true };
-  return { credited: false, status: refusal.status, error: { error_type: refusal.error_type, error_message: refusal.error_message } };
+  return {
+    credited: false,
+    status: refusal.status,
+    error: { error_type: refusal.error_type, error_message: refusal.error_message },
+  };
 }

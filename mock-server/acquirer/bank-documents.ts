@@ -8,11 +8,17 @@ import type { ThreeDsMode } from './acquirer-data.js';
 export const KZT = '398';
 
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!,
+  );
 }
 
 function unescapeXml(s: string): string {
-  return s.replace(/&(amp|lt|gt|quot|apos);/g, (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[e]!);
+  return s.replace(
+    /&(amp|lt|gt|quot|apos);/g,
+    (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[e]!,
+  );
 }
 
 /**
@@ -124,16 +130,29 @@ export type NoticeCheck =
  * ever see the sandbox's own output.
  */
 export function verifyBankNotice(xml: string, tx: Transaction, merchant: Merchant): NoticeCheck {
-  const m = /<document>(<bank [\s\S]*<\/bank>)<bank_sign [^>]*>([^<]*)<\/bank_sign><\/document>\s*$/.exec(xml.trim());
-  if (!m) return { ok: false, reason: 'not a bank notice document (<document><bank>…</bank><bank_sign>…</bank_sign></document>)' };
+  const m = /<document>(<bank [\s\S]*<\/bank>)<bank_sign [^>]*>([^<]*)<\/bank_sign><\/document>\s*$/.exec(
+    xml.trim(),
+  );
+  if (!m)
+    return {
+      ok: false,
+      reason: 'not a bank notice document (<document><bank>…</bank><bank_sign>…</bank_sign></document>)',
+    };
   const bank = m[1]!;
-  const valid = merchant.server_keys.some((k) => sameText(m[2]!, sign({ ...merchant, server_keys: [k] }, bank)));
-  if (!valid) return { ok: false, reason: 'bank_sign does not match: the notice was altered or signed for another merchant' };
+  const valid = merchant.server_keys.some((k) =>
+    sameText(m[2]!, sign({ ...merchant, server_keys: [k] }, bank)),
+  );
+  if (!valid)
+    return {
+      ok: false,
+      reason: 'bank_sign does not match: the notice was altered or signed for another merchant',
+    };
   const order = /<order [^>]*>/.exec(bank)?.[0] ?? '';
   const payment = /<payment [^>]*\/>/.exec(bank)?.[0] ?? '';
   const customer = /<customer [^>]*>/.exec(bank)?.[0] ?? '';
   const orderId = attr(order, 'order_id') ?? '';
-  if (orderId !== bankOrderId(tx)) return { ok: false, reason: `the notice is for order ${orderId}, not ${bankOrderId(tx)}` };
+  if (orderId !== bankOrderId(tx))
+    return { ok: false, reason: `the notice is for order ${orderId}, not ${bankOrderId(tx)}` };
   const [expMonth = '', expYear = ''] = (attr(payment, 'exp_date') ?? '').split('/');
   return {
     ok: true,

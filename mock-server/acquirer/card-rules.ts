@@ -53,7 +53,8 @@ export function cvcValid(cvc: string, brand: CardBrand): boolean {
   return brand === 'amex' ? /^[0-9]{4}$/.test(cvc) : /^[0-9]{3}$/.test(cvc);
 }
 
-export type ExpiryCheck = { ok: true; month: string; year: string } | { ok: false; reason: 'malformed' | 'past' };
+export type ExpiryCheck =
+  { ok: true; month: string; year: string } | { ok: false; reason: 'malformed' | 'past' };
 
 const ALMATY_OFFSET_MS = 6 * 60 * 60 * 1000;
 

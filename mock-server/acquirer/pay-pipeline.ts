@@ -62,7 +62,10 @@ export function createPayPipeline(deps: PayPipelineDeps) {
 
   function load(hash: string): Transaction {
     const tx = store.getTransaction(hash);
-    if (!tx) throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, { diagnostic: `no transaction ${hash} in this sandbox` });
+    if (!tx)
+      throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
+        diagnostic: `no transaction ${hash} in this sandbox`,
+      });
     return tx;
   }
 
@@ -102,14 +105,18 @@ export function createPayPipeline(deps: PayPipelineDeps) {
     const tx = load(hash);
     const merchant = merchantOf(tx);
     const check = verifyBankNotice(xml, tx, merchant);
-    if (!check.ok) throw new KtpayError(ErrorCode.BAD_DATA_4220101, { diagnostic: `post-link: ${check.reason}` });
+    if (!check.ok)
+      throw new KtpayError(ErrorCode.BAD_DATA_4220101, { diagnostic: `post-link: ${check.reason}` });
     if (tx.status !== 'pending') {
       if (tx.acquirer?.notice === xml) return tx;
       throw new KtpayError(ErrorCode.NOT_ALLOWED_IN_STATUS_4090111, {
         diagnostic: `transaction ${hash} already has a result (status ${tx.status}); the bank notice was not applied`,
       });
     }
-    const session: AcquirerSession = { ...withoutChallenge(tx.acquirer ?? { mode: 'v2', back_link: '', framed: false, attempts: 0 }), notice: xml };
+    const session: AcquirerSession = {
+      ...withoutChallenge(tx.acquirer ?? { mode: 'v2', back_link: '', framed: false, attempts: 0 }),
+      notice: xml,
+    };
     saveSession(tx, session);
     const { result } = check;
     const card: CardInfo = result.card;
@@ -121,7 +128,12 @@ export function createPayPipeline(deps: PayPipelineDeps) {
     const authorized = payments.apply(hash, { type: 'authorize', at, card });
     const service = serviceVerdict(authorized, data, deps.override?.(authorized, { phase: 'service' }));
     if (!service.credited) {
-      return payments.apply(hash, { type: 'fail', at: clock.now(), status: service.status, error: service.error });
+      return payments.apply(hash, {
+        type: 'fail',
+        at: clock.now(),
+        status: service.status,
+        error: service.error,
+      });
     }
     const detail =
       authorized.type === 'service' && authorized.service
@@ -131,7 +143,12 @@ export function createPayPipeline(deps: PayPipelineDeps) {
   }
 
   /** The bank answers: build and sign its notice, then deliver it to post-link's logic. */
-  function finish(tx: Transaction, code: string, card: CardInfo, three_ds: ThreeDsMode): CardStep & { kind: 'done' } {
+  function finish(
+    tx: Transaction,
+    code: string,
+    card: CardInfo,
+    three_ds: ThreeDsMode,
+  ): CardStep & { kind: 'done' } {
     const session = sessionOf(tx);
     const approved = code === data.outcomes.approved_code;
     const xml = bankNoticeXml(tx, merchantOf(tx), {
@@ -174,7 +191,11 @@ export function createPayPipeline(deps: PayPipelineDeps) {
      * A card form from any channel. `requireOtp` (the headless admin route) refuses to start a
      * challenge it cannot answer: it returns `otp_required` and changes nothing.
      */
-    submitCard(hash: string, form: CardForm, opts: { framed?: boolean; otp?: string | undefined; headless?: boolean } = {}): CardStep {
+    submitCard(
+      hash: string,
+      form: CardForm,
+      opts: { framed?: boolean; otp?: string | undefined; headless?: boolean } = {},
+    ): CardStep {
       const tx = load(hash);
       if (tx.status !== 'pending') return { kind: 'not_pending', tx };
       const decision = decideCard(form, {
@@ -182,7 +203,12 @@ export function createPayPipeline(deps: PayPipelineDeps) {
         data,
         override: deps.override?.(tx, { phase: 'pay', pan: normalizePan(form.pan) }),
       });
-      if (opts.headless && decision.kind === 'decided' && decision.three_ds === 'challenge' && opts.otp === undefined) {
+      if (
+        opts.headless &&
+        decision.kind === 'decided' &&
+        decision.three_ds === 'challenge' &&
+        opts.otp === undefined
+      ) {
         return { kind: 'otp_required', tx };
       }
       const base = sessionOf(tx);
@@ -193,7 +219,8 @@ export function createPayPipeline(deps: PayPipelineDeps) {
         ...(opts.framed !== undefined ? { framed: opts.framed } : {}),
         ...(email ? { email } : {}),
       };
-      if (decision.kind === 'invalid') return { kind: 'invalid', errors: decision.errors, tx: saveSession(tx, session) };
+      if (decision.kind === 'invalid')
+        return { kind: 'invalid', errors: decision.errors, tx: saveSession(tx, session) };
       if (decision.three_ds === 'challenge') {
         const challenged = saveSession(tx, {
           ...session,

@@ -4,7 +4,8 @@ export interface AckVerdict {
   reason: string;
 }
 
-const preview = (body: string) => (body.length > 80 ? `${JSON.stringify(body.slice(0, 80))}…` : JSON.stringify(body));
+const preview = (body: string) =>
+  body.length > 80 ? `${JSON.stringify(body.slice(0, 80))}…` : JSON.stringify(body);
 
 /**
  * The acknowledgement rule [doc, spec §10]: only a 2xx answer whose Content-Type is
@@ -18,10 +19,16 @@ const preview = (body: string) => (body.length > 80 ? `${JSON.stringify(body.sli
  */
 export function judgeAnswer(status: number, contentType: string | undefined, body: string): AckVerdict {
   if (status >= 300 && status < 400) {
-    return { acknowledged: false, reason: `answered ${status} (a redirect); redirects are not followed, the callback URL must answer itself` };
+    return {
+      acknowledged: false,
+      reason: `answered ${status} (a redirect); redirects are not followed, the callback URL must answer itself`,
+    };
   }
   if (status < 200 || status >= 300) {
-    return { acknowledged: false, reason: `answered HTTP ${status}; only a 2xx answer can acknowledge a callback` };
+    return {
+      acknowledged: false,
+      reason: `answered HTTP ${status}; only a 2xx answer can acknowledge a callback`,
+    };
   }
   const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (mediaType !== 'application/json') {
@@ -37,7 +44,10 @@ export function judgeAnswer(status: number, contentType: string | undefined, bod
     return { acknowledged: false, reason: `answered ${status} but the body is not JSON: ${preview(body)}` };
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return { acknowledged: false, reason: `answered ${status} but the body is not the object {"status":"ok"}: ${preview(body)}` };
+    return {
+      acknowledged: false,
+      reason: `answered ${status} but the body is not the object {"status":"ok"}: ${preview(body)}`,
+    };
   }
   const keys = Object.keys(parsed);
   const value = (parsed as Record<string, unknown>).status;
@@ -49,7 +59,10 @@ export function judgeAnswer(status: number, contentType: string | undefined, bod
   }
   if (keys.length !== 1) {
     const extra = keys.filter((k) => k !== 'status').join(', ');
-    return { acknowledged: false, reason: `answered ${status} with extra fields (${extra}); the ack must be exactly {"status":"ok"}` };
+    return {
+      acknowledged: false,
+      reason: `answered ${status} with extra fields (${extra}); the ack must be exactly {"status":"ok"}`,
+    };
   }
   return { acknowledged: true, reason: `acknowledged: ${status} application/json {"status":"ok"}` };
 }

@@ -68,7 +68,8 @@ async function readAnswer(body: AsyncIterable<Buffer>): Promise<{ text: string; 
   return { text: Buffer.concat(chunks).toString('utf8'), tooLarge: false };
 }
 
-const clip = (s: string) => (s.length > RESPONSE_BODY_LOG_LIMIT ? `${s.slice(0, RESPONSE_BODY_LOG_LIMIT)}…` : s);
+const clip = (s: string) =>
+  s.length > RESPONSE_BODY_LOG_LIMIT ? `${s.slice(0, RESPONSE_BODY_LOG_LIMIT)}…` : s;
 
 /**
  * Sends callback attempts with undici: one keep-alive agent per merchant (its connect-time DNS
@@ -103,7 +104,8 @@ export function createCallbackDispatcher(opts: DispatcherOptions) {
   }
 
   function describeFailure(err: unknown, url: URL): { reason: string; blocked: boolean } {
-    if (err instanceof BlockedDestinationError) return { reason: `blocked: ${err.message}; nothing was sent`, blocked: true };
+    if (err instanceof BlockedDestinationError)
+      return { reason: `blocked: ${err.message}; nothing was sent`, blocked: true };
     const code = errorCode(err);
     const where = url.host;
     const message = String((err as ErrorLike | null)?.message ?? err);
@@ -123,7 +125,10 @@ export function createCallbackDispatcher(opts: DispatcherOptions) {
       case 'UND_ERR_CONNECT_TIMEOUT':
       case 'UND_ERR_HEADERS_TIMEOUT':
       case 'UND_ERR_BODY_TIMEOUT':
-        return { reason: `no complete answer from ${where} within ${opts.timeoutMs} ms (timeout)`, blocked: false };
+        return {
+          reason: `no complete answer from ${where} within ${opts.timeoutMs} ms (timeout)`,
+          blocked: false,
+        };
       case 'EHOSTUNREACH':
       case 'ENETUNREACH':
         return { reason: `${where} is unreachable (${code})`, blocked: false };
@@ -131,7 +136,10 @@ export function createCallbackDispatcher(opts: DispatcherOptions) {
         if (code && /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/.test(code)) {
           return { reason: `TLS handshake with ${where} failed (${code}): ${message}`, blocked: false };
         }
-        return { reason: `request to ${where} failed${code ? ` (${code})` : ''}: ${message}`, blocked: false };
+        return {
+          reason: `request to ${where} failed${code ? ` (${code})` : ''}: ${message}`,
+          blocked: false,
+        };
     }
   }
 
@@ -150,7 +158,12 @@ export function createCallbackDispatcher(opts: DispatcherOptions) {
       };
       const start = performance.now();
       const latency = () => Math.round((performance.now() - start) * 100) / 100;
-      const base = { request_headers: headers, response_status: null, response_headers: null, response_body: null };
+      const base = {
+        request_headers: headers,
+        response_status: null,
+        response_headers: null,
+        response_body: null,
+      };
       const refuse = (reason: string): SendOutcome => ({
         ...base,
         sent: false,
@@ -188,7 +201,10 @@ export function createCallbackDispatcher(opts: DispatcherOptions) {
         responseHeaders = flattenHeaders(res.headers);
         const answer = await readAnswer(res.body);
         const verdict = answer.tooLarge
-          ? { acknowledged: false, reason: `answered ${status} with a body larger than ${MAX_ANSWER_BYTES} bytes` }
+          ? {
+              acknowledged: false,
+              reason: `answered ${status} with a body larger than ${MAX_ANSWER_BYTES} bytes`,
+            }
           : judgeAnswer(status, responseHeaders['content-type'], answer.text);
         return {
           ...base,
@@ -205,7 +221,15 @@ export function createCallbackDispatcher(opts: DispatcherOptions) {
       } catch (err) {
         const partial = { ...base, response_status: status, response_headers: responseHeaders };
         if (cutByShutdown.has(ac)) {
-          return { ...partial, sent: true, blocked: false, aborted: true, latency_ms: latency(), acknowledged: false, reason: 'cut short by shutdown' };
+          return {
+            ...partial,
+            sent: true,
+            blocked: false,
+            aborted: true,
+            latency_ms: latency(),
+            acknowledged: false,
+            reason: 'cut short by shutdown',
+          };
         }
         const failure = timedOut
           ? {

@@ -11,7 +11,13 @@ import type { Clock, ClockTimer } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
 import { createCallbackDispatcher, type SendOutcome } from './callback-dispatcher.js';
 import { planCallback, type DeliveryScenario } from './callback-scenario.js';
-import { isOpen, type AttemptTrigger, type Delivery, type DeliveryAttempt, type DeliveryFilter } from './delivery.js';
+import {
+  isOpen,
+  type AttemptTrigger,
+  type Delivery,
+  type DeliveryAttempt,
+  type DeliveryFilter,
+} from './delivery.js';
 import type { Resolver } from './destination-guard.js';
 import { createRetrySchedule } from './retry-schedule.js';
 
@@ -135,7 +141,7 @@ export function createCallbackOutbox(deps: {
   }
 
   function pump() {
-    for (let i = 0; i < queue.length && running.size < settings.concurrency && !stopped; ) {
+    for (let i = 0; i < queue.length && running.size < settings.concurrency && !stopped;) {
       const job = queue[i]!;
       if (running.has(job.id)) {
         i++; // one attempt per delivery at a time; it waits its turn
@@ -178,7 +184,10 @@ export function createCallbackOutbox(deps: {
     const startedAt = clock.now();
     store.putDelivery({ ...d, state: 'delivering' });
     const failFirst = d.scenario?.fail_first ?? 0;
-    const outcome = n <= failFirst ? sabotaged(d.scenario!, n, failFirst) : await dispatcher.send(d, store.getMerchant(d.app_id), n);
+    const outcome =
+      n <= failFirst
+        ? sabotaged(d.scenario!, n, failFirst)
+        : await dispatcher.send(d, store.getMerchant(d.app_id), n);
     const cur = store.getDelivery(id);
     if (!cur) return;
     if (outcome.aborted) {
@@ -257,7 +266,13 @@ export function createCallbackOutbox(deps: {
     });
     if (!sent) return;
     const follow = newDelivery(
-      { transaction_hash: d.transaction_hash, app_id: d.app_id, url: d.url, body: stale.body, status: stale.status },
+      {
+        transaction_hash: d.transaction_hash,
+        app_id: d.app_id,
+        url: d.url,
+        body: stale.body,
+        status: stale.status,
+      },
       `${scenario.explanation}: the stale ${stale.status} status of this payment, sent after delivery ${d.id} (${d.status}) was ${d.state}`,
       rest,
       0,
@@ -349,7 +364,13 @@ export function createCallbackOutbox(deps: {
     const first = newDelivery(what, note, plan.scenario, plan.hold_ms);
     const created = [first];
     if (plan.copies === 2) {
-      const copy = newDelivery(what, `${note} — copy 2 of 2, the identical body of ${first.id}`, plan.scenario, plan.hold_ms, 1);
+      const copy = newDelivery(
+        what,
+        `${note} — copy 2 of 2, the identical body of ${first.id}`,
+        plan.scenario,
+        plan.hold_ms,
+        1,
+      );
       first.note = `${note} — copy 1 of 2; ${copy.id} sends the identical body`;
       created.push(copy);
     }
@@ -370,7 +391,11 @@ export function createCallbackOutbox(deps: {
       try {
         enqueue(after, merchant, before);
       } catch (err) {
-        journalNote(after, '(callback not queued)', `the callback could not be queued: ${err instanceof Error ? err.message : String(err)}`);
+        journalNote(
+          after,
+          '(callback not queued)',
+          `the callback could not be queued: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     },
 
@@ -399,7 +424,9 @@ export function createCallbackOutbox(deps: {
           return push(id, 'flush');
         }),
       );
-      return newestFirst(ids.map((id) => store.getDelivery(id)).filter((d): d is Delivery => d !== undefined));
+      return newestFirst(
+        ids.map((id) => store.getDelivery(id)).filter((d): d is Delivery => d !== undefined),
+      );
     },
 
     /**
@@ -408,13 +435,19 @@ export function createCallbackOutbox(deps: {
      * the state. Throws 4040125 for an unknown id.
      */
     async redeliver(id: string): Promise<Delivery> {
-      if (!store.getDelivery(id)) throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, { diagnostic: `no callback delivery ${id}` });
+      if (!store.getDelivery(id))
+        throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, {
+          diagnostic: `no callback delivery ${id}`,
+        });
       const r = running.get(id);
       if (r) await r;
       clearTimer(id);
       await push(id, 'redeliver', true);
       const d = store.getDelivery(id);
-      if (!d) throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, { diagnostic: `callback delivery ${id} was dropped (reset?)` });
+      if (!d)
+        throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, {
+          diagnostic: `callback delivery ${id} was dropped (reset?)`,
+        });
       return d;
     },
 
@@ -460,9 +493,10 @@ export function createCallbackOutbox(deps: {
           handle = setTimeout(resolve, ms);
           handle.unref();
         });
-        return Promise.race([Promise.allSettled([...running.values()]).then(() => undefined), timeout]).finally(() =>
-          clearTimeout(handle),
-        );
+        return Promise.race([
+          Promise.allSettled([...running.values()]).then(() => undefined),
+          timeout,
+        ]).finally(() => clearTimeout(handle));
       };
       await settled(opts.graceMs ?? SHUTDOWN_GRACE_MS);
       if (running.size > 0) {

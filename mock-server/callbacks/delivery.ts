@@ -12,7 +12,13 @@ import type { DeliveryScenario } from './callback-scenario.js';
  */
 export type DeliveryState = 'pending' | 'retrying' | 'delivering' | 'acknowledged' | 'failed';
 
-export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'retrying', 'delivering', 'acknowledged', 'failed'];
+export const DELIVERY_STATES: readonly DeliveryState[] = [
+  'pending',
+  'retrying',
+  'delivering',
+  'acknowledged',
+  'failed',
+];
 
 /** What started an attempt: the retry schedule, `POST /__admin/callbacks/flush`, or a redelivery. */
 export type AttemptTrigger = 'schedule' | 'flush' | 'redeliver';
@@ -70,4 +76,5 @@ export interface DeliveryFilter {
 /** How much of a receiver's answer the attempt log keeps. */
 export const RESPONSE_BODY_LOG_LIMIT = 4096;
 
-export const isOpen = (d: Pick<Delivery, 'state'>): boolean => d.state !== 'acknowledged' && d.state !== 'failed';
+export const isOpen = (d: Pick<Delivery, 'state'>): boolean =>
+  d.state !== 'acknowledged' && d.state !== 'failed';

@@ -37,9 +37,15 @@ describe('classifyAddress', () => {
 describe('addressVerdict and checkDestination', () => {
   it('link-local is refused even for a merchant allowed loopback, unless allow-listed', () => {
     const rules = addressRulesFor(local, []);
-    expect(addressVerdict('169.254.169.254', 'meta.shop.kz', rules)).toMatch(/^meta\.shop\.kz resolves to 169\.254\.169\.254, which is a link-local/);
-    expect(addressVerdict('169.254.169.254', 'meta.shop.kz', addressRulesFor(local, ['meta.shop.kz']))).toBeUndefined();
-    expect(addressVerdict('169.254.169.254', 'meta.shop.kz', addressRulesFor(local, ['169.254.169.254']))).toBeUndefined();
+    expect(addressVerdict('169.254.169.254', 'meta.shop.kz', rules)).toMatch(
+      /^meta\.shop\.kz resolves to 169\.254\.169\.254, which is a link-local/,
+    );
+    expect(
+      addressVerdict('169.254.169.254', 'meta.shop.kz', addressRulesFor(local, ['meta.shop.kz'])),
+    ).toBeUndefined();
+    expect(
+      addressVerdict('169.254.169.254', 'meta.shop.kz', addressRulesFor(local, ['169.254.169.254'])),
+    ).toBeUndefined();
   });
 
   it('loopback only for merchants whose domains include localhost or 127.0.0.1', () => {
@@ -50,30 +56,53 @@ describe('addressVerdict and checkDestination', () => {
     expect(addressVerdict('127.0.0.1', 'cb.shop.kz', addressRulesFor(local, []))).toBeUndefined();
     expect(addressVerdict('10.1.2.3', 'cb.shop.kz', addressRulesFor(shop, []))).toBeUndefined();
     // The allow-list is for link-local/metadata only: it does not open loopback.
-    expect(addressVerdict('127.0.0.1', 'cb.shop.kz', addressRulesFor(shop, ['cb.shop.kz']))).toMatch(/loopback/);
+    expect(addressVerdict('127.0.0.1', 'cb.shop.kz', addressRulesFor(shop, ['cb.shop.kz']))).toMatch(
+      /loopback/,
+    );
   });
 
   it('checkDestination: scheme, domains (always), literal addresses', () => {
     const rules = addressRulesFor(shop, []);
-    expect(checkDestination('https://pay.shop.kz:8443/cb', shop, rules)).toEqual({ ok: true, host: 'pay.shop.kz' });
-    expect(checkDestination('ftp://shop.kz/cb', shop, rules)).toMatchObject({ ok: false, reason: expect.stringMatching(/^ftp: URLs/) });
+    expect(checkDestination('https://pay.shop.kz:8443/cb', shop, rules)).toEqual({
+      ok: true,
+      host: 'pay.shop.kz',
+    });
+    expect(checkDestination('ftp://shop.kz/cb', shop, rules)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^ftp: URLs/),
+    });
     expect(checkDestination('not a url', shop, rules)).toMatchObject({ ok: false });
-    expect(checkDestination('http://evil.kz/cb', shop, rules)).toMatchObject({ ok: false, reason: expect.stringMatching(/not inside merchant m1's domains/) });
+    expect(checkDestination('http://evil.kz/cb', shop, rules)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not inside merchant m1's domains/),
+    });
     const withIp = { app_id: 'm3', domains: ['169.254.169.254'] };
-    expect(checkDestination('http://169.254.169.254/', withIp, addressRulesFor(withIp, []))).toMatchObject({ ok: false, reason: expect.stringMatching(/link-local/) });
-    expect(checkDestination('http://2852039166/', withIp, addressRulesFor(withIp, []))).toMatchObject({ ok: false, reason: expect.stringMatching(/link-local/) });
+    expect(checkDestination('http://169.254.169.254/', withIp, addressRulesFor(withIp, []))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/link-local/),
+    });
+    expect(checkDestination('http://2852039166/', withIp, addressRulesFor(withIp, []))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/link-local/),
+    });
   });
 });
 
 describe('guardedLookup', () => {
-  const resolver = (table: Record<string, string[]>): Resolver => async (h) =>
-    (table[h] ?? []).map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 }));
+  const resolver =
+    (table: Record<string, string[]>): Resolver =>
+    async (h) =>
+      (table[h] ?? []).map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 }));
   const lookup = (rules: ReturnType<typeof addressRulesFor>, table: Record<string, string[]>, all: boolean) =>
     new Promise<{ err: unknown; result: unknown }>((resolve) =>
-      (guardedLookup(rules, resolver(table)) as unknown as (h: string, o: object, cb: (...a: unknown[]) => void) => void)(
-        'cb.shop.kz',
-        { all },
-        (err, address, family) => resolve({ err, result: all ? address : [address, family] }),
+      (
+        guardedLookup(rules, resolver(table)) as unknown as (
+          h: string,
+          o: object,
+          cb: (...a: unknown[]) => void,
+        ) => void
+      )('cb.shop.kz', { all }, (err, address, family) =>
+        resolve({ err, result: all ? address : [address, family] }),
       ),
     );
 
@@ -86,7 +115,10 @@ describe('guardedLookup', () => {
         { address: '10.0.0.2', family: 4 },
       ],
     });
-    expect(await lookup(rules, { 'cb.shop.kz': ['10.0.0.1'] }, false)).toEqual({ err: null, result: ['10.0.0.1', 4] });
+    expect(await lookup(rules, { 'cb.shop.kz': ['10.0.0.1'] }, false)).toEqual({
+      err: null,
+      result: ['10.0.0.1', 4],
+    });
   });
 
   it('refuses when any resolved address is blocked, and reports an empty answer as ENOTFOUND', async () => {

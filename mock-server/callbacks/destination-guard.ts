@@ -43,7 +43,10 @@ export interface AddressRules {
   allowHosts: readonly string[];
 }
 
-export function addressRulesFor(merchant: Pick<Merchant, 'domains'>, allowHosts: readonly string[]): AddressRules {
+export function addressRulesFor(
+  merchant: Pick<Merchant, 'domains'>,
+  allowHosts: readonly string[],
+): AddressRules {
   return {
     loopbackAllowed: merchant.domains.some((d) => LOOPBACK_NAMES.has(d.toLowerCase())),
     allowHosts: allowHosts.map((h) => h.toLowerCase().replace(/^\[|\]$/g, '')),
@@ -84,7 +87,11 @@ export type UrlCheck = { ok: true; host: string } | { ok: false; reason: string 
  * after resolution by {@link guardedLookup}, at connect time, so a name cannot be re-pointed
  * between the check and the connection.
  */
-export function checkDestination(url: string, merchant: Pick<Merchant, 'domains' | 'app_id'>, rules: AddressRules): UrlCheck {
+export function checkDestination(
+  url: string,
+  merchant: Pick<Merchant, 'domains' | 'app_id'>,
+  rules: AddressRules,
+): UrlCheck {
   let u: URL;
   try {
     u = new URL(url);
@@ -92,7 +99,10 @@ export function checkDestination(url: string, merchant: Pick<Merchant, 'domains'
     return { ok: false, reason: `${JSON.stringify(url)} is not a valid URL` };
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    return { ok: false, reason: `${u.protocol} URLs are not allowed; a callback_post_url must be http or https` };
+    return {
+      ok: false,
+      reason: `${u.protocol} URLs are not allowed; a callback_post_url must be http or https`,
+    };
   }
   const host = u.hostname.toLowerCase().replace(/^\[|\]$/g, '');
   if (!hostInDomains(host, merchant.domains)) {

@@ -6,7 +6,15 @@ describe('createRetrySchedule', () => {
   it('the documented schedule: 15 s, 60 s, 3 min, 10 min, 30 min, 60 min, so 7 attempts', () => {
     const plan = createRetrySchedule(DOCUMENTED_RETRY_SCHEDULE_MS, 1);
     expect(plan.maxAttempts).toBe(7);
-    expect([1, 2, 3, 4, 5, 6, 7].map((n) => plan.delayAfter(n))).toEqual([15_000, 60_000, 180_000, 600_000, 1_800_000, 3_600_000, undefined]);
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => plan.delayAfter(n))).toEqual([
+      15_000,
+      60_000,
+      180_000,
+      600_000,
+      1_800_000,
+      3_600_000,
+      undefined,
+    ]);
   });
 
   it('a time scale multiplies every delay', () => {

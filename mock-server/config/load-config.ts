@@ -7,7 +7,8 @@ import type { MerchantInput, SandboxConfigInput } from '../../contracts/types.js
 import type { Dialect, Locale } from '../envelope/ktpay-error.js';
 
 /** `yaml` costs ~45 ms of startup to import; only YAML files need it, so it loads with the first one. */
-const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text);
+const parseYaml = (text: string): unknown =>
+  (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text);
 
 /** The documented retry schedule after a failed callback delivery (spec §10): 7 attempts in all. */
 export const DOCUMENTED_RETRY_SCHEDULE_MS = [15_000, 60_000, 180_000, 600_000, 1_800_000, 3_600_000];
@@ -66,22 +67,46 @@ type Env = Record<string, string | undefined>;
 
 /** Environment variable → config field, with a parser. The README's configuration table lists these. */
 export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unknown; doc: string }> = {
-  PORT: { field: 'port', parse: numberish, doc: `Port to listen on (default ${DEFAULT_PORT}; 0 picks a free one).` },
-  HOST: { field: 'host', parse: String, doc: 'Interface to bind (default 127.0.0.1; the container sets 0.0.0.0).' },
+  PORT: {
+    field: 'port',
+    parse: numberish,
+    doc: `Port to listen on (default ${DEFAULT_PORT}; 0 picks a free one).`,
+  },
+  HOST: {
+    field: 'host',
+    parse: String,
+    doc: 'Interface to bind (default 127.0.0.1; the container sets 0.0.0.0).',
+  },
   PUBLIC_URL: {
     field: 'public_url',
     parse: String,
     doc: "Origin used in links the sandbox hands out. Unset: taken from each request's Host header.",
   },
-  ADMIN_TOKEN: { field: 'admin_token', parse: String, doc: 'When set, every /__admin route needs `Authorization: Bearer <token>`.' },
-  LOG_LEVEL: { field: 'log_level', parse: String, doc: 'fatal, error, warn, info (default), debug, trace or silent.' },
-  STORE: { field: 'store', parse: String, doc: '`memory` (default) or `sqlite:<path>` for a durable SQLite file.' },
+  ADMIN_TOKEN: {
+    field: 'admin_token',
+    parse: String,
+    doc: 'When set, every /__admin route needs `Authorization: Bearer <token>`.',
+  },
+  LOG_LEVEL: {
+    field: 'log_level',
+    parse: String,
+    doc: 'fatal, error, warn, info (default), debug, trace or silent.',
+  },
+  STORE: {
+    field: 'store',
+    parse: String,
+    doc: '`memory` (default) or `sqlite:<path>` for a durable SQLite file.',
+  },
   ENVELOPE: {
     field: 'envelope',
     parse: String,
     doc: 'Dialect for replies when the merchant is unknown: `reference` (default) or `widget`.',
   },
-  BODY_LIMIT: { field: 'body_limit', parse: numberish, doc: 'Largest accepted request body in bytes (default 65536).' },
+  BODY_LIMIT: {
+    field: 'body_limit',
+    parse: numberish,
+    doc: 'Largest accepted request body in bytes (default 65536).',
+  },
   JOURNAL_SIZE: { field: 'journal_size', parse: numberish, doc: 'Request journal ring size (default 1000).' },
   MAX_HEADER_SIZE: {
     field: 'max_header_size',
@@ -105,7 +130,11 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
   },
   DEFAULT_MERCHANT_DOMAINS: {
     field: 'default_merchant.domains',
-    parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean),
+    parse: (v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
     doc: `Comma-separated domains *added* to the built-in merchant's (${DEFAULT_DOMAINS.join(', ')}).`,
   },
   DEFAULT_MERCHANT_CALLBACK_URL: {
@@ -113,8 +142,16 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
     parse: String,
     doc: "The built-in merchant's default callback_post_url.",
   },
-  MERCHANTS_JSON: { field: 'merchants', parse: jsonish, doc: 'A JSON array of extra merchants (same shape as the config file).' },
-  CALLBACK_TIMEOUT_MS: { field: 'callbacks.timeout_ms', parse: numberish, doc: 'Callback delivery timeout (default 10000).' },
+  MERCHANTS_JSON: {
+    field: 'merchants',
+    parse: jsonish,
+    doc: 'A JSON array of extra merchants (same shape as the config file).',
+  },
+  CALLBACK_TIMEOUT_MS: {
+    field: 'callbacks.timeout_ms',
+    parse: numberish,
+    doc: 'Callback delivery timeout (default 10000).',
+  },
   CALLBACK_TIME_SCALE: {
     field: 'callbacks.time_scale',
     parse: numberish,
@@ -127,7 +164,11 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
   },
   CALLBACK_ALLOW_HOSTS: {
     field: 'callbacks.allow_hosts',
-    parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean),
+    parse: (v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
     doc: 'Hosts or IPs callbacks may reach even though they are link-local/metadata addresses.',
   },
   SCENARIO: { field: 'scenario', parse: String, doc: 'A scenario active for every merchant.' },
@@ -159,13 +200,17 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`config file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`);
+    throw new ConfigError(
+      `config file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`,
+    );
   }
   let parsed: unknown;
   try {
     parsed = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`config file ${path}: not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new ConfigError(
+      `config file ${path}: not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    );
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -182,7 +227,9 @@ function readConfigFile(path: string): Record<string, unknown> {
  * @example
  * const config = loadConfig({ env: process.env, flags: { port: 0 } });
  */
-export function loadConfig(opts: { env?: Env; file?: string; flags?: SandboxConfigInput } = {}): SandboxConfig {
+export function loadConfig(
+  opts: { env?: Env; file?: string; flags?: SandboxConfigInput } = {},
+): SandboxConfig {
   const env = opts.env ?? {};
   const sources = new Map<string, string>();
   const filePath = opts.file ?? env.KTPAY_MOCK_CONFIG;
@@ -225,7 +272,8 @@ export function loadConfig(opts: { env?: Env; file?: string; flags?: SandboxConf
           : '');
       const top = field.split('.')[0] ?? '';
       const from = sources.get(top) ?? 'configuration';
-      const what = e.keyword === 'additionalProperties' ? 'is not a known setting' : (e.message ?? 'is invalid');
+      const what =
+        e.keyword === 'additionalProperties' ? 'is not a known setting' : (e.message ?? 'is invalid');
       return `  - ${field || '(root)'} ${what} (from ${from})`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -41,13 +41,19 @@ export function encodeBase64(bytes: Uint8Array): string {
  */
 export function generateKeypair(): BoxKeypair {
   const kp = sodium.crypto_box_keypair();
-  return { publicKey: sodium.to_base64(kp.publicKey, B64()), secretKey: sodium.to_base64(kp.privateKey, B64()) };
+  return {
+    publicKey: sodium.to_base64(kp.publicKey, B64()),
+    secretKey: sodium.to_base64(kp.privateKey, B64()),
+  };
 }
 
 /** A keypair derived from a 32-byte seed: the well-known test keys are reproducible this way. */
 export function keypairFromSeed(seed: Uint8Array): BoxKeypair {
   const kp = sodium.crypto_box_seed_keypair(seed);
-  return { publicKey: sodium.to_base64(kp.publicKey, B64()), secretKey: sodium.to_base64(kp.privateKey, B64()) };
+  return {
+    publicKey: sodium.to_base64(kp.publicKey, B64()),
+    secretKey: sodium.to_base64(kp.privateKey, B64()),
+  };
 }
 
 /**
@@ -67,7 +73,11 @@ export function openSealed(cipher: Uint8Array, keypair: BoxKeypair): Uint8Array 
   try {
     // Node's base64 decoder, not libsodium's: two fewer WASM calls per request (issue 10). Stored
     // keys are ORIGINAL base64 of 32 bytes (checked when the merchant is registered), where both agree.
-    return sodium.crypto_box_seal_open(cipher, Buffer.from(keypair.publicKey, 'base64'), Buffer.from(keypair.secretKey, 'base64'));
+    return sodium.crypto_box_seal_open(
+      cipher,
+      Buffer.from(keypair.publicKey, 'base64'),
+      Buffer.from(keypair.secretKey, 'base64'),
+    );
   } catch {
     return undefined;
   }

@@ -62,7 +62,9 @@ export function frameworkErrorHandler(config: SandboxConfig) {
     return sendKtpayError(
       request,
       reply,
-      new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, { diagnostic: `no route for ${request.raw.method} ${path.slice(0, 120)}: ${why}` }),
+      new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, {
+        diagnostic: `no route for ${request.raw.method} ${path.slice(0, 120)}: ${why}`,
+      }),
       config,
     );
   };

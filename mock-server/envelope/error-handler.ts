@@ -12,7 +12,12 @@ export function dialectOf(request: FastifyRequest, config: SandboxConfig): Diale
 }
 
 /** Sends a catalog error in the request's dialect and notes it for the journal. */
-export function sendKtpayError(request: FastifyRequest, reply: FastifyReply, err: KtpayError, config: SandboxConfig) {
+export function sendKtpayError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  err: KtpayError,
+  config: SandboxConfig,
+) {
   const merchant = request.ktpay?.merchant;
   const out = buildErrorReply(err.code, dialectOf(request, config), {
     validation: err.validation,
@@ -35,7 +40,8 @@ function fromFastifyError(err: FastifyError): KtpayError | undefined {
     for (const v of err.validation) {
       const base = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
       const extra = (v.params as { missingProperty?: string; additionalProperty?: string }) ?? {};
-      const field = [base, extra.missingProperty ?? extra.additionalProperty].filter(Boolean).join('.') || 'body';
+      const field =
+        [base, extra.missingProperty ?? extra.additionalProperty].filter(Boolean).join('.') || 'body';
       (validation[field] ??= []).push(v.message ?? 'invalid');
     }
     return new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation, diagnostic: err.message });
@@ -59,7 +65,9 @@ export const errorHandler = fp(
       return sendKtpayError(
         request,
         reply,
-        new KtpayError(ErrorCode.INTERNAL_5000001, { diagnostic: 'the sandbox hit an unexpected error; see its log' }),
+        new KtpayError(ErrorCode.INTERNAL_5000001, {
+          diagnostic: 'the sandbox hit an unexpected error; see its log',
+        }),
         opts.config,
       );
     });

@@ -82,7 +82,10 @@ export function buildErrorReply(
 }
 
 /** The success envelope for a dialect. */
-export function buildSuccessBody(payload: Record<string, unknown>, dialect: Dialect): Record<string, unknown> {
+export function buildSuccessBody(
+  payload: Record<string, unknown>,
+  dialect: Dialect,
+): Record<string, unknown> {
   return dialect === 'widget'
     ? { error: [], response: { success: true, data: payload } }
     : { success: true, payload };

@@ -12,8 +12,10 @@ export interface OpenedRequest {
 
 /** Why a body is not ORIGINAL base64, in words a developer can act on. */
 function explainBadBase64(text: string): string {
-  if (text.length === 0) return 'the request body is empty: send the base64 of crypto_box_seal(json, app_key)';
-  if (/^[\s]*[{[]/.test(text)) return 'the body looks like plain JSON: seal it with crypto_box_seal and base64-encode it first';
+  if (text.length === 0)
+    return 'the request body is empty: send the base64 of crypto_box_seal(json, app_key)';
+  if (/^[\s]*[{[]/.test(text))
+    return 'the body looks like plain JSON: seal it with crypto_box_seal and base64-encode it first';
   if (/[-_]/.test(text) && /^[A-Za-z0-9\-_=]+$/.test(text))
     return 'the body is URL-safe base64 (it has - or _): use the ORIGINAL variant (sodium.base64_variants.ORIGINAL)';
   if (/^[A-Za-z0-9+/]+$/.test(text) && text.length % 4 !== 0)

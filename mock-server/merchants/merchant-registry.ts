@@ -21,7 +21,12 @@ export class MerchantConflictError extends Error {
  * Builds a Merchant from validated input. Server keys are generated when not given; a given key
  * must be a real keypair (its secret half must produce its public half).
  */
-export function merchantFromInput(input: MerchantInput, merchantId: number, builtin: boolean, now: number): Merchant {
+export function merchantFromInput(
+  input: MerchantInput,
+  merchantId: number,
+  builtin: boolean,
+  now: number,
+): Merchant {
   const keys = input.server_keys?.length
     ? input.server_keys.map((k, i) => {
         if (publicKeyOf(k.secret_key) !== k.public_key) {
@@ -32,10 +37,12 @@ export function merchantFromInput(input: MerchantInput, merchantId: number, buil
         }
         return { public_key: k.public_key, secret_key: k.secret_key, expires_at: k.expires_at ?? null };
       })
-    : [(() => {
-        const kp = generateKeypair();
-        return { public_key: kp.publicKey, secret_key: kp.secretKey, expires_at: null };
-      })()];
+    : [
+        (() => {
+          const kp = generateKeypair();
+          return { public_key: kp.publicKey, secret_key: kp.secretKey, expires_at: null };
+        })(),
+      ];
   const m: Merchant = {
     app_id: input.app_id ?? randomBytes(16).toString('hex'),
     merchant_id: input.merchant_id ?? merchantId,
@@ -51,7 +58,12 @@ export function merchantFromInput(input: MerchantInput, merchantId: number, buil
     builtin,
     created_at: now,
   };
-  for (const k of ['callback_post_url', 'callback_back_url', 'callback_success_url', 'callback_failed_url'] as const) {
+  for (const k of [
+    'callback_post_url',
+    'callback_back_url',
+    'callback_success_url',
+    'callback_failed_url',
+  ] as const) {
     const v = input[k];
     if (v) m[k] = v;
   }
@@ -73,7 +85,13 @@ export function defaultMerchant(config: SandboxConfig, now: number): Merchant {
     name: DEFAULT_MERCHANT.name,
     domains: [...dm.domains],
     public_key: DEFAULT_MERCHANT.merchant_public_key,
-    server_keys: [{ public_key: DEFAULT_MERCHANT.app_key, secret_key: DEFAULT_MERCHANT.server_secret_key, expires_at: null }],
+    server_keys: [
+      {
+        public_key: DEFAULT_MERCHANT.app_key,
+        secret_key: DEFAULT_MERCHANT.server_secret_key,
+        expires_at: null,
+      },
+    ],
     envelope: dm.envelope,
     locale: dm.locale,
     strict_domains: true,
@@ -82,7 +100,12 @@ export function defaultMerchant(config: SandboxConfig, now: number): Merchant {
     builtin: true,
     created_at: now,
   };
-  for (const k of ['callback_post_url', 'callback_back_url', 'callback_success_url', 'callback_failed_url'] as const) {
+  for (const k of [
+    'callback_post_url',
+    'callback_back_url',
+    'callback_success_url',
+    'callback_failed_url',
+  ] as const) {
     const v = dm[k];
     if (v) m[k] = v;
   }
@@ -120,7 +143,12 @@ export function createMerchantRegistry(deps: { store: Store; clock: Clock; confi
         const appId = input.app_id ?? configMerchantAppId(input.name);
         const existing = store.getMerchant(appId);
         try {
-          const m = merchantFromInput({ ...input, app_id: appId }, existing?.merchant_id ?? nextMerchantId(), true, clock.now());
+          const m = merchantFromInput(
+            { ...input, app_id: appId },
+            existing?.merchant_id ?? nextMerchantId(),
+            true,
+            clock.now(),
+          );
           if (existing && !input.server_keys?.length) m.server_keys = existing.server_keys;
           if (existing?.scenario && !input.scenario) m.scenario = existing.scenario;
           store.putMerchant(m);

@@ -66,7 +66,12 @@ export function merchantView(m: Merchant, now: number) {
     notify_on: m.notify_on,
     builtin: m.builtin,
   };
-  for (const k of ['callback_post_url', 'callback_back_url', 'callback_success_url', 'callback_failed_url'] as const) {
+  for (const k of [
+    'callback_post_url',
+    'callback_back_url',
+    'callback_success_url',
+    'callback_failed_url',
+  ] as const) {
     if (m[k]) view[k] = m[k];
   }
   if (m.scenario) view.scenario = m.scenario;

@@ -62,10 +62,16 @@ function envelopeSchema(names: SchemaName[]): Json {
   const inner = payloadSchema(names);
   return {
     oneOf: [
-      { title: 'reference dialect', allOf: [ref('referenceSuccess'), { type: 'object', properties: { payload: inner } }] },
+      {
+        title: 'reference dialect',
+        allOf: [ref('referenceSuccess'), { type: 'object', properties: { payload: inner } }],
+      },
       {
         title: 'widget dialect',
-        allOf: [ref('widgetSuccess'), { type: 'object', properties: { response: { type: 'object', properties: { data: inner } } } }],
+        allOf: [
+          ref('widgetSuccess'),
+          { type: 'object', properties: { response: { type: 'object', properties: { data: inner } } } },
+        ],
       },
     ],
   };
@@ -96,7 +102,10 @@ function successResponses(s: Success): Json {
               description: `attachment; filename="payment<id>-<YYYYMMDDHHmmss>.pdf"; filename*=UTF-8''payment<id>-<YYYYMMDDHHmmss>.pdf`,
               schema: { type: 'string' },
             },
-            'Cache-Control': { description: 'must-revalidate, post-check=0, pre-check=0, private', schema: { type: 'string' } },
+            'Cache-Control': {
+              description: 'must-revalidate, post-check=0, pre-check=0, private',
+              schema: { type: 'string' },
+            },
             Pragma: { description: 'public', schema: { type: 'string' } },
             Expires: { description: '0', schema: { type: 'string' } },
           },
@@ -104,9 +113,19 @@ function successResponses(s: Success): Json {
         },
       };
     case 'text':
-      return { 200: { description: 'Accepted.', content: { 'text/plain': { schema: { type: 'string' }, example: s.example } } } };
+      return {
+        200: {
+          description: 'Accepted.',
+          content: { 'text/plain': { schema: { type: 'string' }, example: s.example } },
+        },
+      };
     case 'redirect':
-      return { 303: { description: s.description, headers: { Location: { description: 'Where to go next.', schema: { type: 'string' } } } } };
+      return {
+        303: {
+          description: s.description,
+          headers: { Location: { description: 'Where to go next.', schema: { type: 'string' } } },
+        },
+      };
   }
 }
 
@@ -124,7 +143,11 @@ function errorResponses(route: RouteSpec): Json {
     const examples: Json = {};
     for (const code of list) {
       const e = entry(code);
-      const dialects: Dialect[] = admin ? ['reference'] : DIALECT_ONLY[code] ? [DIALECT_ONLY[code]] : ['reference', 'widget'];
+      const dialects: Dialect[] = admin
+        ? ['reference']
+        : DIALECT_ONLY[code]
+          ? [DIALECT_ONLY[code]]
+          : ['reference', 'widget'];
       for (const dialect of dialects) {
         examples[`${code}-${dialect}`] = {
           summary: `${code} (${dialect}): ${e.message_en ?? e.message}`,
@@ -159,8 +182,12 @@ function requestBody(route: RouteSpec): Json | undefined {
       };
       return {
         required: !r.optional,
-        description: r.optional ? 'Optional: an empty body is accepted.' : 'The sealed payload as the raw body.',
-        content: Object.fromEntries(['text/plain', 'application/json', 'application/octet-stream'].map((t) => [t, { schema }])),
+        description: r.optional
+          ? 'Optional: an empty body is accepted.'
+          : 'The sealed payload as the raw body.',
+        content: Object.fromEntries(
+          ['text/plain', 'application/json', 'application/octet-stream'].map((t) => [t, { schema }]),
+        ),
       };
     }
     case 'json':
@@ -170,7 +197,11 @@ function requestBody(route: RouteSpec): Json | undefined {
         required: true,
         content: {
           'application/x-www-form-urlencoded': {
-            schema: { type: 'object', required: ['response'], properties: { response: { type: 'string', description: "The bank's signed XML notice." } } },
+            schema: {
+              type: 'object',
+              required: ['response'],
+              properties: { response: { type: 'string', description: "The bank's signed XML notice." } },
+            },
           },
           'text/xml': { schema: { type: 'string' } },
         },
@@ -212,14 +243,18 @@ function operation(route: RouteSpec): Json {
     required: true,
     ...(PATH_PARAMS[m[1]!] ?? { schema: { type: 'string' } }),
   }));
-  for (const q of route.query ?? []) params.push({ name: q.name, in: 'query', required: false, description: q.description, schema: q.schema });
+  for (const q of route.query ?? [])
+    params.push({ name: q.name, in: 'query', required: false, description: q.description, schema: q.schema });
   const body = requestBody(route);
   const codes = [...new Set([...route.errors, 5000001])];
   return {
     operationId: operationId(route),
     tags: [route.tag],
     summary: route.summary,
-    description: [route.description, route.source === 'doc' ? '**[doc]** In public ktpay material.' : '**[mock]** The sandbox\'s own design.']
+    description: [
+      route.description,
+      route.source === 'doc' ? '**[doc]** In public ktpay material.' : "**[mock]** The sandbox's own design.",
+    ]
       .filter(Boolean)
       .join('\n\n'),
     ...(params.length > 0 ? { parameters: params } : {}),
@@ -227,7 +262,12 @@ function operation(route: RouteSpec): Json {
     security: security(route),
     responses: { ...successResponses(route.success), ...errorResponses(route) },
     'x-ktpay-source': route.source,
-    'x-error-codes': codes.map((code) => ({ code, http_status: entry(code).http_status, message: entry(code).message, documented: entry(code).documented })),
+    'x-error-codes': codes.map((code) => ({
+      code,
+      http_status: entry(code).http_status,
+      message: entry(code).message,
+      documented: entry(code).documented,
+    })),
   };
 }
 
@@ -259,7 +299,8 @@ export function buildOpenApi(opts: OpenApiOptions = {}): Json {
   const paths: Record<string, Json> = {};
   for (const route of ROUTES) (paths[route.path] ??= {})[route.method] = operation(route);
   const components: Json = {};
-  for (const [name, schema] of Object.entries(schemas)) components[name] = toComponent(schema, (schema as { $id: string }).$id);
+  for (const [name, schema] of Object.entries(schemas))
+    components[name] = toComponent(schema, (schema as { $id: string }).$id);
   return {
     openapi: '3.1.0',
     info: {
@@ -271,11 +312,17 @@ export function buildOpenApi(opts: OpenApiOptions = {}): Json {
     servers: [
       ...(opts.servers ?? []),
       { url: 'http://localhost:8077', description: 'ktpay-mock on its default port' },
-      { url: 'https://card.test.nplus.tech', description: "ktpay's test environment (the merchant API paths)" },
+      {
+        url: 'https://card.test.nplus.tech',
+        description: "ktpay's test environment (the merchant API paths)",
+      },
     ],
     tags: [
       { name: 'Merchant API', description: 'What a merchant backend calls (spec §3).' },
-      { name: 'Bank notifications', description: "The acquirer's side: result notice and the shopper's return." },
+      {
+        name: 'Bank notifications',
+        description: "The acquirer's side: result notice and the shopper's return.",
+      },
       { name: 'Hosted pages', description: 'The widget page the iframe opens.' },
       { name: 'Admin', description: 'The sandbox control API.' },
       { name: 'Admin: transactions', description: 'Inspect and drive payments headlessly.' },
@@ -286,9 +333,23 @@ export function buildOpenApi(opts: OpenApiOptions = {}): Json {
     components: {
       schemas: components,
       securitySchemes: {
-        AuthIdentifier: { type: 'apiKey', in: 'header', name: 'Auth-Identifier', description: "The merchant's app_id." },
-        AdminBearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, when the sandbox runs with one.' },
-        DashboardSession: { type: 'apiKey', in: 'cookie', name: DASHBOARD_COOKIE, description: 'Set by signing in to /__admin/ui.' },
+        AuthIdentifier: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Auth-Identifier',
+          description: "The merchant's app_id.",
+        },
+        AdminBearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'ADMIN_TOKEN, when the sandbox runs with one.',
+        },
+        DashboardSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: DASHBOARD_COOKIE,
+          description: 'Set by signing in to /__admin/ui.',
+        },
       },
     },
     'x-ktpay-any-route-codes': [...ANY_ROUTE_CODES],

@@ -6,7 +6,14 @@ import type { SchemaName } from '../../contracts/schema-registry.js';
  * so a route added without a row here fails the suite.
  */
 
-export type Tag = 'Merchant API' | 'Bank notifications' | 'Hosted pages' | 'Admin' | 'Admin: transactions' | 'Admin: callbacks' | 'Admin: scenarios';
+export type Tag =
+  | 'Merchant API'
+  | 'Bank notifications'
+  | 'Hosted pages'
+  | 'Admin'
+  | 'Admin: transactions'
+  | 'Admin: callbacks'
+  | 'Admin: scenarios';
 
 /** How the request body travels. */
 export type RequestBody =
@@ -58,7 +65,11 @@ const limit = (max: number): QueryParam => ({
   description: `How many, newest first (1–${max}).`,
   schema: { type: 'string', pattern: '^[1-9][0-9]*$' },
 });
-const str = (name: string, description: string): QueryParam => ({ name, description, schema: { type: 'string' } });
+const str = (name: string, description: string): QueryParam => ({
+  name,
+  description,
+  schema: { type: 'string' },
+});
 
 export const ROUTES: readonly RouteSpec[] = [
   // --- merchant API ----------------------------------------------------------------------------
@@ -80,7 +91,8 @@ export const ROUTES: readonly RouteSpec[] = [
     path: `${API}/payment/{hash}`,
     tag: 'Merchant API',
     summary: 'Payment status',
-    description: 'The same object as the callback body, plus refund details [mock path]. Only the owning merchant sees it.',
+    description:
+      'The same object as the callback body, plus refund details [mock path]. Only the owning merchant sees it.',
     source: 'mock',
     auth: 'merchant',
     success: { kind: 'envelope', schemas: ['paymentStatus'] },
@@ -91,7 +103,8 @@ export const ROUTES: readonly RouteSpec[] = [
     path: `${API}/payment/{hash}/acquirer-options`,
     tag: 'Merchant API',
     summary: 'Bank parameters for the payment page',
-    description: 'v2 (default): `{payment_page}`. Merchants on `acquirer_options_version: 1` get the legacy form fields.',
+    description:
+      'v2 (default): `{payment_page}`. Merchants on `acquirer_options_version: 1` get the legacy form fields.',
     source: 'doc',
     auth: 'merchant-optional',
     success: { kind: 'envelope', schemas: ['acquirerOptionsV2', 'acquirerOptionsV1'] },
@@ -102,7 +115,8 @@ export const ROUTES: readonly RouteSpec[] = [
     path: `${API}/payment/{hash}/pdf`,
     tag: 'Merchant API',
     summary: 'PDF receipt',
-    description: 'A real PDF with the documented headers. No Auth-Identifier needed (the hash is the capability); when sent it must name the owner.',
+    description:
+      'A real PDF with the documented headers. No Auth-Identifier needed (the hash is the capability); when sent it must name the owner.',
     source: 'doc',
     auth: 'merchant-optional',
     success: { kind: 'pdf' },
@@ -130,7 +144,18 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: 'merchant',
     request: { kind: 'sealed', schema: 'refundPaymentRequest', optional: true },
     success: { kind: 'envelope', schemas: ['paymentStatus'] },
-    errors: [...AUTH_CODES, ...SEALED_CODES, 4220002, 4040108, 4090111, 4090116, 4220112, 4220114, 4130120, 4290118],
+    errors: [
+      ...AUTH_CODES,
+      ...SEALED_CODES,
+      4220002,
+      4040108,
+      4090111,
+      4090116,
+      4220112,
+      4220114,
+      4130120,
+      4290118,
+    ],
   },
   {
     method: 'post',
@@ -148,7 +173,8 @@ export const ROUTES: readonly RouteSpec[] = [
     path: `${API}/payment/{hash}/back-link`,
     tag: 'Bank notifications',
     summary: 'Where the bank returns the shopper',
-    description: 'Redirects to the receipt page, or to a force URL, or (inside the widget iframe) to the exit page.',
+    description:
+      'Redirects to the receipt page, or to a force URL, or (inside the widget iframe) to the exit page.',
     source: 'doc',
     auth: 'merchant-optional',
     success: { kind: 'redirect', description: 'See Other: the receipt page or the merchant URL.' },
@@ -164,17 +190,52 @@ export const ROUTES: readonly RouteSpec[] = [
     source: 'doc',
     auth: 'none',
     query: [
-      { name: 'hash', description: 'The transaction hash.', schema: { $ref: '#/components/schemas/transactionHash' } },
-      { name: 'show_close_button', description: 'Whether the page shows the close button.', schema: { type: 'string', enum: ['true', 'false'] } },
+      {
+        name: 'hash',
+        description: 'The transaction hash.',
+        schema: { $ref: '#/components/schemas/transactionHash' },
+      },
+      {
+        name: 'show_close_button',
+        description: 'Whether the page shows the close button.',
+        schema: { type: 'string', enum: ['true', 'false'] },
+      },
     ],
     success: { kind: 'redirect', description: 'See Other: the bank card page or the receipt.' },
     errors: [4040108],
   },
 
   // --- admin -----------------------------------------------------------------------------------
-  { method: 'get', path: '/__admin/health', tag: 'Admin', summary: 'Health and counts', source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'adminHealth' }, errors: ADMIN },
-  { method: 'post', path: '/__admin/reset', tag: 'Admin', summary: 'Drop transactions, journal, deliveries and runtime merchants', source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'adminDone' }, errors: ADMIN },
-  { method: 'get', path: '/__admin/merchants', tag: 'Admin', summary: 'List merchants (no secret keys)', source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'adminMerchantList' }, errors: ADMIN },
+  {
+    method: 'get',
+    path: '/__admin/health',
+    tag: 'Admin',
+    summary: 'Health and counts',
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'adminHealth' },
+    errors: ADMIN,
+  },
+  {
+    method: 'post',
+    path: '/__admin/reset',
+    tag: 'Admin',
+    summary: 'Drop transactions, journal, deliveries and runtime merchants',
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'adminDone' },
+    errors: ADMIN,
+  },
+  {
+    method: 'get',
+    path: '/__admin/merchants',
+    tag: 'Admin',
+    summary: 'List merchants (no secret keys)',
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'adminMerchantList' },
+    errors: ADMIN,
+  },
   {
     method: 'post',
     path: '/__admin/merchants',
@@ -186,8 +247,26 @@ export const ROUTES: readonly RouteSpec[] = [
     success: { kind: 'json', schema: 'merchantView', status: 201 },
     errors: [...ADMIN, 4220122],
   },
-  { method: 'get', path: '/__admin/merchants/{app_id}', tag: 'Admin', summary: 'One merchant', source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'merchantView' }, errors: [...ADMIN, 4040123] },
-  { method: 'delete', path: '/__admin/merchants/{app_id}', tag: 'Admin', summary: 'Delete a merchant', source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'adminDone' }, errors: [...ADMIN, 4040123] },
+  {
+    method: 'get',
+    path: '/__admin/merchants/{app_id}',
+    tag: 'Admin',
+    summary: 'One merchant',
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'merchantView' },
+    errors: [...ADMIN, 4040123],
+  },
+  {
+    method: 'delete',
+    path: '/__admin/merchants/{app_id}',
+    tag: 'Admin',
+    summary: 'Delete a merchant',
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'adminDone' },
+    errors: [...ADMIN, 4040123],
+  },
   {
     method: 'get',
     path: '/__admin/journal',
@@ -214,14 +293,40 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: 'admin',
     query: [
       str('app_id', 'Only this merchant.'),
-      { name: 'status', description: 'Only this status.', schema: { type: 'string', enum: ['pending', 'authorized', 'success', 'completed', 'error', 'denied', 'cancelled', 'partially_refunded', 'refunded'] } },
+      {
+        name: 'status',
+        description: 'Only this status.',
+        schema: {
+          type: 'string',
+          enum: [
+            'pending',
+            'authorized',
+            'success',
+            'completed',
+            'error',
+            'denied',
+            'cancelled',
+            'partially_refunded',
+            'refunded',
+          ],
+        },
+      },
       str('order_id', 'Only this order.'),
       limit(1000),
     ],
     success: { kind: 'json', schema: 'adminTransactionList' },
     errors: [...ADMIN, 4220122],
   },
-  { method: 'get', path: '/__admin/transactions/{hash}', tag: 'Admin: transactions', summary: 'One transaction with its history', source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'adminTransactionView' }, errors: [...ADMIN, 4040108] },
+  {
+    method: 'get',
+    path: '/__admin/transactions/{hash}',
+    tag: 'Admin: transactions',
+    summary: 'One transaction with its history',
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'adminTransactionView' },
+    errors: [...ADMIN, 4040108],
+  },
   {
     method: 'post',
     path: '/__admin/transactions/{hash}/pay',
@@ -234,9 +339,36 @@ export const ROUTES: readonly RouteSpec[] = [
     success: { kind: 'json', schema: 'adminPayResult' },
     errors: [...ADMIN, 4220122, 4040108, 4090111],
   },
-  { method: 'post', path: '/__admin/transactions/{hash}/clear', tag: 'Admin: transactions', summary: 'Clear a successful transaction now (success → completed)', source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'adminTransactionView' }, errors: [...ADMIN, 4040108, 4090111] },
-  { method: 'get', path: '/__admin/transactions/{hash}/callbacks', tag: 'Admin: callbacks', summary: "One transaction's callback deliveries", source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'transactionCallbacks' }, errors: [...ADMIN, 4040108] },
-  { method: 'get', path: '/__admin/test-cards', tag: 'Admin: transactions', summary: "The emulated bank's test cards and acquirer codes", source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'testCardsResponse' }, errors: ADMIN },
+  {
+    method: 'post',
+    path: '/__admin/transactions/{hash}/clear',
+    tag: 'Admin: transactions',
+    summary: 'Clear a successful transaction now (success → completed)',
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'adminTransactionView' },
+    errors: [...ADMIN, 4040108, 4090111],
+  },
+  {
+    method: 'get',
+    path: '/__admin/transactions/{hash}/callbacks',
+    tag: 'Admin: callbacks',
+    summary: "One transaction's callback deliveries",
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'transactionCallbacks' },
+    errors: [...ADMIN, 4040108],
+  },
+  {
+    method: 'get',
+    path: '/__admin/test-cards',
+    tag: 'Admin: transactions',
+    summary: "The emulated bank's test cards and acquirer codes",
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'testCardsResponse' },
+    errors: ADMIN,
+  },
   {
     method: 'get',
     path: '/__admin/callbacks',
@@ -246,17 +378,57 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: 'admin',
     query: [
       str('transaction_hash', 'Only this transaction.'),
-      { name: 'state', description: 'Only this state.', schema: { type: 'string', enum: ['pending', 'retrying', 'delivering', 'acknowledged', 'failed'] } },
+      {
+        name: 'state',
+        description: 'Only this state.',
+        schema: { type: 'string', enum: ['pending', 'retrying', 'delivering', 'acknowledged', 'failed'] },
+      },
       str('app_id', 'Only this merchant.'),
       limit(9999),
     ],
     success: { kind: 'json', schema: 'callbackDeliveryList' },
     errors: [...ADMIN, 4220122],
   },
-  { method: 'post', path: '/__admin/callbacks/flush', tag: 'Admin: callbacks', summary: 'Run every pending retry now', source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'callbackFlushResult' }, errors: ADMIN },
-  { method: 'get', path: '/__admin/callbacks/{id}', tag: 'Admin: callbacks', summary: 'One delivery with its attempt log', source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'callbackDelivery' }, errors: [...ADMIN, 4040125] },
-  { method: 'post', path: '/__admin/callbacks/{id}/redeliver', tag: 'Admin: callbacks', summary: 'One more attempt now, whatever the state', source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'callbackDelivery' }, errors: [...ADMIN, 4040125] },
-  { method: 'get', path: '/__admin/scenarios', tag: 'Admin: scenarios', summary: 'The scenario library, user scenarios and use counts', source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'scenarioCatalog' }, errors: ADMIN },
+  {
+    method: 'post',
+    path: '/__admin/callbacks/flush',
+    tag: 'Admin: callbacks',
+    summary: 'Run every pending retry now',
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'callbackFlushResult' },
+    errors: ADMIN,
+  },
+  {
+    method: 'get',
+    path: '/__admin/callbacks/{id}',
+    tag: 'Admin: callbacks',
+    summary: 'One delivery with its attempt log',
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'callbackDelivery' },
+    errors: [...ADMIN, 4040125],
+  },
+  {
+    method: 'post',
+    path: '/__admin/callbacks/{id}/redeliver',
+    tag: 'Admin: callbacks',
+    summary: 'One more attempt now, whatever the state',
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'callbackDelivery' },
+    errors: [...ADMIN, 4040125],
+  },
+  {
+    method: 'get',
+    path: '/__admin/scenarios',
+    tag: 'Admin: scenarios',
+    summary: 'The scenario library, user scenarios and use counts',
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'scenarioCatalog' },
+    errors: ADMIN,
+  },
   {
     method: 'post',
     path: '/__admin/scenarios',
@@ -268,23 +440,44 @@ export const ROUTES: readonly RouteSpec[] = [
     success: { kind: 'json', schema: 'scenarioFile', status: 201 },
     errors: [...ADMIN, 4220122],
   },
-  { method: 'post', path: '/__admin/scenarios/reset', tag: 'Admin: scenarios', summary: 'Reset the scenario use counts', source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'adminDone' }, errors: ADMIN },
+  {
+    method: 'post',
+    path: '/__admin/scenarios/reset',
+    tag: 'Admin: scenarios',
+    summary: 'Reset the scenario use counts',
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'adminDone' },
+    errors: ADMIN,
+  },
   {
     method: 'put',
     path: '/__admin/merchants/{app_id}/scenario',
     tag: 'Admin: scenarios',
-    summary: "Activate a scenario for a merchant: {name} from the library, or {scenario} (a definition)",
+    summary: 'Activate a scenario for a merchant: {name} from the library, or {scenario} (a definition)',
     source: 'mock',
     auth: 'admin',
     request: { kind: 'json', schema: 'scenarioActivation' },
     success: { kind: 'json', schema: 'merchantView' },
     errors: [...ADMIN, 4040123, 4040124, 4220122],
   },
-  { method: 'delete', path: '/__admin/merchants/{app_id}/scenario', tag: 'Admin: scenarios', summary: "Deactivate a merchant's scenario", source: 'mock', auth: 'admin', success: { kind: 'json', schema: 'merchantView' }, errors: [...ADMIN, 4040123] },
+  {
+    method: 'delete',
+    path: '/__admin/merchants/{app_id}/scenario',
+    tag: 'Admin: scenarios',
+    summary: "Deactivate a merchant's scenario",
+    source: 'mock',
+    auth: 'admin',
+    success: { kind: 'json', schema: 'merchantView' },
+    errors: [...ADMIN, 4040123],
+  },
 ];
 
 /** Codes a dialect never uses: an unknown app_id is 4010103 in the widget dialect, 4220103 in the reference one (spec §5). */
-export const DIALECT_ONLY: Readonly<Record<number, 'reference' | 'widget'>> = { 4010103: 'widget', 4220103: 'reference' };
+export const DIALECT_ONLY: Readonly<Record<number, 'reference' | 'widget'>> = {
+  4010103: 'widget',
+  4220103: 'reference',
+};
 
 /** Codes that any route can answer with, documented once at the top of the document. */
 export const ANY_ROUTE_CODES = [5000001, 4040119, 4310126] as const;

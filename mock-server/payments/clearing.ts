@@ -54,7 +54,8 @@ export function startClearing(deps: ClearingDeps) {
   }
 
   hub.on(({ before, after }) => {
-    if (after.status === 'success' && before.status !== 'success') schedule(after.hash, after.status_created_at + (delay === 'manual' ? 0 : delay));
+    if (after.status === 'success' && before.status !== 'success')
+      schedule(after.hash, after.status_created_at + (delay === 'manual' ? 0 : delay));
     if (after.status !== 'success') {
       const t = timers.get(after.hash);
       if (t) {

@@ -73,13 +73,16 @@ export function createPaymentService(deps: {
      * Validates a decrypted create payload and stores a `pending` transaction. Throws 4220002 with
      * per-field messages for anything invalid, including a duplicate order_id.
      */
-    create(merchant: Merchant, payload: Record<string, unknown>, opts: { scenario?: string | undefined } = {}): CreateResult {
+    create(
+      merchant: Merchant,
+      payload: Record<string, unknown>,
+      opts: { scenario?: string | undefined } = {},
+    ): CreateResult {
       const ok = validateCreate(payload);
       const { fields, warnings } = toFieldErrors(ok ? [] : validateCreate.errors, merchant.locale);
-      const order = (typeof payload.order === 'object' && payload.order !== null ? payload.order : {}) as Record<
-        string,
-        unknown
-      >;
+      const order = (
+        typeof payload.order === 'object' && payload.order !== null ? payload.order : {}
+      ) as Record<string, unknown>;
       checkUrls(order, merchant, fields);
       if (typeof order.order_id === 'string' && !fields['order.order_id']) {
         if (store.findTransactionByOrder(merchant.app_id, order.order_id)) {
@@ -103,7 +106,9 @@ export function createPaymentService(deps: {
       }
       const user = req.user
         ? {
-            ...(req.user.merchant_user_id !== undefined ? { merchant_user_id: req.user.merchant_user_id } : {}),
+            ...(req.user.merchant_user_id !== undefined
+              ? { merchant_user_id: req.user.merchant_user_id }
+              : {}),
             ...(req.user.phone !== undefined ? { phone: req.user.phone } : {}),
             ...(req.user.email !== undefined ? { email: req.user.email } : {}),
           }

@@ -16,7 +16,13 @@ import { STATUSES, type PaymentStatus, type Transaction } from './transaction.js
 const T0 = Date.UTC(2026, 0, 15, 8, 0, 0); // 14:00:00 in Almaty
 const AT = T0 + 60_000;
 
-const card = { masked: '440563******5096', brand: 'visa', cardholder: 'IVAN IVANOV', exp_month: '12', exp_year: '2030' };
+const card = {
+  masked: '440563******5096',
+  brand: 'visa',
+  cardholder: 'IVAN IVANOV',
+  exp_month: '12',
+  exp_year: '2030',
+};
 
 function txIn(status: PaymentStatus): Transaction {
   const refunds = status === 'partially_refunded' ? [{ amount: 400, at: T0 + 10, reason: null }] : [];
@@ -190,7 +196,11 @@ describe('transition(): details', () => {
     const a = transition(txIn('pending'), eventOf('authorize')) as Transaction;
     expect(a.card).toEqual(card);
     const f = transition(txIn('authorized'), eventOf('fail')) as Transaction;
-    expect(f.error).toEqual({ error_type: 'ERROR_PAYMENT', error_message: 'Недостаточно средств на карте.', code: '51' });
+    expect(f.error).toEqual({
+      error_type: 'ERROR_PAYMENT',
+      error_message: 'Недостаточно средств на карте.',
+      code: '51',
+    });
     expect(f.card).toEqual(card);
     expect(f.history.at(-1)?.detail).toBe('acquirer code 51');
   });
@@ -208,23 +218,42 @@ describe('transition(): details', () => {
   });
 
   it('confirm records its detail (service crediting) in the history', () => {
-    const s = transition(txIn('authorized'), { type: 'confirm', at: AT, detail: 'credited to service 1' }) as Transaction;
+    const s = transition(txIn('authorized'), {
+      type: 'confirm',
+      at: AT,
+      detail: 'credited to service 1',
+    }) as Transaction;
     expect(s.history.at(-1)?.detail).toBe('credited to service 1');
   });
 
   it('refund of the whole remainder ends in refunded; of part of it in partially_refunded', () => {
-    const part = transition(txIn('completed'), { type: 'refund', at: AT, amount: 250.5, reason: 'damaged' }) as Transaction;
+    const part = transition(txIn('completed'), {
+      type: 'refund',
+      at: AT,
+      amount: 250.5,
+      reason: 'damaged',
+    }) as Transaction;
     expect(part.status).toBe('partially_refunded');
     expect(part.refunds).toEqual([{ amount: 250.5, at: AT, reason: 'damaged' }]);
     const rest = transition(part, { type: 'refund', at: AT + 1, amount: 749.5, reason: null }) as Transaction;
     expect(rest.status).toBe('refunded');
     expect(rest.refunds).toHaveLength(2);
-    const fromPartial = transition(txIn('partially_refunded'), { type: 'refund', at: AT, amount: 600, reason: null });
+    const fromPartial = transition(txIn('partially_refunded'), {
+      type: 'refund',
+      at: AT,
+      amount: 600,
+      reason: null,
+    });
     expect((fromPartial as Transaction).status).toBe('refunded');
   });
 
   it('a refund larger than what remains is rejected with 4220112 and changes nothing', () => {
-    const r = transition(txIn('partially_refunded'), { type: 'refund', at: AT, amount: 600.01, reason: null });
+    const r = transition(txIn('partially_refunded'), {
+      type: 'refund',
+      at: AT,
+      amount: 600.01,
+      reason: null,
+    });
     expect(r).toMatchObject({ rejected: true, reason: 'refund_exceeds_remainder', code: 4220112 });
     const r2 = transition(txIn('completed'), { type: 'refund', at: AT, amount: 1000.01, reason: null });
     expect(r2).toMatchObject({ rejected: true, code: 4220112 });
@@ -251,7 +280,13 @@ describe('transition(): details', () => {
   });
 
   it('final statuses are exactly completed, error, denied, cancelled and refunded', () => {
-    expect(STATUSES.filter(isFinal).sort()).toEqual(['cancelled', 'completed', 'denied', 'error', 'refunded']);
+    expect(STATUSES.filter(isFinal).sort()).toEqual([
+      'cancelled',
+      'completed',
+      'denied',
+      'error',
+      'refunded',
+    ]);
   });
 });
 

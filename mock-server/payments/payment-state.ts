@@ -18,7 +18,14 @@ export type PaymentEvent =
   | { type: 'refund'; at: number; amount: number; reason: string | null };
 
 export type PaymentEventType = PaymentEvent['type'];
-export const EVENT_TYPES: readonly PaymentEventType[] = ['authorize', 'confirm', 'fail', 'clear', 'cancel', 'refund'];
+export const EVENT_TYPES: readonly PaymentEventType[] = [
+  'authorize',
+  'confirm',
+  'fail',
+  'clear',
+  'cancel',
+  'refund',
+];
 
 export type RejectionReason =
   | 'not_allowed'
@@ -80,7 +87,11 @@ function moveTo(
 export function isValidAmount(amount: number): boolean {
   // `>= 1` cent, not `> 0`: a tiny positive amount such as 4e-9 is within the rounding tolerance
   // of 0 cents and would otherwise pass as a refund of nothing.
-  return Number.isFinite(amount) && Math.round(amount * 100) >= 1 && Math.abs(Math.round(amount * 100) - amount * 100) < 1e-6;
+  return (
+    Number.isFinite(amount) &&
+    Math.round(amount * 100) >= 1 &&
+    Math.abs(Math.round(amount * 100) - amount * 100) < 1e-6
+  );
 }
 
 /**
@@ -124,7 +135,13 @@ export function transition(tx: Transaction, event: PaymentEvent): Transaction | 
       const cents = Math.round(event.amount * 100);
       if (cents > remaining) return reject(tx, event, 'refund_exceeds_remainder');
       const refunds = [...tx.refunds, { amount: event.amount, at: event.at, reason: event.reason }];
-      return moveTo(tx, cents === remaining ? 'refunded' : 'partially_refunded', event, { refunds }, `refund ${event.amount}`);
+      return moveTo(
+        tx,
+        cents === remaining ? 'refunded' : 'partially_refunded',
+        event,
+        { refunds },
+        `refund ${event.amount}`,
+      );
     }
   }
 }

@@ -23,7 +23,9 @@ export function callbackBodyOf(tx: Transaction) {
       created_at: toAlmatyIso(tx.status_created_at),
       updated_at: tx.status_updated_at === null ? null : toAlmatyIso(tx.status_updated_at),
       error:
-        failed && tx.error ? { error_type: tx.error.error_type, error_message: tx.error.error_message } : null,
+        failed && tx.error
+          ? { error_type: tx.error.error_type, error_message: tx.error.error_message }
+          : null,
     },
   };
 }

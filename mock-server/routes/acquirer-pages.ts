@@ -16,11 +16,14 @@ type Fields = Record<string, unknown>;
 const V1_LANGUAGE = 'rus';
 const V1_TEMPLATE = 'ktwidget_pay_kt.xsl';
 
-const text = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '');
+const text = (v: unknown): string =>
+  typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '';
 
 /** Parses `multipart/form-data` with the platform's own parser (undici's `Response.formData()`). */
 async function parseMultipart(contentType: string, body: Buffer): Promise<Fields> {
-  const data = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
+  const data = await new Response(new Uint8Array(body), {
+    headers: { 'content-type': contentType },
+  }).formData();
   const out: Fields = {};
   data.forEach((v, k) => {
     if (typeof v === 'string' && !(k in out)) out[k] = v;
@@ -33,15 +36,27 @@ async function parseMultipart(contentType: string, body: Buffer): Promise<Fields
  * ACS page, and the legacy v1 form endpoint (`action`). Every page is a plain HTML form; each
  * result is reported through the bank's signed notice, then the shopper goes to the back link.
  */
-export async function acquirerPages(app: FastifyInstance, opts: { ctx: SandboxContext; pipeline: PayPipeline }) {
+export async function acquirerPages(
+  app: FastifyInstance,
+  opts: { ctx: SandboxContext; pipeline: PayPipeline },
+) {
   const { ctx, pipeline } = opts;
   await app.register(formbody, { bodyLimit: ctx.config.body_limit });
-  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: ctx.config.body_limit }, (request, body, done) => {
-    parseMultipart(String(request.headers['content-type']), body as Buffer).then(
-      (fields) => done(null, fields),
-      (err: unknown) => done(new KtpayError(ErrorCode.BAD_DATA_4220101, { diagnostic: `unreadable multipart form: ${String(err)}` })),
-    );
-  });
+  app.addContentTypeParser(
+    'multipart/form-data',
+    { parseAs: 'buffer', bodyLimit: ctx.config.body_limit },
+    (request, body, done) => {
+      parseMultipart(String(request.headers['content-type']), body as Buffer).then(
+        (fields) => done(null, fields),
+        (err: unknown) =>
+          done(
+            new KtpayError(ErrorCode.BAD_DATA_4220101, {
+              diagnostic: `unreadable multipart form: ${String(err)}`,
+            }),
+          ),
+      );
+    },
+  );
   usePageErrors(app);
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, surface: 'page' };
@@ -52,7 +67,9 @@ export async function acquirerPages(app: FastifyInstance, opts: { ctx: SandboxCo
     const tx = isHash(hash) ? ctx.store.getTransaction(hash) : undefined;
     if (!tx) {
       throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
-        diagnostic: isHash(hash) ? `no transaction ${hash} in this sandbox` : 'the bank page needs params=<transaction_hash>',
+        diagnostic: isHash(hash)
+          ? `no transaction ${hash} in this sandbox`
+          : 'the bank page needs params=<transaction_hash>',
       });
     }
     return tx;
@@ -66,7 +83,8 @@ export async function acquirerPages(app: FastifyInstance, opts: { ctx: SandboxCo
   });
 
   const summaryOf = (tx: Transaction) => ({ merchantName: ctx.store.getMerchant(tx.app_id)?.name ?? '', tx });
-  const closeOf = (tx: Transaction) => (tx.acquirer?.widget?.close_button ? { href: paths.close(tx.hash) } : undefined);
+  const closeOf = (tx: Transaction) =>
+    tx.acquirer?.widget?.close_button ? { href: paths.close(tx.hash) } : undefined;
   const html = (reply: FastifyReply, body: string, status = 200) =>
     reply.code(status).type('text/html; charset=utf-8').send(body);
 
@@ -74,13 +92,24 @@ export async function acquirerPages(app: FastifyInstance, opts: { ctx: SandboxCo
   const toBackLink = (reply: FastifyReply, request: FastifyRequest, tx: Transaction) =>
     reply.redirect(tx.acquirer?.back_link ?? initialSession(request, tx.hash).back_link, 303);
 
-  function renderCard(reply: FastifyReply, tx: Transaction, extra: Partial<Parameters<typeof cardPage>[0]> = {}, status = 200) {
+  function renderCard(
+    reply: FastifyReply,
+    tx: Transaction,
+    extra: Partial<Parameters<typeof cardPage>[0]> = {},
+    status = 200,
+  ) {
     return html(
       reply,
       cardPage({
         ...summaryOf(tx),
         errors: [],
-        values: { pan: '', exp_month: '', exp_year: '', cardholder: '', email: tx.acquirer?.email ?? tx.user?.email ?? '' },
+        values: {
+          pan: '',
+          exp_month: '',
+          exp_year: '',
+          cardholder: '',
+          email: tx.acquirer?.email ?? tx.user?.email ?? '',
+        },
         close: closeOf(tx),
         cards: data.cards.cards,
         otp: data.cards.three_ds.otp,
@@ -120,7 +149,13 @@ export async function acquirerPages(app: FastifyInstance, opts: { ctx: SandboxCo
           step.tx,
           {
             errors: step.errors,
-            values: { pan: form.pan, exp_month: form.exp_month, exp_year: form.exp_year, cardholder: form.cardholder, email: form.email },
+            values: {
+              pan: form.pan,
+              exp_month: form.exp_month,
+              exp_year: form.exp_year,
+              cardholder: form.cardholder,
+              email: form.email,
+            },
           },
           422,
         );
@@ -135,7 +170,10 @@ export async function acquirerPages(app: FastifyInstance, opts: { ctx: SandboxCo
     const tx = load((request.query as Fields).params);
     const challenge = tx.acquirer?.challenge;
     if (tx.status !== 'pending' || !challenge) return reply.redirect(paths.payform(tx.hash), 303);
-    return html(reply, acsPage({ ...summaryOf(tx), card: challenge.card, close: closeOf(tx), otp: data.cards.three_ds.otp }));
+    return html(
+      reply,
+      acsPage({ ...summaryOf(tx), card: challenge.card, close: closeOf(tx), otp: data.cards.three_ds.otp }),
+    );
   });
 
   app.post<{ Body: Fields | undefined }>('/acquirer/3ds', async (request, reply) => {
@@ -166,7 +204,8 @@ export async function acquirerPages(app: FastifyInstance, opts: { ctx: SandboxCo
     const problems: string[] = [];
     // A form encoded by hand may turn "+" into a space; base64 has no spaces, so put them back.
     const signed = text(body.Signed_Order_B64).replace(/ /g, '+');
-    if (!merchant || !isOriginalSignedOrder(signed, tx, merchant)) problems.push('Signed_Order_B64 differs from signed_order');
+    if (!merchant || !isOriginalSignedOrder(signed, tx, merchant))
+      problems.push('Signed_Order_B64 differs from signed_order');
     if (text(body.Language).trim() !== V1_LANGUAGE) problems.push(`Language must be "${V1_LANGUAGE}"`);
     if (text(body.template).trim() !== V1_TEMPLATE) problems.push(`template must be "${V1_TEMPLATE}"`);
     let validBack = false;

@@ -25,7 +25,9 @@ function parseLimit(v: string | undefined, max = 1000): number | undefined {
   if (!v) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: { limit: [`an integer from 1 to ${max}`] } });
+    throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, {
+      validation: { limit: [`an integer from 1 to ${max}`] },
+    });
   }
   return n;
 }
@@ -84,32 +86,32 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
       return reply.code(201).send(merchantView(m, ctx.clock.now()));
     } catch (err) {
       if (err instanceof MerchantConflictError) {
-        throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: { [err.field]: [err.message] } });
+        throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, {
+          validation: { [err.field]: [err.message] },
+        });
       }
       throw err;
     }
   });
 
   app.delete<{ Params: { app_id: string } }>('/merchants/:app_id', async (request) => {
-    if (!ctx.merchants.delete(request.params.app_id)) throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
+    if (!ctx.merchants.delete(request.params.app_id))
+      throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
     return { deleted: request.params.app_id };
   });
 
-  app.get<{ Querystring: Record<string, string | undefined> }>(
-    '/journal',
-    async (request) => {
-      const q = request.query;
-      const since = parseSince(q.since);
-      const limit = parseLimit(q.limit);
-      return {
-        entries: ctx.store.listJournal({
-          ...(q.app_id ? { app_id: q.app_id } : {}),
-          ...(q.order_id ? { order_id: q.order_id } : {}),
-          ...(q.transaction_hash ? { transaction_hash: q.transaction_hash } : {}),
-          ...(since !== undefined ? { since } : {}),
-          ...(limit !== undefined ? { limit } : {}),
-        }),
-      };
-    },
-  );
+  app.get<{ Querystring: Record<string, string | undefined> }>('/journal', async (request) => {
+    const q = request.query;
+    const since = parseSince(q.since);
+    const limit = parseLimit(q.limit);
+    return {
+      entries: ctx.store.listJournal({
+        ...(q.app_id ? { app_id: q.app_id } : {}),
+        ...(q.order_id ? { order_id: q.order_id } : {}),
+        ...(q.transaction_hash ? { transaction_hash: q.transaction_hash } : {}),
+        ...(since !== undefined ? { since } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      }),
+    };
+  });
 }

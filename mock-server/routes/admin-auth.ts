@@ -61,7 +61,10 @@ export function hasDashboardSession(request: FastifyRequest, token: string): boo
 export function hasAdminCredentials(request: FastifyRequest, token: string): boolean {
   const match = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
   if (match && sameToken(match[1]!.trim(), token)) return true;
-  return hasDashboardSession(request, token) && (SAFE_METHODS.has(request.method) || request.headers[DASHBOARD_HEADER] === '1');
+  return (
+    hasDashboardSession(request, token) &&
+    (SAFE_METHODS.has(request.method) || request.headers[DASHBOARD_HEADER] === '1')
+  );
 }
 
 /**
@@ -74,7 +77,8 @@ export function adminAuthHook(config: SandboxConfig) {
     if (!expected) return;
     if (hasAdminCredentials(request, expected)) return;
     throw new KtpayError(ErrorCode.ADMIN_TOKEN_REQUIRED_4010121, {
-      diagnostic: 'this sandbox runs with ADMIN_TOKEN: send Authorization: Bearer <token> (or sign in to the dashboard at /__admin/ui)',
+      diagnostic:
+        'this sandbox runs with ADMIN_TOKEN: send Authorization: Bearer <token> (or sign in to the dashboard at /__admin/ui)',
     });
   };
 }

@@ -40,31 +40,34 @@ export async function adminCallbacks(app: FastifyInstance, opts: { ctx: SandboxC
     route.config = { ...route.config, surface: 'admin' };
   });
 
-  app.get<{ Querystring: { transaction_hash?: string; state?: DeliveryState; app_id?: string; limit?: string } }>(
-    '/callbacks',
-    { schema: { querystring: listQuery } },
-    async (request) => {
-      const q = request.query;
-      const limit = q.limit ? Number(q.limit) : 100;
-      const all = ctx.callbacks.list({
-        ...(q.transaction_hash ? { transaction_hash: q.transaction_hash } : {}),
-        ...(q.state ? { state: q.state } : {}),
-        ...(q.app_id ? { app_id: q.app_id } : {}),
-      });
-      return { total: all.length, deliveries: all.slice(0, limit).map(deliveryView) };
-    },
-  );
+  app.get<{
+    Querystring: { transaction_hash?: string; state?: DeliveryState; app_id?: string; limit?: string };
+  }>('/callbacks', { schema: { querystring: listQuery } }, async (request) => {
+    const q = request.query;
+    const limit = q.limit ? Number(q.limit) : 100;
+    const all = ctx.callbacks.list({
+      ...(q.transaction_hash ? { transaction_hash: q.transaction_hash } : {}),
+      ...(q.state ? { state: q.state } : {}),
+      ...(q.app_id ? { app_id: q.app_id } : {}),
+    });
+    return { total: all.length, deliveries: all.slice(0, limit).map(deliveryView) };
+  });
 
   app.get<{ Params: { id: string } }>('/callbacks/:id', async (request) => {
     const d = ctx.callbacks.get(request.params.id);
-    if (!d) throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, { diagnostic: `no callback delivery ${request.params.id}` });
+    if (!d)
+      throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, {
+        diagnostic: `no callback delivery ${request.params.id}`,
+      });
     return deliveryView(d);
   });
 
   app.get<{ Params: { hash: string } }>('/transactions/:hash/callbacks', async (request) => {
     const { hash } = request.params;
     if (!ctx.store.getTransaction(hash)) {
-      throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, { diagnostic: `no transaction ${hash} in this sandbox` });
+      throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
+        diagnostic: `no transaction ${hash} in this sandbox`,
+      });
     }
     return {
       transaction_hash: hash,

@@ -14,8 +14,19 @@ import type { StoreChange } from '../store/observed-store.js';
 import { loadAsset } from '../views/assets.js';
 import { isHash } from '../views/links.js';
 import { dashboardAssetTable } from '../views/dashboard/dashboard-assets.js';
-import { journalLive, journalPage, type CodeText, type JournalData } from '../views/dashboard/journal-view.js';
-import { DASHBOARD_ASSETS, DASHBOARD_BASE, dashboardErrorPage, loginPage, sodiumImportMap } from '../views/dashboard/layout.js';
+import {
+  journalLive,
+  journalPage,
+  type CodeText,
+  type JournalData,
+} from '../views/dashboard/journal-view.js';
+import {
+  DASHBOARD_ASSETS,
+  DASHBOARD_BASE,
+  dashboardErrorPage,
+  loginPage,
+  sodiumImportMap,
+} from '../views/dashboard/layout.js';
 import { merchantsLive, merchantsPage, type MerchantsData } from '../views/dashboard/merchants-view.js';
 import {
   transactionLive,
@@ -79,7 +90,9 @@ function contentSecurityPolicy(): string {
 
 /** A local dashboard path to return to after signing in (never another origin). */
 function safeNext(next: unknown): string {
-  return typeof next === 'string' && next.startsWith(`${DASHBOARD_BASE}`) && !next.startsWith('//') ? next : `${DASHBOARD_BASE}/transactions`;
+  return typeof next === 'string' && next.startsWith(`${DASHBOARD_BASE}`) && !next.startsWith('//')
+    ? next
+    : `${DASHBOARD_BASE}/transactions`;
 }
 
 /** The request URL without its `token` query parameter. */
@@ -124,19 +137,34 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
   app.addHook('onRequest', async (request, reply) => {
     if (!token) return;
     const path = request.url.split('?')[0] ?? '';
-    if (path.startsWith(`${DASHBOARD_ASSETS}/`) || path === `${DASHBOARD_BASE}/login` || path === `${DASHBOARD_BASE}/logout`) return;
+    if (
+      path.startsWith(`${DASHBOARD_ASSETS}/`) ||
+      path === `${DASHBOARD_BASE}/login` ||
+      path === `${DASHBOARD_BASE}/logout`
+    )
+      return;
     const given = (request.query as Query).token;
     if (request.method === 'GET' && typeof given === 'string') {
       if (sameToken(given, token)) {
         reply.header('set-cookie', dashboardSessionCookie(token, { secure: secure(request) }));
         return reply.redirect(withoutToken(request.url), 303);
       }
-      return reply.code(401).type('text/html; charset=utf-8').header('cache-control', 'no-store')
+      return reply
+        .code(401)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
         .send(loginPage({ next: safeNext(withoutToken(request.url)), failed: true }));
     }
     if (hasAdminCredentials(request, token)) return;
-    if (request.method === 'GET' && path !== `${DASHBOARD_BASE}/events` && request.headers[PARTIAL_HEADER] === undefined) {
-      return reply.code(401).type('text/html; charset=utf-8').header('cache-control', 'no-store')
+    if (
+      request.method === 'GET' &&
+      path !== `${DASHBOARD_BASE}/events` &&
+      request.headers[PARTIAL_HEADER] === undefined
+    ) {
+      return reply
+        .code(401)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
         .send(loginPage({ next: safeNext(request.url), failed: false }));
     }
     throw new KtpayError(ErrorCode.ADMIN_TOKEN_REQUIRED_4010121, {
@@ -148,7 +176,9 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
     const known =
       error instanceof KtpayError
         ? error
-        : new KtpayError(ErrorCode.INTERNAL_5000001, { diagnostic: 'the dashboard hit an unexpected error; see the log' });
+        : new KtpayError(ErrorCode.INTERNAL_5000001, {
+            diagnostic: 'the dashboard hit an unexpected error; see the log',
+          });
     if (!(error instanceof KtpayError)) request.log.error({ err: error }, 'dashboard error');
     const wantsHtml = request.method === 'GET' && !request.url.startsWith(`${DASHBOARD_BASE}/events`);
     if (!wantsHtml) return sendKtpayError(request, reply, known, ctx.config);
@@ -168,7 +198,12 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
   });
 
   /** A full page, or only its live region when dashboard.js asks for a refresh. */
-  function sendPage(request: FastifyRequest, reply: FastifyReply, full: () => string, live: () => { value: string }) {
+  function sendPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    full: () => string,
+    live: () => { value: string },
+  ) {
     const partial = request.headers[PARTIAL_HEADER] === '1';
     return reply
       .type('text/html; charset=utf-8')
@@ -187,7 +222,10 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
 
   app.get<{ Querystring: Query }>('/transactions', async (request, reply) => {
     const q = request.query;
-    const status = q.status && (STATUSES as readonly string[]).includes(q.status) ? (q.status as PaymentStatus) : undefined;
+    const status =
+      q.status && (STATUSES as readonly string[]).includes(q.status)
+        ? (q.status as PaymentStatus)
+        : undefined;
     const search = q.q?.trim().toLowerCase() || undefined;
     let rows = ctx.store.listTransactions({
       ...(q.app_id ? { app_id: q.app_id } : {}),
@@ -206,17 +244,29 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
       total: ctx.store.countTransactions(),
       limit: LIST_LIMIT,
     };
-    return sendPage(request, reply, () => transactionsPage(data, Boolean(token)), () => transactionsLive(data));
+    return sendPage(
+      request,
+      reply,
+      () => transactionsPage(data, Boolean(token)),
+      () => transactionsLive(data),
+    );
   });
 
   app.get<{ Params: { hash: string } }>('/transactions/:hash', async (request, reply) => {
     const { hash } = request.params;
     const tx = isHash(hash) ? ctx.store.getTransaction(hash) : undefined;
     if (!tx) {
-      throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, { diagnostic: `no transaction ${hash.slice(0, 64)} in this sandbox` });
+      throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
+        diagnostic: `no transaction ${hash.slice(0, 64)} in this sandbox`,
+      });
     }
     const data = detailData(tx);
-    return sendPage(request, reply, () => transactionPage(data, Boolean(token)), () => transactionLive(data));
+    return sendPage(
+      request,
+      reply,
+      () => transactionPage(data, Boolean(token)),
+      () => transactionLive(data),
+    );
   });
 
   function detailData(tx: Transaction): TxDetailData {
@@ -243,32 +293,61 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
     const described = ctx.scenarios.describe();
     const data: MerchantsData = {
       rows: ctx.merchants.list().map((merchant) => ({ merchant, appKey: appKeyOf(merchant, now) })),
-      scenarios: [...described.library, ...described.custom].map((s) => ({ name: s.name, description: s.description ?? '' })),
+      scenarios: [...described.library, ...described.custom].map((s) => ({
+        name: s.name,
+        description: s.description ?? '',
+      })),
       globalScenario: described.global,
       suggestedPublicKey: randomBytes(32).toString('base64'),
     };
-    return sendPage(request, reply, () => merchantsPage(data, Boolean(token)), () => merchantsLive(data));
+    return sendPage(
+      request,
+      reply,
+      () => merchantsPage(data, Boolean(token)),
+      () => merchantsLive(data),
+    );
   });
 
   app.get<{ Querystring: Query }>('/journal', async (request, reply) => {
     const q = request.query;
     const failedOnly = q.show !== 'all';
-    let entries = ctx.store.listJournal({ ...(q.app_id ? { app_id: q.app_id } : {}), limit: failedOnly ? 1000 : LIST_LIMIT });
+    let entries = ctx.store.listJournal({
+      ...(q.app_id ? { app_id: q.app_id } : {}),
+      limit: failedOnly ? 1000 : LIST_LIMIT,
+    });
     if (failedOnly) entries = entries.filter((e) => !e.verdict.ok).slice(0, LIST_LIMIT);
-    const data: JournalData = { entries, failedOnly, app_id: q.app_id || undefined, merchants: merchantMap(), codeText };
-    return sendPage(request, reply, () => journalPage(data, Boolean(token)), () => journalLive(data));
+    const data: JournalData = {
+      entries,
+      failedOnly,
+      app_id: q.app_id || undefined,
+      merchants: merchantMap(),
+      codeText,
+    };
+    return sendPage(
+      request,
+      reply,
+      () => journalPage(data, Boolean(token)),
+      () => journalLive(data),
+    );
   });
 
   app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
     const asset = Object.hasOwn(assets, request.params.name) ? assets[request.params.name] : undefined;
-    if (!asset) throw new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, { diagnostic: `no dashboard file ${request.params.name}` });
+    if (!asset)
+      throw new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, {
+        diagnostic: `no dashboard file ${request.params.name}`,
+      });
     return reply.type(asset.type).header('cache-control', 'no-cache').send(loadAsset(asset, assetCache));
   });
 
   // --- sign in / out ------------------------------------------------------------------------------
   app.get<{ Querystring: Query }>('/login', async (request, reply) => {
-    if (!token || hasAdminCredentials(request, token)) return reply.redirect(safeNext(request.query.next), 303);
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', csp)
+    if (!token || hasAdminCredentials(request, token))
+      return reply.redirect(safeNext(request.query.next), 303);
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', csp)
       .send(loginPage({ next: safeNext(request.query.next), failed: false }));
   });
 
@@ -277,14 +356,21 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
     const next = safeNext(body.next);
     if (!token) return reply.redirect(next, 303);
     if (typeof body.token === 'string' && sameToken(body.token.trim(), token)) {
-      return reply.header('set-cookie', dashboardSessionCookie(token, { secure: secure(request) })).redirect(next, 303);
+      return reply
+        .header('set-cookie', dashboardSessionCookie(token, { secure: secure(request) }))
+        .redirect(next, 303);
     }
-    return reply.code(401).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', csp)
+    return reply
+      .code(401)
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', csp)
       .send(loginPage({ next, failed: true }));
   });
 
   app.post('/logout', async (request, reply) => {
-    if (token) reply.header('set-cookie', dashboardSessionCookie(token, { secure: secure(request), clear: true }));
+    if (token)
+      reply.header('set-cookie', dashboardSessionCookie(token, { secure: secure(request), clear: true }));
     return reply.redirect(`${DASHBOARD_BASE}/login`, 303);
   });
 
@@ -320,7 +406,10 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
       timer = null;
       if (!batch) return;
       // A large burst names no transactions: every open page refreshes (null = "many").
-      const data = { kinds: [...batch.kinds], hashes: batch.hashes.size > MAX_HASHES ? null : [...batch.hashes] };
+      const data = {
+        kinds: [...batch.kinds],
+        hashes: batch.hashes.size > MAX_HASHES ? null : [...batch.hashes],
+      };
       batch = null;
       res.write(`event: change\ndata: ${JSON.stringify(data)}\n\n`);
     };

@@ -65,7 +65,9 @@ function parseLimit(v: string | undefined): number {
   if (v === undefined || v === '') return 100;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 1000) {
-    throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: { limit: ['an integer from 1 to 1000'] } });
+    throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, {
+      validation: { limit: ['an integer from 1 to 1000'] },
+    });
   }
   return n;
 }
@@ -74,7 +76,10 @@ function parseLimit(v: string | undefined): number {
  * Headless control of payments under /__admin: list and read transactions, pay one through the
  * same pipeline as the pages (for mobile apps and CI), clear one by hand, and the test-card table.
  */
-export async function adminTransactions(app: FastifyInstance, opts: { ctx: SandboxContext; pipeline: PayPipeline }) {
+export async function adminTransactions(
+  app: FastifyInstance,
+  opts: { ctx: SandboxContext; pipeline: PayPipeline },
+) {
   const { ctx, pipeline } = opts;
   app.addHook('onRequest', adminAuthHook(ctx.config));
   app.addHook('onRoute', (route) => {
@@ -85,14 +90,19 @@ export async function adminTransactions(app: FastifyInstance, opts: { ctx: Sandb
   function load(request: FastifyRequest<{ Params: Params }>): Transaction {
     const { hash } = request.params;
     const tx = isHash(hash) ? ctx.store.getTransaction(hash) : undefined;
-    if (!tx) throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, { diagnostic: `no transaction ${hash.slice(0, 64)} in this sandbox` });
+    if (!tx)
+      throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
+        diagnostic: `no transaction ${hash.slice(0, 64)} in this sandbox`,
+      });
     return tx;
   }
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/transactions', async (request) => {
     const q = request.query;
     if (q.status !== undefined && !(STATUSES as readonly string[]).includes(q.status)) {
-      throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: { status: [`one of ${STATUSES.join(', ')}`] } });
+      throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, {
+        validation: { status: [`one of ${STATUSES.join(', ')}`] },
+      });
     }
     const origin = originOf(request, ctx.config);
     const list = ctx.store.listTransactions({
@@ -104,7 +114,9 @@ export async function adminTransactions(app: FastifyInstance, opts: { ctx: Sandb
     return { transactions: list.map((tx) => transactionView(tx, origin)) };
   });
 
-  app.get<{ Params: Params }>('/transactions/:hash', async (request) => transactionView(load(request), originOf(request, ctx.config)));
+  app.get<{ Params: Params }>('/transactions/:hash', async (request) =>
+    transactionView(load(request), originOf(request, ctx.config)),
+  );
 
   app.post<{ Params: Params; Body: unknown }>('/transactions/:hash/pay', async (request) => {
     if (!validatePay(request.body)) {
@@ -112,13 +124,28 @@ export async function adminTransactions(app: FastifyInstance, opts: { ctx: Sandb
       for (const w of warnings) fields[w.split(':')[0]!.replace('unknown field ', '')] = ['Unknown field.'];
       throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: fields });
     }
-    const body = request.body as { pan: string; exp_month: string | number; exp_year: string | number; cvc: string; cardholder?: string; email?: string; otp?: string };
+    const body = request.body as {
+      pan: string;
+      exp_month: string | number;
+      exp_year: string | number;
+      cvc: string;
+      cardholder?: string;
+      email?: string;
+      otp?: string;
+    };
     const tx = load(request);
     if (tx.status !== 'pending') {
-      throw new KtpayError(ErrorCode.NOT_ALLOWED_IN_STATUS_4090111, { diagnostic: `only a pending transaction can be paid; this one is ${tx.status}` });
+      throw new KtpayError(ErrorCode.NOT_ALLOWED_IN_STATUS_4090111, {
+        diagnostic: `only a pending transaction can be paid; this one is ${tx.status}`,
+      });
     }
     const origin = originOf(request, ctx.config);
-    pipeline.touchSession(tx.hash, { mode: 'v2', back_link: `${origin}${paths.backLink(tx.hash)}`, framed: false, attempts: 0 });
+    pipeline.touchSession(tx.hash, {
+      mode: 'v2',
+      back_link: `${origin}${paths.backLink(tx.hash)}`,
+      framed: false,
+      attempts: 0,
+    });
     const step = pipeline.submitCard(
       tx.hash,
       {
@@ -134,7 +161,8 @@ export async function adminTransactions(app: FastifyInstance, opts: { ctx: Sandb
     switch (step.kind) {
       case 'invalid': {
         const validation: FieldMessages = {};
-        for (const e of step.errors) (validation[e.field] ??= []).push(`${e.message} (acquirer code ${e.code})`);
+        for (const e of step.errors)
+          (validation[e.field] ??= []).push(`${e.message} (acquirer code ${e.code})`);
         throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, {
           validation,
           diagnostic: 'the bank page would show the form again; the transaction stays pending',
@@ -143,14 +171,20 @@ export async function adminTransactions(app: FastifyInstance, opts: { ctx: Sandb
       case 'otp_required':
         throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, {
           validation: {
-            otp: [`this card asks for a 3-D Secure challenge: send otp (${pipeline.data.cards.three_ds.otp} approves, anything else ends in ${pipeline.data.cards.three_ds.failure_code})`],
+            otp: [
+              `this card asks for a 3-D Secure challenge: send otp (${pipeline.data.cards.three_ds.otp} approves, anything else ends in ${pipeline.data.cards.three_ds.failure_code})`,
+            ],
           },
         });
       case 'not_pending':
-        throw new KtpayError(ErrorCode.NOT_ALLOWED_IN_STATUS_4090111, { diagnostic: `the transaction is ${step.tx.status} already` });
+        throw new KtpayError(ErrorCode.NOT_ALLOWED_IN_STATUS_4090111, {
+          diagnostic: `the transaction is ${step.tx.status} already`,
+        });
       case 'challenge':
         // Unreachable with an otp given; kept so the switch is exhaustive.
-        throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: { otp: ['the 3-D Secure challenge is waiting for an otp'] } });
+        throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, {
+          validation: { otp: ['the 3-D Secure challenge is waiting for an otp'] },
+        });
       case 'done':
         return {
           outcome: step.code === pipeline.data.outcomes.approved_code ? 'approved' : 'declined',

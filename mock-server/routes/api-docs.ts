@@ -18,7 +18,10 @@ function swaggerAssets(): Record<string, Asset> {
   const dir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   return {
     'swagger-ui.css': { path: join(dir, 'swagger-ui.css'), type: 'text/css; charset=utf-8' },
-    'swagger-ui-bundle.js': { path: join(dir, 'swagger-ui-bundle.js'), type: 'text/javascript; charset=utf-8' },
+    'swagger-ui-bundle.js': {
+      path: join(dir, 'swagger-ui-bundle.js'),
+      type: 'text/javascript; charset=utf-8',
+    },
     'favicon-32x32.png': { path: join(dir, 'favicon-32x32.png'), type: 'image/png' },
     'docs.js': dashboardAssetTable()['docs.js']!,
   };
@@ -63,7 +66,10 @@ export async function apiDocs(app: FastifyInstance, opts: { ctx: SandboxContext 
   const cache = new Map<string, Buffer>();
 
   app.get(OPENAPI_PATH, async (request, reply) => {
-    const servers = [{ url: originOf(request, ctx.config), description: 'this sandbox' }, ...(base.servers as object[])];
+    const servers = [
+      { url: originOf(request, ctx.config), description: 'this sandbox' },
+      ...(base.servers as object[]),
+    ];
     return reply.header('cache-control', 'no-cache').send({ ...base, servers });
   });
 
@@ -71,7 +77,13 @@ export async function apiDocs(app: FastifyInstance, opts: { ctx: SandboxContext 
 
   app.get<{ Params: { name: string } }>(`${DOCS_PATH}/assets/:name`, async (request, reply) => {
     const asset = Object.hasOwn(assets, request.params.name) ? assets[request.params.name] : undefined;
-    if (!asset) throw new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, { diagnostic: `no docs file ${request.params.name}` });
-    return reply.type(asset.type).header('cache-control', 'public, max-age=300').send(loadAsset(asset, cache));
+    if (!asset)
+      throw new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, {
+        diagnostic: `no docs file ${request.params.name}`,
+      });
+    return reply
+      .type(asset.type)
+      .header('cache-control', 'public, max-age=300')
+      .send(loadAsset(asset, cache));
   });
 }

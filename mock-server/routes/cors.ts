@@ -45,7 +45,8 @@ function addVary(reply: FastifyReply, value: string) {
 export const cors = fp(
   async function cors(app: FastifyInstance, opts: { ctx: SandboxContext }) {
     const { ctx } = opts;
-    const registeredAnywhere = (host: string) => ctx.merchants.list().some((m) => hostInDomains(host, m.domains));
+    const registeredAnywhere = (host: string) =>
+      ctx.merchants.list().some((m) => hostInDomains(host, m.domains));
 
     function merchantOf(request: FastifyRequest): Merchant | undefined {
       if (request.ktpay?.merchant) return request.ktpay.merchant;

@@ -43,6 +43,11 @@ export async function merchantApi(app: FastifyInstance, opts: { ctx: SandboxCont
     request.ktpay.transaction_hash = tx.hash;
     return reply
       .code(200)
-      .send(buildSuccessBody({ transaction_hash: tx.hash, show_close_button: tx.show_close_button }, merchant.envelope));
+      .send(
+        buildSuccessBody(
+          { transaction_hash: tx.hash, show_close_button: tx.show_close_button },
+          merchant.envelope,
+        ),
+      );
   });
 }

@@ -24,6 +24,10 @@ export function resolveMerchant(request: FastifyRequest, ctx: SandboxContext): M
     : Array.isArray(raw)
       ? 'Auth-Identifier was sent more than once'
       : `no merchant with app_id ${appId.slice(0, 64)} in this sandbox (GET /__admin/merchants lists them)`;
-  if (ctx.config.envelope === 'widget') throw new KtpayError(ErrorCode.UNKNOWN_APP_ID_4010103, { diagnostic });
-  throw new KtpayError(ErrorCode.APP_ID_VALIDATION_4220103, { validation: { app_id: [UNKNOWN_APP_ID] }, diagnostic });
+  if (ctx.config.envelope === 'widget')
+    throw new KtpayError(ErrorCode.UNKNOWN_APP_ID_4010103, { diagnostic });
+  throw new KtpayError(ErrorCode.APP_ID_VALIDATION_4220103, {
+    validation: { app_id: [UNKNOWN_APP_ID] },
+    diagnostic,
+  });
 }

@@ -90,7 +90,9 @@ export const merchantRateLimit = fp(
       errorResponseBuilder: (request, context) => {
         // Answer in the merchant's dialect and locale: note the merchant for the error handler.
         const key = rateLimitKey(request, ctx);
-        const merchant = key.startsWith('merchant:') ? ctx.merchants.get(key.slice('merchant:'.length)) : undefined;
+        const merchant = key.startsWith('merchant:')
+          ? ctx.merchants.get(key.slice('merchant:'.length))
+          : undefined;
         if (merchant && request.ktpay) {
           request.ktpay.merchant = merchant;
           request.ktpay.app_id = merchant.app_id;

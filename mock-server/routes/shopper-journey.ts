@@ -20,7 +20,10 @@ import { widgetPages } from './widget-pages.js';
  */
 export async function shopperJourney(
   app: FastifyInstance,
-  opts: { ctx: SandboxContext; acquirerOverride?: (tx: Transaction, query: OverrideQuery) => AcquirerOverride | undefined },
+  opts: {
+    ctx: SandboxContext;
+    acquirerOverride?: (tx: Transaction, query: OverrideQuery) => AcquirerOverride | undefined;
+  },
 ) {
   const { ctx } = opts;
   const pipeline = createPayPipeline({

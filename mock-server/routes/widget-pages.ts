@@ -40,7 +40,10 @@ export function closeButtonParam(query: Query): boolean | undefined {
  * one to its receipt), the receipt with "Продолжить", the default result page, the iframe exit
  * page, the no-JavaScript close link, the demo shop, and the static files they use.
  */
-export async function widgetPages(app: FastifyInstance, opts: { ctx: SandboxContext; pipeline: PayPipeline }) {
+export async function widgetPages(
+  app: FastifyInstance,
+  opts: { ctx: SandboxContext; pipeline: PayPipeline },
+) {
   const { ctx, pipeline } = opts;
   await app.register(formbody, { bodyLimit: ctx.config.body_limit });
   usePageErrors(app);
@@ -55,7 +58,9 @@ export async function widgetPages(app: FastifyInstance, opts: { ctx: SandboxCont
     const tx = isHash(hash) ? ctx.store.getTransaction(hash) : undefined;
     if (!tx) {
       throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
-        diagnostic: isHash(hash) ? `no transaction ${hash} in this sandbox` : 'the page needs ?hash=<40 hex transaction_hash>',
+        diagnostic: isHash(hash)
+          ? `no transaction ${hash} in this sandbox`
+          : 'the page needs ?hash=<40 hex transaction_hash>',
       });
     }
     request.ktpay.transaction_hash = tx.hash;
@@ -67,8 +72,14 @@ export async function widgetPages(app: FastifyInstance, opts: { ctx: SandboxCont
 
   app.get<{ Params: { name: string } }>(`${ASSET_BASE}/:name`, async (request, reply) => {
     const asset = Object.hasOwn(assets, request.params.name) ? assets[request.params.name] : undefined;
-    if (!asset) throw new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, { diagnostic: `no static file ${request.params.name}` });
-    return reply.type(asset.type).header('cache-control', 'public, max-age=300').send(loadAsset(asset, assetCache));
+    if (!asset)
+      throw new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, {
+        diagnostic: `no static file ${request.params.name}`,
+      });
+    return reply
+      .type(asset.type)
+      .header('cache-control', 'public, max-age=300')
+      .send(loadAsset(asset, assetCache));
   });
 
   app.get('/payment-card', async (request, reply) => {
@@ -87,9 +98,16 @@ export async function widgetPages(app: FastifyInstance, opts: { ctx: SandboxCont
     const { tx, merchant } = txFromQuery(request);
     if (tx.status === 'pending') return reply.redirect(paths.widget(tx.hash), 303);
     const targets = resultTargets(tx, merchant, originOf(request, ctx.config));
-    return reply.type('text/html; charset=utf-8').send(
-      receiptPage({ merchantName: merchant?.name ?? '', tx, continueUrl: targets.continueUrl, close: closeOf(tx) }),
-    );
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(
+        receiptPage({
+          merchantName: merchant?.name ?? '',
+          tx,
+          continueUrl: targets.continueUrl,
+          close: closeOf(tx),
+        }),
+      );
   });
 
   app.get('/payment-card/done', async (request, reply) => {
@@ -114,7 +132,12 @@ export async function widgetPages(app: FastifyInstance, opts: { ctx: SandboxCont
   app.get('/demo', async (request, reply) => {
     const m = demoMerchant();
     const cfg = m
-      ? { app_id: m.app_id, app_key: appKeyOf(m, ctx.clock.now()), merchant_name: m.name, origin: originOf(request, ctx.config) }
+      ? {
+          app_id: m.app_id,
+          app_key: appKeyOf(m, ctx.clock.now()),
+          merchant_name: m.name,
+          origin: originOf(request, ctx.config),
+        }
       : undefined;
     return reply.type('text/html; charset=utf-8').send(demoPage(cfg));
   });
@@ -123,14 +146,18 @@ export async function widgetPages(app: FastifyInstance, opts: { ctx: SandboxCont
   // directly through the payments service and sends the shopper to the widget page.
   app.post<{ Body: Record<string, unknown> | undefined }>('/demo/checkout', async (request, reply) => {
     const m = demoMerchant();
-    if (!m) throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123, { diagnostic: 'the built-in merchant is disabled' });
+    if (!m)
+      throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123, {
+        diagnostic: 'the built-in merchant is disabled',
+      });
     const body = request.body ?? {};
     const origin = originOf(request, ctx.config);
     const orderId = `demo-${ctx.clock.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     const amountText = typeof body.amount === 'string' ? body.amount.replace(',', '.').trim() : '';
     const amount = amountText === '' ? DEMO_PRODUCT.amount : Number(amountText);
     const showClose = body.show_close_button === 'true';
-    const result = (outcome: string) => `${origin}/demo/result?outcome=${outcome}&order_id=${encodeURIComponent(orderId)}`;
+    const result = (outcome: string) =>
+      `${origin}/demo/result?outcome=${outcome}&order_id=${encodeURIComponent(orderId)}`;
     const { tx } = ctx.payments.create(m, {
       order: {
         order_id: orderId,

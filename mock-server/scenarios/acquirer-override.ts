@@ -27,7 +27,10 @@ export function scenarioAcquirerOverride(ctx: SandboxContext) {
     if (e?.type === 'acquirer_outcome') {
       if (e.shopper === 'timeout') return { unavailable: true };
       if (e.shopper === 'abandon') return { three_ds: 'challenge', code: failureCode };
-      return { ...(e.code !== undefined ? { code: e.code } : {}), ...(e.three_ds !== undefined ? { three_ds: e.three_ds } : {}) };
+      return {
+        ...(e.code !== undefined ? { code: e.code } : {}),
+        ...(e.three_ds !== undefined ? { three_ds: e.three_ds } : {}),
+      };
     }
     if (e?.type === 'service_outcome') return { service: e.result };
     return undefined;

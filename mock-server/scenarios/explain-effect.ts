@@ -33,10 +33,13 @@ export function explainEffect(effect: ScenarioEffect): string {
         unavailable_503: 'answer 503 Service Unavailable with a Retry-After header',
       }[effect.fault];
     case 'acquirer_outcome':
-      if (effect.shopper === 'timeout') return 'the shopper never finishes the bank page: the payment stays pending';
+      if (effect.shopper === 'timeout')
+        return 'the shopper never finishes the bank page: the payment stays pending';
       if (effect.shopper === 'abandon') return 'the shopper abandons 3-D Secure: the bank answers 191';
       if (effect.code) return `the bank answers acquirer code ${effect.code}`;
-      return effect.three_ds === 'challenge' ? 'the bank asks for a 3-D Secure challenge (OTP 1111 passes)' : 'the bank approves without a 3-D Secure challenge';
+      return effect.three_ds === 'challenge'
+        ? 'the bank asks for a 3-D Secure challenge (OTP 1111 passes)'
+        : 'the bank approves without a 3-D Secure challenge';
     case 'service_outcome':
       return effect.result === 'refuse'
         ? 'the service gateway refuses to credit the payment: it ends denied / ERROR_SYSTEM'
@@ -65,6 +68,7 @@ export function explainStep(step: ScenarioStep): string {
   ]
     .filter(Boolean)
     .join(' ');
-  const times = step.times === 'always' ? 'every time' : step.times && step.times > 1 ? `${step.times} times` : 'once';
+  const times =
+    step.times === 'always' ? 'every time' : step.times && step.times > 1 ? `${step.times} times` : 'once';
   return `${where}, ${times}: ${explainEffect(step.effect)}`;
 }

@@ -9,7 +9,11 @@ import { SCENARIO_HEADER, scenarioFromOrderId } from './scenario-engine.js';
  * `order_id` of the form `scenario:<name>:…`. Naming a scenario that does not exist is an error
  * (4040124), not a silent no-op: a typo would otherwise make a test pass for the wrong reason.
  */
-export function requestedScenario(request: FastifyRequest, ctx: SandboxContext, orderId?: string): string | undefined {
+export function requestedScenario(
+  request: FastifyRequest,
+  ctx: SandboxContext,
+  orderId?: string,
+): string | undefined {
   const raw = request.headers[SCENARIO_HEADER];
   const header = (Array.isArray(raw) ? raw[0] : raw)?.trim() || undefined;
   for (const [name, how] of [

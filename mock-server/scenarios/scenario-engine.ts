@@ -54,7 +54,8 @@ export function createScenarioEngine(deps: { schemas: SchemaRegistry; globalScen
   // The built-in library (42 YAML files, ~100 ms to parse and validate) is read on first use: most
   // runs never name a scenario, and startup is a measured target (issue 10). Tests keep the files valid.
   let library: Map<string, ScenarioFile> | undefined;
-  const builtins = () => (library ??= new Map(loadScenarioDir(BUILTIN_SCENARIO_DIR, deps.schemas).map((s) => [s.name, s])));
+  const builtins = () =>
+    (library ??= new Map(loadScenarioDir(BUILTIN_SCENARIO_DIR, deps.schemas).map((s) => [s.name, s])));
   const custom = new Map<string, ScenarioFile>();
   const counts = new Map<string, number>();
 

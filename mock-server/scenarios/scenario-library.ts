@@ -8,7 +8,8 @@ import { ConfigError } from '../config/load-config.js';
 import { projectPath } from '../shared/project-root.js';
 
 /** `yaml` costs ~45 ms of startup to import; only YAML files need it, so it loads with the first one. */
-const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text);
+const parseYaml = (text: string): unknown =>
+  (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text);
 
 export const BUILTIN_SCENARIO_DIR = projectPath('scenarios', 'library');
 
@@ -27,7 +28,9 @@ export function parseScenarioText(text: string, source: string, schemas: SchemaR
 export function checkScenario(data: unknown, source: string, schemas: SchemaRegistry): ScenarioFile {
   const validate = schemas.validator('scenarioFile');
   if (!validate(data)) {
-    const first = (validate.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '(root)'} ${e.message}`);
+    const first = (validate.errors ?? [])
+      .slice(0, 3)
+      .map((e) => `${e.instancePath || '(root)'} ${e.message}`);
     throw new ConfigError(`scenario ${source}: ${first.join('; ')}`);
   }
   const scenario = data as ScenarioFile;
@@ -37,7 +40,9 @@ export function checkScenario(data: unknown, source: string, schemas: SchemaRegi
     try {
       new RegExp(step.match.order_id);
     } catch (err) {
-      throw new ConfigError(`scenario ${source}: /steps/${i}/match/order_id is not a valid regular expression (${(err as Error).message})`);
+      throw new ConfigError(
+        `scenario ${source}: /steps/${i}/match/order_id is not a valid regular expression (${(err as Error).message})`,
+      );
     }
   });
   return scenario;
@@ -54,7 +59,8 @@ export function loadScenarioDir(dir: string, schemas: SchemaRegistry): ScenarioF
     .map((f) => {
       const scenario = parseScenarioText(readFileSync(join(dir, f), 'utf8'), f, schemas);
       const stem = basename(f).replace(/\.(ya?ml|json)$/i, '');
-      if (scenario.name !== stem) throw new ConfigError(`scenario ${f}: name "${scenario.name}" must match the file name`);
+      if (scenario.name !== stem)
+        throw new ConfigError(`scenario ${f}: name "${scenario.name}" must match the file name`);
       return scenario;
     });
 }

@@ -24,7 +24,9 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
   let txSeq = 0;
 
   const journalInOrder = (): JournalEntry[] =>
-    journal.length < opts.journalSize ? journal : [...journal.slice(journalStart), ...journal.slice(0, journalStart)];
+    journal.length < opts.journalSize
+      ? journal
+      : [...journal.slice(journalStart), ...journal.slice(0, journalStart)];
 
   return {
     kind: 'memory',

@@ -65,7 +65,12 @@ export function observeStore(store: Store, feed: ActivityFeed): Store {
     },
     appendJournal: (entry: Parameters<Store['appendJournal']>[0]) => {
       const stored = store.appendJournal(entry);
-      feed.emit({ kind: 'journal', id: stored.id, transaction_hash: stored.transaction_hash, ok: stored.verdict.ok });
+      feed.emit({
+        kind: 'journal',
+        id: stored.id,
+        transaction_hash: stored.transaction_hash,
+        ok: stored.verdict.ok,
+      });
       return stored;
     },
     putDelivery: (d: Parameters<Store['putDelivery']>[0]) => {

@@ -22,7 +22,9 @@ function summary(o: OrderSummary): SafeHtml {
 
 function fieldError(errors: InputError[], field: CardField): SafeHtml | '' {
   const e = errors.find((x) => x.field === field);
-  return e ? html`<p class="field-error" id="err-${field}" role="alert">${e.message} <span class="code">(код ${e.code})</span></p>` : '';
+  return e
+    ? html`<p class="field-error" id="err-${field}" role="alert">${e.message} <span class="code">(код ${e.code})</span></p>`
+    : '';
 }
 
 const describedBy = (errors: InputError[], field: CardField) =>

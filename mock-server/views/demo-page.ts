@@ -11,7 +11,11 @@ export interface DemoConfig {
   origin: string;
 }
 
-export const DEMO_PRODUCT = { name: 'Электрический чайник «Алатау»', amount: 14990, description: 'Чайник 1,7 л, сталь' };
+export const DEMO_PRODUCT = {
+  name: 'Электрический чайник «Алатау»',
+  amount: 14990,
+  description: 'Чайник 1,7 л, сталь',
+};
 
 /**
  * The demo shop at `/demo`: it seals the order in the browser with libsodium, as the public JS

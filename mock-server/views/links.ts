@@ -63,7 +63,11 @@ export interface ResultTargets {
  * @example
  * resultTargets(tx, merchant, 'http://127.0.0.1:8077').continueUrl
  */
-export function resultTargets(tx: Transaction, merchant: Merchant | undefined, origin: string): ResultTargets {
+export function resultTargets(
+  tx: Transaction,
+  merchant: Merchant | undefined,
+  origin: string,
+): ResultTargets {
   const outcome = outcomeOf(tx);
   const u = tx.urls;
   const defaultPage = `${origin}${paths.done(tx.hash)}`;

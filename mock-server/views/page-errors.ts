@@ -6,11 +6,14 @@ import { errorPage } from './widget-views.js';
 
 function asKtpayError(err: FastifyError | KtpayError): KtpayError {
   if (err instanceof KtpayError) return err;
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new KtpayError(ErrorCode.BODY_TOO_LARGE_4130120, { diagnostic: err.message });
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new KtpayError(ErrorCode.BODY_TOO_LARGE_4130120, { diagnostic: err.message });
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return new KtpayError(ErrorCode.BAD_DATA_4220101, { diagnostic: err.message });
   }
-  return new KtpayError(ErrorCode.INTERNAL_5000001, { diagnostic: 'the sandbox hit an unexpected error; see its log' });
+  return new KtpayError(ErrorCode.INTERNAL_5000001, {
+    diagnostic: 'the sandbox hit an unexpected error; see its log',
+  });
 }
 
 /**
@@ -20,7 +23,8 @@ function asKtpayError(err: FastifyError | KtpayError): KtpayError {
 export function usePageErrors(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | KtpayError, request, reply) => {
     const err = asKtpayError(error);
-    if (err.code === ErrorCode.INTERNAL_5000001) request.log.error({ err: error }, 'unexpected error on a page');
+    if (err.code === ErrorCode.INTERNAL_5000001)
+      request.log.error({ err: error }, 'unexpected error on a page');
     const entry = catalogEntry(err.code);
     if (request.ktpay) {
       request.ktpay.error_code = err.code;

@@ -37,13 +37,23 @@ export function receiptPage(o: ReceiptOptions): string {
 ${details(o.merchantName, o.tx)}
 ${RECEIPT_STATUSES.has(o.tx.status) ? html`<p><a id="receipt-pdf" href="${paths.pdf(o.tx.hash)}" target="_blank" rel="noopener" download>Скачать чек (PDF)</a></p>` : ''}
 <a class="button primary" id="continue" href="${o.continueUrl}" target="_top" data-continue>Продолжить</a>`;
-  return page({ title: ok ? 'Чек об оплате — ktpay' : 'Оплата не прошла — ktpay', theme: 'widget', body, close: o.close });
+  return page({
+    title: ok ? 'Чек об оплате — ktpay' : 'Оплата не прошла — ktpay',
+    theme: 'widget',
+    body,
+    close: o.close,
+  });
 }
 
 /** The sandbox's default page, where "Продолжить" leads when neither transaction nor merchant set a URL. */
 export function donePage(o: { merchantName: string; tx: Transaction }): string {
   const outcome = outcomeOf(o.tx);
-  const heading = outcome === 'success' ? 'Спасибо! Платёж принят' : outcome === 'failed' ? 'Платёж не выполнен' : 'Платёж ещё не оплачен';
+  const heading =
+    outcome === 'success'
+      ? 'Спасибо! Платёж принят'
+      : outcome === 'failed'
+        ? 'Платёж не выполнен'
+        : 'Платёж ещё не оплачен';
   const body = html`<h1>${heading}</h1>
 <p class="muted">Это страница виджета по умолчанию: ни транзакция, ни мерчант не указали свой URL.</p>
 ${details(o.merchantName, o.tx)}`;

@@ -17,20 +17,34 @@ const write = (name: string, text: string) => {
 
 describe('loadCheckConfig', () => {
   it('finds ktpay-mock.check.yaml in the working folder, resolves paths against it, and lets flags win', () => {
-    write('ktpay-mock.check.yaml', 'sandbox: http://127.0.0.1:8077\nseed: 4\nout: reports\nsuites: [merchant-checks, ./mine.yaml]\nreporters: [junit]\n');
+    write(
+      'ktpay-mock.check.yaml',
+      'sandbox: http://127.0.0.1:8077\nseed: 4\nout: reports\nsuites: [merchant-checks, ./mine.yaml]\nreporters: [junit]\n',
+    );
     const c = loadCheckConfig({}, dir);
     expect(c.configFile).toBe(join(dir, 'ktpay-mock.check.yaml'));
     expect(c.sandbox).toBe('http://127.0.0.1:8077');
     expect(c.seed).toBe(4);
     expect(c.out).toBe(join(dir, 'reports'));
     expect(c.suites).toEqual(['merchant-checks', join(dir, 'mine.yaml')]);
-    const f = loadCheckConfig({ sandbox: 'embedded', seed: 9, reporters: ['json', 'pretty'], files: ['x.yaml'] }, dir);
-    expect([f.sandbox, f.seed, f.reporters, f.suites]).toEqual(['embedded', 9, ['json', 'pretty'], [join(dir, 'x.yaml')]]);
+    const f = loadCheckConfig(
+      { sandbox: 'embedded', seed: 9, reporters: ['json', 'pretty'], files: ['x.yaml'] },
+      dir,
+    );
+    expect([f.sandbox, f.seed, f.reporters, f.suites]).toEqual([
+      'embedded',
+      9,
+      ['json', 'pretty'],
+      [join(dir, 'x.yaml')],
+    ]);
     expect(Object.isFrozen(f)).toBe(true);
   });
 
   it('rejects a bad config with every field named, and conflicting options in words', () => {
-    const bad = write('bad.yaml', 'sandbox: ftp://x\ntrigger: { http: { method: POST } }\nverify: { url: x, expect: { paid: { status: paid } } }\nreporter: [junit]\n');
+    const bad = write(
+      'bad.yaml',
+      'sandbox: ftp://x\ntrigger: { http: { method: POST } }\nverify: { url: x, expect: { paid: { status: paid } } }\nreporter: [junit]\n',
+    );
     expect(() => loadCheckConfig({ config: bad }, dir)).toThrow(CheckConfigError);
     try {
       loadCheckConfig({ config: bad }, dir);
@@ -42,14 +56,29 @@ describe('loadCheckConfig', () => {
     }
     const both = write('both.yaml', 'trigger: { http: { url: "http://x/checkout" }, command: "curl x" }\n');
     expect(() => loadCheckConfig({ config: both }, dir)).toThrow(/both http and command/);
-    expect(() => loadCheckConfig({ config: join(dir, 'ktpay-mock.check.yaml'), merchant: 'nope' }, dir)).toThrow(/--merchant must be an app_id/);
-    expect(() => loadCheckConfig({ config: join(dir, 'missing.yaml') }, dir)).toThrow(/cannot read it \(ENOENT\)/);
+    expect(() =>
+      loadCheckConfig({ config: join(dir, 'ktpay-mock.check.yaml'), merchant: 'nope' }, dir),
+    ).toThrow(/--merchant must be an app_id/);
+    expect(() => loadCheckConfig({ config: join(dir, 'missing.yaml') }, dir)).toThrow(
+      /cannot read it \(ENOENT\)/,
+    );
   });
 
   it('parses --trigger as a request or a shell command, keeping the file trigger actions', () => {
-    expect(parseTriggerFlag('http://shop/checkout', undefined)).toEqual({ http: { method: 'POST', url: 'http://shop/checkout', body: { order_id: '{{order_id}}', amount: '{{amount}}' } } });
-    expect(parseTriggerFlag('PUT https://shop/c', { refund: { url: 'http://shop/r' } })).toMatchObject({ http: { method: 'PUT' }, refund: { url: 'http://shop/r' } });
-    expect(parseTriggerFlag('./checkout.sh {{order_id}}', undefined)).toEqual({ command: './checkout.sh {{order_id}}' });
+    expect(parseTriggerFlag('http://shop/checkout', undefined)).toEqual({
+      http: {
+        method: 'POST',
+        url: 'http://shop/checkout',
+        body: { order_id: '{{order_id}}', amount: '{{amount}}' },
+      },
+    });
+    expect(parseTriggerFlag('PUT https://shop/c', { refund: { url: 'http://shop/r' } })).toMatchObject({
+      http: { method: 'PUT' },
+      refund: { url: 'http://shop/r' },
+    });
+    expect(parseTriggerFlag('./checkout.sh {{order_id}}', undefined)).toEqual({
+      command: './checkout.sh {{order_id}}',
+    });
   });
 });
 
@@ -64,12 +93,15 @@ describe('suite files', () => {
   it('the built-in suite loads, each scenario starts with a trigger (or an activation), and names only library scenarios', async () => {
     const suite = loadSuites(['merchant-checks'], schemas);
     expect(suite.length).toBeGreaterThanOrEqual(22);
-    const { loadScenarioDir, BUILTIN_SCENARIO_DIR } = await import('../../mock-server/scenarios/scenario-library.js');
+    const { loadScenarioDir, BUILTIN_SCENARIO_DIR } =
+      await import('../../mock-server/scenarios/scenario-library.js');
     const library = new Set(loadScenarioDir(BUILTIN_SCENARIO_DIR, schemas).map((s) => s.name));
     for (const s of suite) {
       const first = s.steps.find((x) => x.type !== 'activate');
       expect(first?.type, s.name).toBe('trigger');
-      for (const st of s.steps) if (st.type === 'activate') expect(library.has(st.scenario), `${s.name} activates ${st.scenario}`).toBe(true);
+      for (const st of s.steps)
+        if (st.type === 'activate')
+          expect(library.has(st.scenario), `${s.name} activates ${st.scenario}`).toBe(true);
     }
   });
 
@@ -78,17 +110,32 @@ describe('suite files', () => {
       {
         name: 'my-flaky',
         description: 'two 5000105 then success',
-        steps: [{ match: { endpoint: 'create' }, times: 2, effect: { type: 'respond_error', code: 5000105 } }, { type: 'trigger' }, { type: 'expect_trigger_response', status: '<500' }],
+        steps: [
+          { match: { endpoint: 'create' }, times: 2, effect: { type: 'respond_error', code: 5000105 } },
+          { type: 'trigger' },
+          { type: 'expect_trigger_response', status: '<500' },
+        ],
       },
       'mine.yaml',
       schemas,
     );
     expect(file.steps).toHaveLength(3);
-    const mixed = write('mixed.yaml', 'name: m\ndescription: d\nsteps:\n  - type: activate\n    scenario: flaky-create\n  - match: { endpoint: create }\n    effect: { type: delay, ms: 10 }\n');
-    expect(() => loadSuites([mixed], schemas)).toThrow(/one activate step or inline match\/effect steps, not both/);
-    expect(() => checkSuiteFile({ name: 'x', description: 'y', steps: [{ type: 'pay', card: { pan: '4405639704015096' } }] }, 'x.yaml', schemas)).toThrow(
-      /step 1 \(type pay\): .*must have required property 'expect'/,
+    const mixed = write(
+      'mixed.yaml',
+      'name: m\ndescription: d\nsteps:\n  - type: activate\n    scenario: flaky-create\n  - match: { endpoint: create }\n    effect: { type: delay, ms: 10 }\n',
     );
-    expect(() => checkSuiteFile({ name: 'x', description: 'y', steps: [{ type: 'teleport' }] }, 'x.yaml', schemas)).toThrow(/step 1 \(type teleport\)/);
+    expect(() => loadSuites([mixed], schemas)).toThrow(
+      /one activate step or inline match\/effect steps, not both/,
+    );
+    expect(() =>
+      checkSuiteFile(
+        { name: 'x', description: 'y', steps: [{ type: 'pay', card: { pan: '4405639704015096' } }] },
+        'x.yaml',
+        schemas,
+      ),
+    ).toThrow(/step 1 \(type pay\): .*must have required property 'expect'/);
+    expect(() =>
+      checkSuiteFile({ name: 'x', description: 'y', steps: [{ type: 'teleport' }] }, 'x.yaml', schemas),
+    ).toThrow(/step 1 \(type teleport\)/);
   });
 });

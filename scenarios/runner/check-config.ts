@@ -44,7 +44,11 @@ export interface CheckConfig {
   readonly reporters: readonly ReporterName[];
   readonly out: string;
   readonly seed: number;
-  readonly timeouts: { readonly trigger_ms: number; readonly create_ms: number; readonly callback_ms: number };
+  readonly timeouts: {
+    readonly trigger_ms: number;
+    readonly create_ms: number;
+    readonly callback_ms: number;
+  };
   readonly only: readonly string[];
 }
 
@@ -58,11 +62,24 @@ export const BUILTIN_SUITES = ['merchant-checks'] as const;
 /** Parses `--trigger`: `POST http://…`, a bare URL (POST), or anything else as a shell command. */
 export function parseTriggerFlag(value: string, fromFile: Trigger | undefined): Trigger {
   const m = /^(?:(GET|POST|PUT|PATCH|DELETE)\s+)?(https?:\/\/\S+)$/i.exec(value.trim());
-  const keep = { ...(fromFile?.cancel ? { cancel: fromFile.cancel } : {}), ...(fromFile?.refund ? { refund: fromFile.refund } : {}), ...(fromFile?.status ? { status: fromFile.status } : {}) };
+  const keep = {
+    ...(fromFile?.cancel ? { cancel: fromFile.cancel } : {}),
+    ...(fromFile?.refund ? { refund: fromFile.refund } : {}),
+    ...(fromFile?.status ? { status: fromFile.status } : {}),
+  };
   const timeout = fromFile?.timeout_ms !== undefined ? { timeout_ms: fromFile.timeout_ms } : {};
   if (m) {
     const body = fromFile?.http?.body ?? { order_id: '{{order_id}}', amount: '{{amount}}' };
-    return { ...keep, ...timeout, http: { method: (m[1]?.toUpperCase() ?? 'POST') as HttpAction['method'] & string, url: m[2]!, ...(fromFile?.http?.headers ? { headers: fromFile.http.headers } : {}), body } };
+    return {
+      ...keep,
+      ...timeout,
+      http: {
+        method: (m[1]?.toUpperCase() ?? 'POST') as HttpAction['method'] & string,
+        url: m[2]!,
+        ...(fromFile?.http?.headers ? { headers: fromFile.http.headers } : {}),
+        body,
+      },
+    };
   }
   return { ...keep, ...timeout, command: value };
 }
@@ -72,13 +89,17 @@ function readFile(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new CheckConfigError(`check config ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new CheckConfigError(
+      `check config ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
   }
   try {
     const data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
     return data ?? {};
   } catch (err) {
-    throw new CheckConfigError(`check config ${path}: not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new CheckConfigError(
+      `check config ${path}: not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -99,7 +120,10 @@ export function loadCheckConfig(flags: RunFlags, cwd: string): CheckConfig {
   if (!validate(data)) {
     const lines = (validate.errors ?? []).slice(0, 6).map((e) => {
       const where = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
-      const extra = e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : '';
+      const extra =
+        e.keyword === 'additionalProperties'
+          ? ` (${(e.params as { additionalProperty: string }).additionalProperty})`
+          : '';
       return `  - ${where}: ${e.message}${extra}`;
     });
     throw new CheckConfigError(`check config ${configFile ?? '(none)'} is invalid:\n${lines.join('\n')}`);
@@ -114,17 +138,22 @@ export function loadCheckConfig(flags: RunFlags, cwd: string): CheckConfig {
   }
   const trigger = flags.trigger ? parseTriggerFlag(flags.trigger, file.trigger) : file.trigger;
   if (trigger && !trigger.http && !trigger.command) {
-    throw new CheckConfigError('check config: trigger needs http (a request to your shop) or command (a shell command)');
+    throw new CheckConfigError(
+      'check config: trigger needs http (a request to your shop) or command (a shell command)',
+    );
   }
   const sandbox = flags.sandbox ?? file.sandbox ?? 'embedded';
   if (sandbox !== 'embedded' && !/^https?:\/\/[^/]+/.test(sandbox)) {
-    throw new CheckConfigError(`--sandbox must be "embedded" or the URL of a running sandbox, e.g. http://127.0.0.1:8077 (got "${sandbox}")`);
+    throw new CheckConfigError(
+      `--sandbox must be "embedded" or the URL of a running sandbox, e.g. http://127.0.0.1:8077 (got "${sandbox}")`,
+    );
   }
   if (flags.merchant !== undefined && !/^[0-9a-f]{32}$/.test(flags.merchant)) {
     throw new CheckConfigError(`--merchant must be an app_id (32 hex characters); got "${flags.merchant}"`);
   }
   const merchant = flags.merchant ? { app_id: flags.merchant } : (file.merchant ?? {});
-  if (merchant.app_id && merchant.create) throw new CheckConfigError('check config: merchant has both app_id and create; keep one');
+  if (merchant.app_id && merchant.create)
+    throw new CheckConfigError('check config: merchant has both app_id and create; keep one');
 
   const command = flags.app ?? file.app?.command;
   const app = command
@@ -136,11 +165,15 @@ export function loadCheckConfig(flags: RunFlags, cwd: string): CheckConfig {
   const suites =
     named.length > 0 || files.length > 0
       ? [...named.map((s) => ((BUILTIN_SUITES as readonly string[]).includes(s) ? s : fromCwd(s))), ...files]
-      : (file.suites ?? ['merchant-checks']).map((s) => ((BUILTIN_SUITES as readonly string[]).includes(s) ? s : fromBase(s)));
+      : (file.suites ?? ['merchant-checks']).map((s) =>
+          (BUILTIN_SUITES as readonly string[]).includes(s) ? s : fromBase(s),
+        );
 
-  const reporters = flags.reporters && flags.reporters.length > 0 ? flags.reporters : (file.reporters ?? ['pretty']);
+  const reporters =
+    flags.reporters && flags.reporters.length > 0 ? flags.reporters : (file.reporters ?? ['pretty']);
   const seed = flags.seed ?? file.seed ?? Math.floor(Math.random() * 1_000_000);
-  if (!Number.isInteger(seed) || seed < 0) throw new CheckConfigError(`--seed must be a whole number ≥ 0 (got ${seed})`);
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new CheckConfigError(`--seed must be a whole number ≥ 0 (got ${seed})`);
 
   return Object.freeze({
     configFile,

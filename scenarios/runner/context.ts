@@ -62,7 +62,11 @@ export const scopeOf = (s: ScenarioState): TemplateScope => ({ vars: s.vars, fak
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns a value or `ms` pass. */
-export async function waitFor<T>(ms: number, probe: () => Promise<T | undefined>, everyMs = 25): Promise<T | undefined> {
+export async function waitFor<T>(
+  ms: number,
+  probe: () => Promise<T | undefined>,
+  everyMs = 25,
+): Promise<T | undefined> {
   const deadline = Date.now() + ms;
   for (;;) {
     const hit = await probe();

@@ -9,15 +9,32 @@ import { projectPath } from '../../mock-server/shared/project-root.js';
 import type { CheckConfig } from './check-config.js';
 import type { RunContext, ScenarioState } from './context.js';
 import { freePort, startMerchantApp, type MerchantApp } from './merchant-app.js';
-import { CheckFailure, StepNotApplicable, type RunReport, type ScenarioResult, type StepResult } from './outcome.js';
-import { createSandboxClient, SandboxError, type MerchantView, type SandboxClient } from './sandbox-client.js';
+import {
+  CheckFailure,
+  StepNotApplicable,
+  type RunReport,
+  type ScenarioResult,
+  type StepResult,
+} from './outcome.js';
+import {
+  createSandboxClient,
+  SandboxError,
+  type MerchantView,
+  type SandboxClient,
+} from './sandbox-client.js';
 import { explainStep, runStep } from './steps/index.js';
 import { loadSuites, type RunnerScenario } from './suite-loader.js';
 import { renderString } from './template.js';
 
 /** Live progress for reporters (the pretty reporter draws scenario N/M with a spinner from these). */
 export interface RunObserver {
-  onRunStart?(info: { total: number; sandbox: string; mode: 'embedded' | 'external'; merchant: string; seed: number }): void;
+  onRunStart?(info: {
+    total: number;
+    sandbox: string;
+    mode: 'embedded' | 'external';
+    merchant: string;
+    seed: number;
+  }): void;
   onScenarioStart?(index: number, total: number, scenario: RunnerScenario): void;
   onStep?(index: number, total: number, scenario: RunnerScenario, step: number, explain: string): void;
   onScenarioEnd?(index: number, total: number, result: ScenarioResult): void;
@@ -48,7 +65,11 @@ function embeddedSettings(config: CheckConfig) {
   };
 }
 
-async function resolveMerchant(config: CheckConfig, sandbox: SandboxClient, vars: Record<string, unknown>): Promise<{ merchant: MerchantView; created: boolean }> {
+async function resolveMerchant(
+  config: CheckConfig,
+  sandbox: SandboxClient,
+  vars: Record<string, unknown>,
+): Promise<{ merchant: MerchantView; created: boolean }> {
   const scope = { vars, faker: new Faker({ locale: [en, base] }) };
   try {
     if (config.merchant.create) {
@@ -59,7 +80,12 @@ async function resolveMerchant(config: CheckConfig, sandbox: SandboxClient, vars
         domains: c.domains,
         public_key: generateKeypair().publicKey,
       };
-      for (const key of ['callback_post_url', 'callback_back_url', 'callback_success_url', 'callback_failed_url'] as const) {
+      for (const key of [
+        'callback_post_url',
+        'callback_back_url',
+        'callback_success_url',
+        'callback_failed_url',
+      ] as const) {
         const v = c[key];
         if (v) input[key] = renderString(v, scope);
       }
@@ -68,7 +94,10 @@ async function resolveMerchant(config: CheckConfig, sandbox: SandboxClient, vars
       if (c.notify_on) input.notify_on = c.notify_on;
       return { merchant: await sandbox.createMerchant(input), created: true };
     }
-    return { merchant: await sandbox.merchant(config.merchant.app_id ?? DEFAULT_MERCHANT.app_id), created: false };
+    return {
+      merchant: await sandbox.merchant(config.merchant.app_id ?? DEFAULT_MERCHANT.app_id),
+      created: false,
+    };
   } catch (err) {
     if (err instanceof SandboxError) {
       throw new RunSetupError(
@@ -92,14 +121,22 @@ async function orderIdFor(faker: Faker, sandbox: SandboxClient, appId: string): 
 
 function missingRequirement(s: RunnerScenario, config: CheckConfig): string | undefined {
   for (const r of s.requires) {
-    if (r === 'trigger' && !config.trigger) return 'needs a trigger (the runner acts as the merchant without one)';
+    if (r === 'trigger' && !config.trigger)
+      return 'needs a trigger (the runner acts as the merchant without one)';
     if (r === 'verify' && !config.verify) return 'needs verify (an order view URL) in the check config';
-    if ((r === 'cancel' || r === 'refund' || r === 'status') && !config.trigger?.[r]) return `needs trigger.${r} in the check config`;
+    if ((r === 'cancel' || r === 'refund' || r === 'status') && !config.trigger?.[r])
+      return `needs trigger.${r} in the check config`;
   }
   return undefined;
 }
 
-async function runScenario(s: RunnerScenario, index: number, total: number, run: RunContext, observer: RunObserver): Promise<ScenarioResult> {
+async function runScenario(
+  s: RunnerScenario,
+  index: number,
+  total: number,
+  run: RunContext,
+  observer: RunObserver,
+): Promise<ScenarioResult> {
   const started = Date.now();
   const result: ScenarioResult = {
     name: s.name,
@@ -117,7 +154,14 @@ async function runScenario(s: RunnerScenario, index: number, total: number, run:
   if (skip) {
     result.status = 'skipped';
     result.skip_reason = skip;
-    result.steps = s.steps.map((st, i) => ({ index: i + 1, type: st.type, explain: explainStep(st, run), status: 'not_run', duration_ms: 0, notes: [] }));
+    result.steps = s.steps.map((st, i) => ({
+      index: i + 1,
+      type: st.type,
+      explain: explainStep(st, run),
+      status: 'not_run',
+      duration_ms: 0,
+      notes: [],
+    }));
     return result;
   }
   const faker = new Faker({ locale: [ru, en, base] });
@@ -127,7 +171,12 @@ async function runScenario(s: RunnerScenario, index: number, total: number, run:
     scenario: s,
     index,
     faker,
-    vars: { ...run.vars, order_id: orderId, amount: faker.number.int({ min: 500, max: 150_000 }), scenario: s.name },
+    vars: {
+      ...run.vars,
+      order_id: orderId,
+      amount: faker.number.int({ min: 500, max: 150_000 }),
+      scenario: s.name,
+    },
     used: new Set(),
     mark: 0,
     sandboxScenario: null,
@@ -137,14 +186,25 @@ async function runScenario(s: RunnerScenario, index: number, total: number, run:
     await run.sandbox.resetCounts();
     if (s.sandboxSteps.length > 0) {
       const name = `run-${s.name}`.slice(0, 80);
-      await run.sandbox.defineScenario({ name, description: `inline sandbox steps of runner scenario ${s.name}`, steps: s.sandboxSteps });
+      await run.sandbox.defineScenario({
+        name,
+        description: `inline sandbox steps of runner scenario ${s.name}`,
+        steps: s.sandboxSteps,
+      });
       await run.sandbox.activate(run.merchant.app_id, name);
       state.sandboxScenario = name;
     }
     let failed = false;
     for (const [i, step] of s.steps.entries()) {
       const explain = explainStep(step, run);
-      const r: StepResult = { index: i + 1, type: step.type, explain, status: 'not_run', duration_ms: 0, notes: [] };
+      const r: StepResult = {
+        index: i + 1,
+        type: step.type,
+        explain,
+        status: 'not_run',
+        duration_ms: 0,
+        notes: [],
+      };
       result.steps.push(r);
       if (failed) continue;
       observer.onStep?.(index, total, s, i + 1, explain);
@@ -263,7 +323,9 @@ export async function runChecks(config: CheckConfig, observer: RunObserver = {})
           env,
           ...(config.app.ready_url ? { readyUrl: renderString(config.app.ready_url, scope) } : {}),
           timeoutMs: config.app.ready_timeout_ms ?? 15_000,
-          ...(config.reporters.some((r) => r !== 'pretty') ? { logFile: join(config.out, 'merchant-app.log') } : {}),
+          ...(config.reporters.some((r) => r !== 'pretty')
+            ? { logFile: join(config.out, 'merchant-app.log') }
+            : {}),
         });
       } catch (err) {
         throw new RunSetupError((err as Error).message);
@@ -271,8 +333,22 @@ export async function runChecks(config: CheckConfig, observer: RunObserver = {})
       cleanups.push(() => app!.stop());
     }
 
-    const run: RunContext = { config, sandbox, merchant, schemas, vars, orderIds: new Map(), callbackTimeoutMs };
-    observer.onRunStart?.({ total: scenarios.length, sandbox: sandboxUrl, mode, merchant: merchant.app_id, seed: config.seed });
+    const run: RunContext = {
+      config,
+      sandbox,
+      merchant,
+      schemas,
+      vars,
+      orderIds: new Map(),
+      callbackTimeoutMs,
+    };
+    observer.onRunStart?.({
+      total: scenarios.length,
+      sandbox: sandboxUrl,
+      mode,
+      merchant: merchant.app_id,
+      seed: config.seed,
+    });
     const results: ScenarioResult[] = [];
     for (const [i, s] of scenarios.entries()) {
       observer.onScenarioStart?.(i + 1, scenarios.length, s);

@@ -43,7 +43,12 @@ describe('expectations', () => {
   });
 
   it('lists every miss with the expectation in words and the actual value', () => {
-    expect(mismatches({ status: 'paid', shipments: 2 }, { '$.status': 'paid', '$.shipments': 1, '$.paid_at': { exists: true } })).toEqual([
+    expect(
+      mismatches(
+        { status: 'paid', shipments: 2 },
+        { '$.status': 'paid', '$.shipments': 1, '$.paid_at': { exists: true } },
+      ),
+    ).toEqual([
       { path: '$.shipments', expected: '== 1', actual: '2' },
       { path: '$.paid_at', expected: 'present', actual: '(missing)' },
     ]);

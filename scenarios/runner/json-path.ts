@@ -37,7 +37,8 @@ export function parsePath(path: string): (string | number)[] {
   while (pos < path.length) {
     re.lastIndex = pos;
     const m = re.exec(path);
-    if (!m) throw new Error(`path ${path}: cannot read "${path.slice(pos)}" (supported: .name, ['name'], [index])`);
+    if (!m)
+      throw new Error(`path ${path}: cannot read "${path.slice(pos)}" (supported: .name, ['name'], [index])`);
     if (m[1] !== undefined) out.push(m[1]);
     else if (m[2] !== undefined) out.push(Number(m[2]));
     else out.push((m[3] ?? m[4] ?? '').replace(/\\(.)/g, '$1'));
@@ -51,7 +52,18 @@ export type Expectation =
   | number
   | boolean
   | null
-  | { eq?: unknown; ne?: unknown; in?: unknown[]; not_in?: unknown[]; gt?: number; gte?: number; lt?: number; lte?: number; exists?: boolean; matches?: string };
+  | {
+      eq?: unknown;
+      ne?: unknown;
+      in?: unknown[];
+      not_in?: unknown[];
+      gt?: number;
+      gte?: number;
+      lt?: number;
+      lte?: number;
+      exists?: boolean;
+      matches?: string;
+    };
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -110,7 +122,11 @@ export function mismatches(root: unknown, expect: Record<string, Expectation>): 
   for (const [path, e] of Object.entries(expect)) {
     const read = readPath(root, path);
     if (!meets(read, e)) {
-      out.push({ path, expected: describeExpectation(e), actual: read.found ? JSON.stringify(read.value) : '(missing)' });
+      out.push({
+        path,
+        expected: describeExpectation(e),
+        actual: read.found ? JSON.stringify(read.value) : '(missing)',
+      });
     }
   }
   return out;

@@ -102,7 +102,9 @@ export async function startMerchantApp(opts: {
     for (;;) {
       if (exit) {
         await app.stop();
-        throw new Error(`the merchant app (${opts.command}) exited before it was ready (code ${exit.code}):\n${app.tail()}`);
+        throw new Error(
+          `the merchant app (${opts.command}) exited before it was ready (code ${exit.code}):\n${app.tail()}`,
+        );
       }
       try {
         await fetch(opts.readyUrl, { signal: AbortSignal.timeout(1000) });
@@ -110,7 +112,9 @@ export async function startMerchantApp(opts: {
       } catch {
         if (Date.now() > deadline) {
           await app.stop();
-          throw new Error(`the merchant app (${opts.command}) did not answer ${opts.readyUrl} within ${opts.timeoutMs} ms:\n${app.tail()}`);
+          throw new Error(
+            `the merchant app (${opts.command}) did not answer ${opts.readyUrl} within ${opts.timeoutMs} ms:\n${app.tail()}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -38,7 +38,9 @@ export async function runCommand(flags: RunFlags, io: RunIo): Promise<{ code: nu
     }
     throw err;
   }
-  const pretty = config.reporters.includes('pretty') ? createPrettyReporter({ write: io.stdout, live: io.live, color: io.color }) : undefined;
+  const pretty = config.reporters.includes('pretty')
+    ? createPrettyReporter({ write: io.stdout, live: io.live, color: io.color })
+    : undefined;
   const observer: RunObserver = pretty ?? {};
   let report: RunReport;
   try {
@@ -52,7 +54,8 @@ export async function runCommand(flags: RunFlags, io: RunIo): Promise<{ code: nu
     return { code: 2 };
   }
   const written: string[] = [];
-  if (config.reporters.includes('junit') || config.reporters.includes('json')) mkdirSync(config.out, { recursive: true });
+  if (config.reporters.includes('junit') || config.reporters.includes('json'))
+    mkdirSync(config.out, { recursive: true });
   if (config.reporters.includes('junit')) {
     const path = join(config.out, JUNIT_FILE);
     writeFileSync(path, junitReport(report));
@@ -68,7 +71,9 @@ export async function runCommand(flags: RunFlags, io: RunIo): Promise<{ code: nu
     for (const p of written) io.stdout(`report: ${p}\n`);
   } else {
     const s = report.summary;
-    io.stderr(`ktpay-mock run: ${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''}${written.length ? `; ${written.join(', ')}` : ''}\n`);
+    io.stderr(
+      `ktpay-mock run: ${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''}${written.length ? `; ${written.join(', ')}` : ''}\n`,
+    );
   }
   return { code: report.summary.failed === 0 ? 0 : 1, report };
 }

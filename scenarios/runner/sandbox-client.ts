@@ -11,7 +11,13 @@ export interface DeliveryView {
   created_at: number;
   next_attempt_at: number | null;
   note: string | null;
-  scenario?: { name: string; action?: string; explanation: string; fail_first?: number; stale?: { status: string } };
+  scenario?: {
+    name: string;
+    action?: string;
+    explanation: string;
+    fail_first?: number;
+    stale?: { status: string };
+  };
   attempts: {
     attempt: number;
     trigger: string;
@@ -65,7 +71,12 @@ export function createSandboxClient(baseUrl: string, adminToken?: string) {
   const auth: Record<string, string> = adminToken ? { authorization: `Bearer ${adminToken}` } : {};
   const json = { ...auth, 'content-type': 'application/json' };
 
-  async function call<T>(method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<T> {
+  async function call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    okStatuses: number[] = [],
+  ): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${base}${path}`, {
@@ -80,7 +91,9 @@ export function createSandboxClient(baseUrl: string, adminToken?: string) {
     const text = await res.text();
     if (!res.ok && !okStatuses.includes(res.status)) {
       const auth = res.status === 401 ? ' (set --admin-token to the sandbox ADMIN_TOKEN)' : '';
-      throw new SandboxError(`sandbox answered ${method} ${path} with ${res.status}${auth}: ${text.slice(0, 300)}`);
+      throw new SandboxError(
+        `sandbox answered ${method} ${path} with ${res.status}${auth}: ${text.slice(0, 300)}`,
+      );
     }
     try {
       return JSON.parse(text) as T;
@@ -92,7 +105,9 @@ export function createSandboxClient(baseUrl: string, adminToken?: string) {
   return {
     url: base,
     health: () => call<{ status: string }>('GET', '/__admin/health'),
-    async journal(q: { limit?: number; transaction_hash?: string; order_id?: string } = {}): Promise<JournalEntry[]> {
+    async journal(
+      q: { limit?: number; transaction_hash?: string; order_id?: string } = {},
+    ): Promise<JournalEntry[]> {
       const qs = new URLSearchParams();
       for (const [k, v] of Object.entries(q)) if (v !== undefined) qs.set(k, String(v));
       return (await call<{ entries: JournalEntry[] }>('GET', `/__admin/journal?${qs}`)).entries;
@@ -103,20 +118,29 @@ export function createSandboxClient(baseUrl: string, adminToken?: string) {
       return newest?.id ?? 0;
     },
     async deliveries(hash: string): Promise<DeliveryView[]> {
-      return (await call<{ deliveries: DeliveryView[] }>('GET', `/__admin/callbacks?transaction_hash=${hash}&limit=100`)).deliveries;
+      return (
+        await call<{ deliveries: DeliveryView[] }>(
+          'GET',
+          `/__admin/callbacks?transaction_hash=${hash}&limit=100`,
+        )
+      ).deliveries;
     },
     redeliver: (id: string) => call<DeliveryView>('POST', `/__admin/callbacks/${id}/redeliver`, {}),
     transaction: (hash: string) => call<TransactionView>('GET', `/__admin/transactions/${hash}`),
     async transactionsByOrder(orderId: string, appId: string): Promise<TransactionView[]> {
       const qs = new URLSearchParams({ order_id: orderId, app_id: appId });
-      return (await call<{ transactions: TransactionView[] }>('GET', `/__admin/transactions?${qs}`)).transactions;
+      return (await call<{ transactions: TransactionView[] }>('GET', `/__admin/transactions?${qs}`))
+        .transactions;
     },
     clear: (hash: string) => call<TransactionView>('POST', `/__admin/transactions/${hash}/clear`, {}, [409]),
     merchant: (appId: string) => call<MerchantView>('GET', `/__admin/merchants/${appId}`),
-    createMerchant: (input: Record<string, unknown>) => call<MerchantView>('POST', '/__admin/merchants', input),
-    deleteMerchant: (appId: string) => call<unknown>('DELETE', `/__admin/merchants/${appId}`, undefined, [404]),
+    createMerchant: (input: Record<string, unknown>) =>
+      call<MerchantView>('POST', '/__admin/merchants', input),
+    deleteMerchant: (appId: string) =>
+      call<unknown>('DELETE', `/__admin/merchants/${appId}`, undefined, [404]),
     defineScenario: (definition: unknown) => call<{ name: string }>('POST', '/__admin/scenarios', definition),
-    activate: (appId: string, name: string) => call<MerchantView>('PUT', `/__admin/merchants/${appId}/scenario`, { name }),
+    activate: (appId: string, name: string) =>
+      call<MerchantView>('PUT', `/__admin/merchants/${appId}/scenario`, { name }),
     deactivate: (appId: string) => call<MerchantView>('DELETE', `/__admin/merchants/${appId}/scenario`),
     resetCounts: () => call<unknown>('POST', '/__admin/scenarios/reset', {}),
   };

@@ -36,14 +36,20 @@ export class ShopperError extends Error {
 const SANDBOX_PAGE = /^\/(payment-card|acquirer)(\/|\?|$)|^\/api\/v1\/merchant-widget\//;
 
 const unescapeHtml = (s: string) =>
-  s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /** The first POST form of a page: its action and hidden fields. */
 export function readForm(html: string): { action: string; hidden: Record<string, string> } | undefined {
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
   if (!action) return undefined;
   const hidden: Record<string, string> = {};
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) hidden[m[1]!] = unescapeHtml(m[2]!);
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+    hidden[m[1]!] = unescapeHtml(m[2]!);
   return { action: unescapeHtml(action), hidden };
 }
 
@@ -102,9 +108,13 @@ export async function walkShopper(opts: {
     return new URL(loc, from);
   };
   const expectRedirect = async (res: Response, from: URL, what: string): Promise<URL> => {
-    if (res.status === 303 || res.status === 302 || res.status === 301 || res.status === 307) return locationOf(res, from);
+    if (res.status === 303 || res.status === 302 || res.status === 301 || res.status === 307)
+      return locationOf(res, from);
     const text = await res.text();
-    throw new ShopperError(`${what}: expected a redirect from ${from.href}, got ${res.status}${res.status === 422 ? ` (${formErrors(text)})` : ''}`, hops);
+    throw new ShopperError(
+      `${what}: expected a redirect from ${from.href}, got ${res.status}${res.status === 422 ? ` (${formErrors(text)})` : ''}`,
+      hops,
+    );
   };
 
   // 1. The widget page sends a pending payment to the bank.
@@ -112,11 +122,19 @@ export async function walkShopper(opts: {
   let url = toSandbox(await expectRedirect(await get(widget), widget, 'widget page'));
   // 2. The bank's card form.
   let res = await get(url);
-  if (res.status !== 200) throw new ShopperError(`the bank page ${url.href} answered ${res.status}: is the payment still pending?`, hops);
+  if (res.status !== 200)
+    throw new ShopperError(
+      `the bank page ${url.href} answered ${res.status}: is the payment still pending?`,
+      hops,
+    );
   const cardForm = readForm(await res.text());
   if (!cardForm) throw new ShopperError(`the bank page ${url.href} has no card form`, hops);
   const cardAction = toSandbox(new URL(cardForm.action, url));
-  url = await expectRedirect(await post(cardAction, { ...cardForm.hidden, ...opts.card, email: '' }), cardAction, 'card form');
+  url = await expectRedirect(
+    await post(cardAction, { ...cardForm.hidden, ...opts.card, email: '' }),
+    cardAction,
+    'card form',
+  );
   // 3. 3-D Secure, when the bank asks.
   let challenged = false;
   if (isSandbox(url) && url.pathname.startsWith('/acquirer/3ds')) {
@@ -126,7 +144,8 @@ export async function walkShopper(opts: {
     const acs = readForm(await res.text());
     if (!acs) throw new ShopperError(`the 3-D Secure page ${acsUrl.href} has no form`, hops);
     const action = toSandbox(new URL(acs.action, acsUrl));
-    const answer = opts.otp === 'cancel' || !opts.otp ? { action: 'cancel' } : { otp: opts.otp, action: 'confirm' };
+    const answer =
+      opts.otp === 'cancel' || !opts.otp ? { action: 'cancel' } : { otp: opts.otp, action: 'confirm' };
     url = await expectRedirect(await post(action, { ...acs.hidden, ...answer }), action, '3-D Secure form');
   }
   // 4. The back link, then the receipt's "Продолжить" (or a force URL straight away).
@@ -157,6 +176,10 @@ export async function walkShopper(opts: {
       continue;
     }
     const body = await res.text();
-    return { hops, challenged, landing: { url: first, status: res.status, body: body.slice(0, 2000), redirects } };
+    return {
+      hops,
+      challenged,
+      landing: { url: first, status: res.status, body: body.slice(0, 2000), redirects },
+    };
   }
 }

@@ -32,7 +32,9 @@ export function checkSuiteFile(data: unknown, source: string, schemas: SchemaReg
     const activates = file.steps.filter((s) => isRunnerStep(s) && s.type === 'activate').length;
     const inline = file.steps.some((s) => !isRunnerStep(s));
     if (activates > 1 || (activates === 1 && inline)) {
-      throw new CheckConfigError(`suite ${source}: one sandbox scenario per runner scenario: use one activate step or inline match/effect steps, not both`);
+      throw new CheckConfigError(
+        `suite ${source}: one sandbox scenario per runner scenario: use one activate step or inline match/effect steps, not both`,
+      );
     }
     return file;
   }
@@ -45,13 +47,20 @@ export function checkSuiteFile(data: unknown, source: string, schemas: SchemaReg
         const errs = (v.errors ?? [])
           .filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'discriminator' && e.keyword !== 'const')
           .slice(0, 3)
-          .map((e) => `${e.instancePath || '(step)'} ${e.message}${e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : ''}`);
+          .map(
+            (e) =>
+              `${e.instancePath || '(step)'} ${e.message}${e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : ''}`,
+          );
         const type = isRunnerStep(step) ? ` (type ${String((step as { type: unknown }).type)})` : '';
-        throw new CheckConfigError(`suite ${source}: step ${i + 1}${type}: ${errs.join('; ') || 'unknown step type'}`);
+        throw new CheckConfigError(
+          `suite ${source}: step ${i + 1}${type}: ${errs.join('; ') || 'unknown step type'}`,
+        );
       }
     }
   }
-  const first = (validate.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '(top level)'} ${e.message}`);
+  const first = (validate.errors ?? [])
+    .slice(0, 3)
+    .map((e) => `${e.instancePath || '(top level)'} ${e.message}`);
   throw new CheckConfigError(`suite ${source}: ${first.join('; ')}`);
 }
 
@@ -74,7 +83,9 @@ function parseFile(path: string, schemas: SchemaRegistry): RunnerSuiteFile {
     const text = readFileSync(path, 'utf8');
     data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new CheckConfigError(`suite ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new CheckConfigError(
+      `suite ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
   return checkSuiteFile(data, path, schemas);
 }
@@ -111,8 +122,11 @@ export function loadSuites(entries: readonly string[], schemas: SchemaRegistry):
       const suite = basename(path);
       for (const f of folderFiles(path)) {
         const file = parseFile(f, schemas);
-        const stem = basename(f).replace(/\.(ya?ml|json)$/i, '').replace(/^\d+-/, '');
-        if (file.name !== stem) throw new CheckConfigError(`suite ${f}: name "${file.name}" must match the file name ("${stem}")`);
+        const stem = basename(f)
+          .replace(/\.(ya?ml|json)$/i, '')
+          .replace(/^\d+-/, '');
+        if (file.name !== stem)
+          throw new CheckConfigError(`suite ${f}: name "${file.name}" must match the file name ("${stem}")`);
         out.push(toScenario(file, suite, f));
       }
     } else {
@@ -122,7 +136,10 @@ export function loadSuites(entries: readonly string[], schemas: SchemaRegistry):
   }
   const seen = new Set<string>();
   for (const s of out) {
-    if (seen.has(s.name)) throw new CheckConfigError(`two scenarios are named "${s.name}" (${s.file}); names must be unique in a run`);
+    if (seen.has(s.name))
+      throw new CheckConfigError(
+        `two scenarios are named "${s.name}" (${s.file}); names must be unique in a run`,
+      );
     seen.add(s.name);
   }
   return out;

@@ -5,13 +5,31 @@ import { renderString, renderValue, type TemplateScope } from './template.js';
 function scope(seed = 1): TemplateScope {
   const faker = new Faker({ locale: [en, base] });
   faker.seed(seed);
-  return { vars: { order_id: 'kmc-1', amount: 1500, app: { url: 'http://127.0.0.1:3000' }, payment: { order_id: 'ORD-9' } }, faker, used: new Set() };
+  return {
+    vars: {
+      order_id: 'kmc-1',
+      amount: 1500,
+      app: { url: 'http://127.0.0.1:3000' },
+      payment: { order_id: 'ORD-9' },
+    },
+    faker,
+    used: new Set(),
+  };
 }
 
 describe('templates', () => {
   it('renders variables and keeps the type of a value that is a whole template', () => {
     const s = scope();
-    expect(renderValue({ amount: '{{amount}}', note: 'order {{order_id}} for {{amount}}', url: '{{app.url}}/orders/{{payment.order_id}}' }, s)).toEqual({
+    expect(
+      renderValue(
+        {
+          amount: '{{amount}}',
+          note: 'order {{order_id}} for {{amount}}',
+          url: '{{app.url}}/orders/{{payment.order_id}}',
+        },
+        s,
+      ),
+    ).toEqual({
       amount: 1500,
       note: 'order kmc-1 for 1500',
       url: 'http://127.0.0.1:3000/orders/ORD-9',
@@ -33,7 +51,9 @@ describe('templates', () => {
   });
 
   it('names what is known when a variable is not', () => {
-    expect(() => renderString('{{payment.transaction_hash}}', scope())).toThrow(/not known here \(known: amount, app, order_id, payment/);
+    expect(() => renderString('{{payment.transaction_hash}}', scope())).toThrow(
+      /not known here \(known: amount, app, order_id, payment/,
+    );
     expect(() => renderString('{{faker.nope.nothing}}', scope())).toThrow(/faker has no nope.nothing/);
   });
 });

@@ -29,7 +29,11 @@ export function evaluate(expr: string, scope: TemplateScope): unknown {
     let node: unknown = scope.faker;
     let owner: unknown = undefined;
     for (const p of parts) {
-      if (node === null || (typeof node !== 'object' && typeof node !== 'function') || !(p in (node as object))) {
+      if (
+        node === null ||
+        (typeof node !== 'object' && typeof node !== 'function') ||
+        !(p in (node as object))
+      ) {
         throw new Error(`{{${name}}}: faker has no ${parts.join('.')} (see https://fakerjs.dev/api/)`);
       }
       owner = node;
@@ -41,15 +45,23 @@ export function evaluate(expr: string, scope: TemplateScope): unknown {
   scope.used?.add(name.split('.')[0]!);
   let node: unknown = scope.vars;
   for (const p of name.split('.')) {
-    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, p) || (node as Record<string, unknown>)[p] === undefined) {
-      throw new Error(`{{${name}}} is not known here (known: ${Object.keys(scope.vars).sort().join(', ')}, faker.*)`);
+    if (
+      node === null ||
+      typeof node !== 'object' ||
+      !Object.hasOwn(node, p) ||
+      (node as Record<string, unknown>)[p] === undefined
+    ) {
+      throw new Error(
+        `{{${name}}} is not known here (known: ${Object.keys(scope.vars).sort().join(', ')}, faker.*)`,
+      );
     }
     node = (node as Record<string, unknown>)[p];
   }
   return node;
 }
 
-const asText = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
+const asText = (v: unknown) =>
+  typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
 
 /**
  * Renders a string template. `quote` wraps each value for a POSIX shell (single quotes), so faker

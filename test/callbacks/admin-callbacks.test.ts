@@ -2,7 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../../mock-server/shared/clock.js';
 import { buildTestApp, createPayment } from '../helpers/sandbox.js';
-import { answers, completePayment, failPayment, onlyDelivery, startReceiver, type Answer, type Receiver } from './receiver.js';
+import {
+  answers,
+  completePayment,
+  failPayment,
+  onlyDelivery,
+  startReceiver,
+  type Answer,
+  type Receiver,
+} from './receiver.js';
 
 type View = {
   id: string;
@@ -10,7 +18,13 @@ type View = {
   body: string;
   next_attempt_at: number | null;
   attempt_count: number;
-  attempts: Array<{ attempt: number; trigger: string; due_at: number | null; verdict: string; offset_ms: number }>;
+  attempts: Array<{
+    attempt: number;
+    trigger: string;
+    due_at: number | null;
+    verdict: string;
+    offset_ms: number;
+  }>;
 };
 
 /** A receiver whose answer the test can switch. */
@@ -47,7 +61,10 @@ describe('admin callback routes: list, inspect, redeliver, flush', () => {
   it('flush runs every pending retry now, without waiting for the schedule', async () => {
     const sw = switchable(answers.serverError);
     const { app, receiver } = await setup(sw.answer);
-    const hashes = [await createPayment(app, { callback_post_url: receiver.url }), await createPayment(app, { callback_post_url: receiver.url })];
+    const hashes = [
+      await createPayment(app, { callback_post_url: receiver.url }),
+      await createPayment(app, { callback_post_url: receiver.url }),
+    ];
     for (const h of hashes) failPayment(app, h);
     const ok = await createPayment(app, { callback_post_url: receiver.url });
     await app.sandbox.callbacks.whenIdle();
@@ -74,7 +91,9 @@ describe('admin callback routes: list, inspect, redeliver, flush', () => {
     expect(clock.pendingTimers()).toBe(0);
 
     // Nothing open any more: a second flush does nothing.
-    const again = (await app.inject({ method: 'POST', url: '/__admin/callbacks/flush' })).json() as { flushed: number };
+    const again = (await app.inject({ method: 'POST', url: '/__admin/callbacks/flush' })).json() as {
+      flushed: number;
+    };
     expect(again.flushed).toBe(0);
     expect(receiver.received).toHaveLength(5);
   });
@@ -92,7 +111,12 @@ describe('admin callback routes: list, inspect, redeliver, flush', () => {
     expectDeliveryContract(app, view);
     expect(view.state).toBe('acknowledged');
     expect(view.attempt_count).toBe(2);
-    expect(view.attempts[1]).toMatchObject({ attempt: 2, trigger: 'redeliver', due_at: null, verdict: 'acknowledged' });
+    expect(view.attempts[1]).toMatchObject({
+      attempt: 2,
+      trigger: 'redeliver',
+      due_at: null,
+      verdict: 'acknowledged',
+    });
     expect(receiver.received).toHaveLength(2);
     expect(receiver.received.map((r) => r.headers['x-ktpay-attempt'])).toEqual(['1', '2']);
     expect(receiver.received.map((r) => r.headers['x-ktpay-delivery-id'])).toEqual([d.id, d.id]);
@@ -108,7 +132,9 @@ describe('admin callback routes: list, inspect, redeliver, flush', () => {
     const d = onlyDelivery(app, hash);
     clock.advance(5_000);
 
-    const view = (await app.inject({ method: 'POST', url: `/__admin/callbacks/${d.id}/redeliver` })).json() as View;
+    const view = (
+      await app.inject({ method: 'POST', url: `/__admin/callbacks/${d.id}/redeliver` })
+    ).json() as View;
     expect(view.state).toBe('retrying');
     expect(view.attempts.map((a) => a.trigger)).toEqual(['schedule', 'redeliver']);
     // After failed attempt 2 the schedule says 60 s.
@@ -135,7 +161,9 @@ describe('admin callback routes: list, inspect, redeliver, flush', () => {
     expect(d.attempts).toHaveLength(2);
 
     sw.state.answer = answers.ok;
-    const view = (await app.inject({ method: 'POST', url: `/__admin/callbacks/${d.id}/redeliver` })).json() as View;
+    const view = (
+      await app.inject({ method: 'POST', url: `/__admin/callbacks/${d.id}/redeliver` })
+    ).json() as View;
     expect(view.state).toBe('acknowledged');
     expect(view.attempts.map((a) => a.verdict)).toEqual(['failed', 'failed', 'acknowledged']);
     expect(receiver.received).toHaveLength(3);
@@ -149,16 +177,28 @@ describe('admin callback routes: list, inspect, redeliver, flush', () => {
     failPayment(app, b);
     await app.sandbox.callbacks.whenIdle();
 
-    const all = (await app.inject({ method: 'GET', url: '/__admin/callbacks' })).json() as { total: number; deliveries: View[] };
+    const all = (await app.inject({ method: 'GET', url: '/__admin/callbacks' })).json() as {
+      total: number;
+      deliveries: View[];
+    };
     expect(all.total).toBe(2);
     for (const d of all.deliveries) expectDeliveryContract(app, d);
-    const acked = (await app.inject({ method: 'GET', url: '/__admin/callbacks?state=acknowledged' })).json() as { deliveries: View[] };
+    const acked = (
+      await app.inject({ method: 'GET', url: '/__admin/callbacks?state=acknowledged' })
+    ).json() as { deliveries: View[] };
     expect(acked.deliveries.map((d) => JSON.parse(d.body).transaction_hash)).toEqual([a]);
-    const retrying = (await app.inject({ method: 'GET', url: '/__admin/callbacks?state=retrying' })).json() as { deliveries: View[] };
+    const retrying = (
+      await app.inject({ method: 'GET', url: '/__admin/callbacks?state=retrying' })
+    ).json() as { deliveries: View[] };
     expect(retrying.deliveries.map((d) => JSON.parse(d.body).transaction_hash)).toEqual([b]);
-    const byTx = (await app.inject({ method: 'GET', url: `/__admin/callbacks?transaction_hash=${b}` })).json() as { deliveries: View[] };
+    const byTx = (
+      await app.inject({ method: 'GET', url: `/__admin/callbacks?transaction_hash=${b}` })
+    ).json() as { deliveries: View[] };
     expect(byTx.deliveries).toHaveLength(1);
-    const limited = (await app.inject({ method: 'GET', url: '/__admin/callbacks?limit=1' })).json() as { total: number; deliveries: View[] };
+    const limited = (await app.inject({ method: 'GET', url: '/__admin/callbacks?limit=1' })).json() as {
+      total: number;
+      deliveries: View[];
+    };
     expect([limited.total, limited.deliveries.length]).toEqual([2, 1]);
 
     const one = await app.inject({ method: 'GET', url: `/__admin/callbacks/${byTx.deliveries[0]!.id}` });
@@ -177,7 +217,10 @@ describe('admin callback routes: list, inspect, redeliver, flush', () => {
       expect(res.statusCode).toBe(404);
       expect(res.json()).toMatchObject({ success: false, error: { code: 4040125 } });
     }
-    const noTx = await app.inject({ method: 'GET', url: `/__admin/transactions/${'0'.repeat(40)}/callbacks` });
+    const noTx = await app.inject({
+      method: 'GET',
+      url: `/__admin/transactions/${'0'.repeat(40)}/callbacks`,
+    });
     expect(noTx.statusCode).toBe(404);
     expect((noTx.json() as { error: { code: number } }).error.code).toBe(4040108);
   });

@@ -26,20 +26,28 @@ describe('create refuses every spelling of a link-local callback_post_url', () =
       expect(res.statusCode).toBe(422);
       const body = res.json() as { error: { code: number; validation: Record<string, string[]> } };
       expect(body.error.code).toBe(4220002);
-      expect(body.error.validation).toEqual({ 'order.callback_post_url': [fieldMessage('blocked_address', 'ru')] });
+      expect(body.error.validation).toEqual({
+        'order.callback_post_url': [fieldMessage('blocked_address', 'ru')],
+      });
       expect(app.sandbox.store.countTransactions()).toBe(0);
     },
   );
 
   it('CALLBACK_ALLOW_HOSTS exempts the mapped address at create, as it does at delivery', async () => {
     app = await buildTestApp({}, { env: { ...mappedDomain, CALLBACK_ALLOW_HOSTS: '::ffff:a9fe:a9fe' } });
-    const res = await postCreate(app, await seal(orderPayload({ callback_post_url: 'http://[::ffff:169.254.169.254]/cb' })));
+    const res = await postCreate(
+      app,
+      await seal(orderPayload({ callback_post_url: 'http://[::ffff:169.254.169.254]/cb' })),
+    );
     expect(res.statusCode, res.body).toBe(200);
   });
 
   it('a mapped ordinary address is not refused by the address rule', async () => {
     app = await buildTestApp({}, { env: { DEFAULT_MERCHANT_DOMAINS: '::ffff:a00:1' } });
-    const res = await postCreate(app, await seal(orderPayload({ callback_post_url: 'http://[::ffff:10.0.0.1]/cb' })));
+    const res = await postCreate(
+      app,
+      await seal(orderPayload({ callback_post_url: 'http://[::ffff:10.0.0.1]/cb' })),
+    );
     expect(res.statusCode, res.body).toBe(200);
   });
 });

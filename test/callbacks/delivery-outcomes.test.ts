@@ -2,7 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../../mock-server/shared/clock.js';
 import { buildTestApp, createPayment } from '../helpers/sandbox.js';
-import { answers, completePayment, failPayment, freePort, onlyDelivery, startReceiver, type Answer, type Receiver } from './receiver.js';
+import {
+  answers,
+  completePayment,
+  failPayment,
+  freePort,
+  onlyDelivery,
+  startReceiver,
+  type Answer,
+  type Receiver,
+} from './receiver.js';
 
 /**
  * One real receiver per case (issue 4 §5). A manual clock holds the retries back, so each case
@@ -29,7 +38,11 @@ describe('callback delivery against real local receivers', () => {
 
   it('an ok ack: one POST with the documented body and headers, delivery acknowledged', async () => {
     const { app, receiver } = await setup(answers.ok);
-    const hash = await createPayment(app, { callback_post_url: receiver.url, amount: 1500.5, description: 'Заказ' });
+    const hash = await createPayment(app, {
+      callback_post_url: receiver.url,
+      amount: 1500.5,
+      description: 'Заказ',
+    });
     const tx = completePayment(app, hash);
     await app.sandbox.callbacks.whenIdle();
 
@@ -59,7 +72,13 @@ describe('callback delivery against real local receivers', () => {
     expect(d.next_attempt_at).toBeNull();
     expect(d.attempts).toHaveLength(1);
     const a = d.attempts[0]!;
-    expect(a).toMatchObject({ attempt: 1, trigger: 'schedule', sent: true, response_status: 200, verdict: 'acknowledged' });
+    expect(a).toMatchObject({
+      attempt: 1,
+      trigger: 'schedule',
+      sent: true,
+      response_status: 200,
+      verdict: 'acknowledged',
+    });
     expect(a.response_body).toBe('{"status":"ok"}');
     expect(a.response_headers?.['content-type']).toBe('application/json');
     expect(a.request_headers['x-ktpay-attempt']).toBe('1');
@@ -76,13 +95,22 @@ describe('callback delivery against real local receivers', () => {
 
     expect(receiver.received).toHaveLength(1);
     expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({
-      status: { status: 'error', error: { error_type: 'ERROR_PAYMENT', error_message: 'KKB rejected payment' } },
+      status: {
+        status: 'error',
+        error: { error_type: 'ERROR_PAYMENT', error_message: 'KKB rejected payment' },
+      },
     });
     const d = onlyDelivery(app, hash);
     expect(d.state).toBe('retrying');
     const a = d.attempts[0]!;
-    expect(a).toMatchObject({ verdict: 'failed', response_status: 200, response_body: '{"status":"received"}' });
-    expect(a.reason).toBe('answered 200 but "status" is "received", not "ok": "{\\"status\\":\\"received\\"}"');
+    expect(a).toMatchObject({
+      verdict: 'failed',
+      response_status: 200,
+      response_body: '{"status":"received"}',
+    });
+    expect(a.reason).toBe(
+      'answered 200 but "status" is "received", not "ok": "{\\"status\\":\\"received\\"}"',
+    );
     expect(d.next_attempt_at).toBe(clock.now() + 15_000);
   });
 
@@ -142,7 +170,11 @@ describe('callback delivery against real local receivers', () => {
     expect(receiver.received).toHaveLength(1);
     expect(d.state).toBe('retrying');
     expect(d.attempts[0]).toMatchObject({ verdict: 'failed', response_status: null });
-    expect(d.attempts[0]!.reason).toMatch(new RegExp(`^connection reset by 127\\.0\\.0\\.1:${receiver.port} before a complete answer \\((ECONNRESET|UND_ERR_SOCKET|EPIPE)\\)$`));
+    expect(d.attempts[0]!.reason).toMatch(
+      new RegExp(
+        `^connection reset by 127\\.0\\.0\\.1:${receiver.port} before a complete answer \\((ECONNRESET|UND_ERR_SOCKET|EPIPE)\\)$`,
+      ),
+    );
   });
 
   it('an answer that is not application/json, or has extra fields, does not acknowledge', async () => {
@@ -176,7 +208,12 @@ describe('callback delivery against real local receivers', () => {
   });
 
   it('a JSON ack with a charset and whitespace still acknowledges', async () => {
-    const { app, receiver } = await setup((_q, r) => void r.writeHead(201, { 'content-type': 'application/json; charset=utf-8' }).end(' { "status" : "ok" }\n'));
+    const { app, receiver } = await setup(
+      (_q, r) =>
+        void r
+          .writeHead(201, { 'content-type': 'application/json; charset=utf-8' })
+          .end(' { "status" : "ok" }\n'),
+    );
     const hash = await createPayment(app, { callback_post_url: receiver.url });
     failPayment(app, hash);
     await app.sandbox.callbacks.whenIdle();

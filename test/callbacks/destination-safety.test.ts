@@ -39,7 +39,11 @@ describe('callback destination safety', () => {
   }
 
   /** Creates and completes a payment for `merchant`, then waits for the outbox. */
-  async function paidTransaction(app: FastifyInstance, merchant: Merchant, order: Record<string, unknown> = {}) {
+  async function paidTransaction(
+    app: FastifyInstance,
+    merchant: Merchant,
+    order: Record<string, unknown> = {},
+  ) {
     const { tx } = app.sandbox.payments.create(merchant, orderPayload(order));
     completePayment(app, tx.hash);
     await app.sandbox.callbacks.whenIdle();
@@ -48,7 +52,11 @@ describe('callback destination safety', () => {
 
   it('a transaction callback_post_url of http://169.254.169.254/ is refused at creation; nothing is stored or sent', async () => {
     app = await buildTestApp({}, { clock: createManualClock() });
-    for (const url of ['http://169.254.169.254/', 'http://169.254.169.254/latest/meta-data/', 'http://[fd00:ec2::254]/']) {
+    for (const url of [
+      'http://169.254.169.254/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[fd00:ec2::254]/',
+    ]) {
       const res = await postCreate(app, await seal(orderPayload({ callback_post_url: url })));
       expect(res.statusCode).toBe(422);
       const body = res.json() as { error: { code: number; validation: Record<string, string[]> } };
@@ -56,7 +64,10 @@ describe('callback destination safety', () => {
       expect(Object.keys(body.error.validation)).toEqual(['order.callback_post_url']);
     }
     // The IPv4-mapped IPv6 spelling is refused too (its host is outside the merchant's domains).
-    const mapped = await postCreate(app, await seal(orderPayload({ callback_post_url: 'http://[::ffff:169.254.169.254]/' })));
+    const mapped = await postCreate(
+      app,
+      await seal(orderPayload({ callback_post_url: 'http://[::ffff:169.254.169.254]/' })),
+    );
     expect(mapped.statusCode).toBe(422);
     expect(app.sandbox.store.countTransactions()).toBe(0);
     expect(app.sandbox.callbacks.list()).toEqual([]);
@@ -105,7 +116,10 @@ describe('callback destination safety', () => {
     receiver = await startReceiver(answers.ok);
     app = await buildTestApp(
       {},
-      { clock: createManualClock(), callbackResolver: fakeResolver({ 'cb.shop.test': ['127.0.0.1', '169.254.169.254'] }) },
+      {
+        clock: createManualClock(),
+        callbackResolver: fakeResolver({ 'cb.shop.test': ['127.0.0.1', '169.254.169.254'] }),
+      },
     );
     const merchant = await addMerchant(app, {
       domains: ['shop.test', 'localhost'],
@@ -143,8 +157,14 @@ describe('callback destination safety', () => {
 
   it('loopback is refused for a merchant whose domains do not include localhost or 127.0.0.1', async () => {
     receiver = await startReceiver(answers.ok);
-    app = await buildTestApp({}, { clock: createManualClock(), callbackResolver: fakeResolver({ 'cb.shop.test': ['127.0.0.1'] }) });
-    const merchant = await addMerchant(app, { domains: ['shop.test'], callback_post_url: `http://cb.shop.test:${receiver.port}/callback` });
+    app = await buildTestApp(
+      {},
+      { clock: createManualClock(), callbackResolver: fakeResolver({ 'cb.shop.test': ['127.0.0.1'] }) },
+    );
+    const merchant = await addMerchant(app, {
+      domains: ['shop.test'],
+      callback_post_url: `http://cb.shop.test:${receiver.port}/callback`,
+    });
     const hash = await paidTransaction(app, merchant);
 
     const d = onlyDelivery(app, hash);
@@ -157,7 +177,10 @@ describe('callback destination safety', () => {
 
   it('the same loopback receiver is reached once the merchant lists localhost', async () => {
     receiver = await startReceiver(answers.ok);
-    app = await buildTestApp({}, { clock: createManualClock(), callbackResolver: fakeResolver({ 'cb.shop.test': ['127.0.0.1'] }) });
+    app = await buildTestApp(
+      {},
+      { clock: createManualClock(), callbackResolver: fakeResolver({ 'cb.shop.test': ['127.0.0.1'] }) },
+    );
     const merchant = await addMerchant(app, {
       domains: ['shop.test', 'localhost'],
       callback_post_url: `http://cb.shop.test:${receiver.port}/callback`,
@@ -183,7 +206,10 @@ describe('callback destination safety', () => {
 
   it('a DNS failure is an ordinary failed attempt and is retried', async () => {
     app = await buildTestApp({}, { clock: createManualClock(), callbackResolver: fakeResolver({}) });
-    const merchant = await addMerchant(app, { domains: ['shop.test'], callback_post_url: 'http://gone.shop.test/callback' });
+    const merchant = await addMerchant(app, {
+      domains: ['shop.test'],
+      callback_post_url: 'http://gone.shop.test/callback',
+    });
     const hash = await paidTransaction(app, merchant);
     const d = onlyDelivery(app, hash);
     expect(d.state).toBe('retrying');

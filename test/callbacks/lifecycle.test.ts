@@ -9,7 +9,15 @@ import { DEFAULT_MERCHANT } from '../../mock-server/merchants/default-merchant.j
 import { createManualClock } from '../../mock-server/shared/clock.js';
 import { createMemoryStore } from '../../mock-server/store/memory-store.js';
 import { buildTestApp, createPayment } from '../helpers/sandbox.js';
-import { answers, failPayment, onlyDelivery, startReceiver, waitForDelivery, type Answer, type Receiver } from './receiver.js';
+import {
+  answers,
+  failPayment,
+  onlyDelivery,
+  startReceiver,
+  waitForDelivery,
+  type Answer,
+  type Receiver,
+} from './receiver.js';
 
 describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency limit', () => {
   const apps: FastifyInstance[] = [];
@@ -69,7 +77,9 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
     await receiver.waitFor(2);
     await app.sandbox.callbacks.whenIdle();
 
-    const byMarker = Object.fromEntries(receiver.received.map((r) => [JSON.parse(r.body).marker, r.headers['x-ktpay-attempt']]));
+    const byMarker = Object.fromEntries(
+      receiver.received.map((r) => [JSON.parse(r.body).marker, r.headers['x-ktpay-attempt']]),
+    );
     expect(byMarker).toEqual({ dlv_aaaaaaaaaaaaaaaaaaaaaaaa: '1', dlv_bbbbbbbbbbbbbbbbbbbbbbbb: '3' });
     expect(store.getDelivery('dlv_aaaaaaaaaaaaaaaaaaaaaaaa')!.state).toBe('acknowledged');
     expect(store.getDelivery('dlv_bbbbbbbbbbbbbbbbbbbbbbbb')!.attempts).toHaveLength(3);
@@ -82,7 +92,10 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
     let answer: Answer = answers.serverError;
     const receiver = await receiverFor((req, res, n) => answer(req, res, n));
     // The first run happened an hour ago, so its 15 s retry is long due by the second start.
-    const first = await buildTestApp({ clearing_delay_ms: 'manual' }, { env, clock: createManualClock(Date.now() - 3_600_000) });
+    const first = await buildTestApp(
+      { clearing_delay_ms: 'manual' },
+      { env, clock: createManualClock(Date.now() - 3_600_000) },
+    );
     const hash = await createPayment(first, { callback_post_url: receiver.url });
     failPayment(first, hash);
     await first.sandbox.callbacks.whenIdle();
@@ -139,7 +152,10 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
 
   it('beyond callbacks.max_pending open deliveries, a new one is recorded failed with a note and not sent', async () => {
     const receiver = await receiverFor(answers.hang);
-    const app = await buildTestApp({ clearing_delay_ms: 'manual', callbacks: { max_pending: 1, timeout_ms: 5_000 } }, { clock: createManualClock() });
+    const app = await buildTestApp(
+      { clearing_delay_ms: 'manual', callbacks: { max_pending: 1, timeout_ms: 5_000 } },
+      { clock: createManualClock() },
+    );
     apps.push(app);
     const first = await createPayment(app, { callback_post_url: receiver.url });
     const second = await createPayment(app, { callback_post_url: receiver.url });
@@ -166,7 +182,10 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
         answers.ok(req, res, n);
       }, 100);
     });
-    const app = await buildTestApp({ clearing_delay_ms: 'manual', callbacks: { concurrency: 2 } }, { clock: createManualClock() });
+    const app = await buildTestApp(
+      { clearing_delay_ms: 'manual', callbacks: { concurrency: 2 } },
+      { clock: createManualClock() },
+    );
     apps.push(app);
     const hashes: string[] = [];
     for (let i = 0; i < 6; i++) hashes.push(await createPayment(app, { callback_post_url: receiver.url }));

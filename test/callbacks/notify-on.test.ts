@@ -15,14 +15,18 @@ describe('which statuses produce a callback, and where it goes', () => {
     receiver = undefined;
   });
 
-  const statusesSent = () => receiver!.received.map((r) => (JSON.parse(r.body) as { status: { status: string } }).status.status);
+  const statusesSent = () =>
+    receiver!.received.map((r) => (JSON.parse(r.body) as { status: { status: string } }).status.status);
 
   async function build(notifyOn: Array<'cancelled' | 'refunded'>, withMerchantUrl = false) {
     receiver = await startReceiver(answers.ok);
     app = await buildTestApp(
       {
         clearing_delay_ms: 'manual',
-        default_merchant: { notify_on: notifyOn, ...(withMerchantUrl ? { callback_post_url: receiver.url } : {}) },
+        default_merchant: {
+          notify_on: notifyOn,
+          ...(withMerchantUrl ? { callback_post_url: receiver.url } : {}),
+        },
       },
       { clock: createManualClock() },
     );
@@ -30,10 +34,19 @@ describe('which statuses produce a callback, and where it goes', () => {
   }
 
   function cancel(app: FastifyInstance, hash: string) {
-    return app.sandbox.payments.apply(hash, { type: 'cancel', at: app.sandbox.clock.now(), reason: 'shopper left' });
+    return app.sandbox.payments.apply(hash, {
+      type: 'cancel',
+      at: app.sandbox.clock.now(),
+      reason: 'shopper left',
+    });
   }
   function refund(app: FastifyInstance, hash: string, amount: number) {
-    return app.sandbox.payments.apply(hash, { type: 'refund', at: app.sandbox.clock.now(), amount, reason: null });
+    return app.sandbox.payments.apply(hash, {
+      type: 'refund',
+      at: app.sandbox.clock.now(),
+      amount,
+      reason: null,
+    });
   }
 
   it('by default: completed, error and denied are sent; authorized, success, cancelled and refunds are not', async () => {
@@ -57,10 +70,20 @@ describe('which statuses produce a callback, and where it goes', () => {
     await app.sandbox.callbacks.whenIdle();
 
     expect(statusesSent().sort()).toEqual(['completed', 'denied', 'error']);
-    expect(app.sandbox.callbacks.list().map((d) => d.status).sort()).toEqual(['completed', 'denied', 'error']);
+    expect(
+      app.sandbox.callbacks
+        .list()
+        .map((d) => d.status)
+        .sort(),
+    ).toEqual(['completed', 'denied', 'error']);
     expect(app.sandbox.callbacks.list({ transaction_hash: cancelled })).toEqual([]);
-    const deniedBody = receiver!.received.map((r) => JSON.parse(r.body)).find((b) => b.status.status === 'denied');
-    expect(deniedBody.status.error).toEqual({ error_type: 'ERROR_SYSTEM', error_message: 'Service gateway refused' });
+    const deniedBody = receiver!.received
+      .map((r) => JSON.parse(r.body))
+      .find((b) => b.status.status === 'denied');
+    expect(deniedBody.status.error).toEqual({
+      error_type: 'ERROR_SYSTEM',
+      error_message: 'Service gateway refused',
+    });
   });
 
   it("notify_on: ['cancelled', 'refunded'] adds those two (and still not partially_refunded)", async () => {
@@ -75,8 +98,15 @@ describe('which statuses produce a callback, and where it goes', () => {
     await app.sandbox.callbacks.whenIdle();
 
     expect(statusesSent().sort()).toEqual(['cancelled', 'completed', 'refunded']);
-    expect(app.sandbox.callbacks.list({ transaction_hash: refunded }).map((d) => d.status).sort()).toEqual(['completed', 'refunded']);
-    const refundedBody = receiver!.received.map((r) => JSON.parse(r.body)).find((b) => b.status.status === 'refunded');
+    expect(
+      app.sandbox.callbacks
+        .list({ transaction_hash: refunded })
+        .map((d) => d.status)
+        .sort(),
+    ).toEqual(['completed', 'refunded']);
+    const refundedBody = receiver!.received
+      .map((r) => JSON.parse(r.body))
+      .find((b) => b.status.status === 'refunded');
     expect(refundedBody.status.error).toBeNull();
     expect(app.sandbox.schemas.validator('callbackBody')(refundedBody)).toBe(true);
   });
@@ -119,8 +149,14 @@ describe('which statuses produce a callback, and where it goes', () => {
 
     expect(app.sandbox.callbacks.list()).toEqual([]);
     const expected = `no callback_post_url: transaction ${hash} reached error, but neither the transaction nor merchant e2d3d70d53c67bcd377266f74e98587c has a callback_post_url, so no callback was sent`;
-    const journal = (await app.inject({ method: 'GET', url: `/__admin/journal?transaction_hash=${hash}` })).json() as {
-      entries: Array<{ method: string; path: string; verdict: { explanation: string; contract_warnings: string[] } }>;
+    const journal = (
+      await app.inject({ method: 'GET', url: `/__admin/journal?transaction_hash=${hash}` })
+    ).json() as {
+      entries: Array<{
+        method: string;
+        path: string;
+        verdict: { explanation: string; contract_warnings: string[] };
+      }>;
     };
     const note = journal.entries.find((e) => e.method === 'CALLBACK');
     expect(note).toBeDefined();
@@ -128,7 +164,9 @@ describe('which statuses produce a callback, and where it goes', () => {
     expect(note!.verdict.explanation).toBe(expected);
     expect(note!.verdict.contract_warnings).toEqual([expected]);
 
-    const view = (await app.inject({ method: 'GET', url: `/__admin/transactions/${hash}/callbacks` })).json() as {
+    const view = (
+      await app.inject({ method: 'GET', url: `/__admin/transactions/${hash}/callbacks` })
+    ).json() as {
       deliveries: unknown[];
       notes: Array<{ note: string }>;
     };

@@ -32,7 +32,11 @@ describe('a paid transaction produces exactly one callback', () => {
   }
 
   async function statusObject(app: FastifyInstance, hash: string) {
-    const res = await app.inject({ method: 'GET', url: `${API}/payment/${hash}`, headers: { 'auth-identifier': APP_ID } });
+    const res = await app.inject({
+      method: 'GET',
+      url: `${API}/payment/${hash}`,
+      headers: { 'auth-identifier': APP_ID },
+    });
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json() as { payload: Record<string, unknown> };
     const callbackPart = { ...body.payload };
@@ -45,7 +49,11 @@ describe('a paid transaction produces exactly one callback', () => {
     receiver = await startReceiver(answers.ok);
     clock = createManualClock(Date.parse('2026-03-01T10:00:00Z'));
     app = await buildTestApp({}, { clock }); // default clearing delay: 3000 ms on this clock
-    const hash = await createPayment(app, { callback_post_url: receiver.url, amount: 2500, description: 'Оплата заказа' });
+    const hash = await createPayment(app, {
+      callback_post_url: receiver.url,
+      amount: 2500,
+      description: 'Оплата заказа',
+    });
 
     const paid = await pay(app, hash, '4405639704015096');
     expect(paid.outcome).toBe('approved');
@@ -77,7 +85,9 @@ describe('a paid transaction produces exactly one callback', () => {
     // The status endpoint returns the same object (plus refund details).
     expect(body).toEqual(await statusObject(app, hash));
 
-    const view = (await app.inject({ method: 'GET', url: `/__admin/transactions/${hash}/callbacks` })).json() as {
+    const view = (
+      await app.inject({ method: 'GET', url: `/__admin/transactions/${hash}/callbacks` })
+    ).json() as {
       deliveries: Array<{ state: string; status: string; attempts: unknown[] }>;
     };
     expect(view.deliveries).toHaveLength(1);
@@ -97,7 +107,9 @@ describe('a paid transaction produces exactly one callback', () => {
     await app.sandbox.callbacks.whenIdle();
 
     expect(receiver.received).toHaveLength(1);
-    const body = JSON.parse(receiver.received[0]!.body) as { status: { status: string; error: { error_type: string; error_message: string } } };
+    const body = JSON.parse(receiver.received[0]!.body) as {
+      status: { status: string; error: { error_type: string; error_message: string } };
+    };
     expect(app.sandbox.schemas.validator('callbackBody')(body)).toBe(true);
     expect(body.status.status).toBe('error');
     expect(body.status.error.error_type).toBe('ERROR_PAYMENT');

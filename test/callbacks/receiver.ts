@@ -41,8 +41,15 @@ export async function startReceiver(answer: Answer = answers.ok) {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      received.push({ t: performance.now(), method: req.method ?? '', url: req.url ?? '', headers, body: Buffer.concat(chunks).toString('utf8') });
+      for (const [k, v] of Object.entries(req.headers))
+        if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      received.push({
+        t: performance.now(),
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       answer(req, res, received.length);
     });
   });
@@ -56,7 +63,8 @@ export async function startReceiver(answer: Answer = answers.ok) {
     async waitFor(n: number, ms = 10_000) {
       const until = performance.now() + ms;
       while (received.length < n) {
-        if (performance.now() > until) throw new Error(`receiver saw ${received.length} requests, expected ${n}`);
+        if (performance.now() > until)
+          throw new Error(`receiver saw ${received.length} requests, expected ${n}`);
         await new Promise((r) => setTimeout(r, 5));
       }
       return received;
@@ -80,11 +88,20 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export const KKB_REJECTED: StatusError = { error_type: 'ERROR_PAYMENT', error_message: 'KKB rejected payment', code: '05' };
+export const KKB_REJECTED: StatusError = {
+  error_type: 'ERROR_PAYMENT',
+  error_message: 'KKB rejected payment',
+  code: '05',
+};
 
 /** Drives a transaction to `error` through the state machine. */
 export function failPayment(app: FastifyInstance, hash: string) {
-  return app.sandbox.payments.apply(hash, { type: 'fail', at: app.sandbox.clock.now(), status: 'error', error: KKB_REJECTED });
+  return app.sandbox.payments.apply(hash, {
+    type: 'fail',
+    at: app.sandbox.clock.now(),
+    status: 'error',
+    error: KKB_REJECTED,
+  });
 }
 
 /** Drives a transaction to `completed`: authorize, confirm, clear. */
@@ -106,7 +123,8 @@ export async function waitForDelivery(
   for (;;) {
     const d = app.sandbox.callbacks.get(id);
     if (d && done(d)) return d;
-    if (performance.now() > until) throw new Error(`delivery ${id} did not get there: ${JSON.stringify(d?.state)}`);
+    if (performance.now() > until)
+      throw new Error(`delivery ${id} did not get there: ${JSON.stringify(d?.state)}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -2,12 +2,21 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../mock-server/shared/clock.js';
 import { buildTestApp, createPayment } from '../helpers/sandbox.js';
-import { answers, failPayment, onlyDelivery, startReceiver, waitForDelivery, type Answer, type Receiver } from './receiver.js';
+import {
+  answers,
+  failPayment,
+  onlyDelivery,
+  startReceiver,
+  waitForDelivery,
+  type Answer,
+  type Receiver,
+} from './receiver.js';
 
 /** The documented retry offsets from the first attempt: 0, +15 s, +60 s, +3 min, +10 min, +30 min, +60 min. */
 const DOCUMENTED_OFFSETS = [0, 15_000, 75_000, 255_000, 855_000, 2_655_000, 6_255_000];
 
-const failTwiceThenOk: Answer = (req, res, n) => (n <= 2 ? answers.serverError(req, res, n) : answers.ok(req, res, n));
+const failTwiceThenOk: Answer = (req, res, n) =>
+  n <= 2 ? answers.serverError(req, res, n) : answers.ok(req, res, n);
 
 describe('retry schedule', () => {
   let app: FastifyInstance | undefined;
@@ -23,7 +32,10 @@ describe('retry schedule', () => {
   it('recovers after 2 failures in scaled time: 3 attempts whose gaps follow 15 s and 60 s × time scale', async () => {
     receiver = await startReceiver(failTwiceThenOk);
     const scale = 0.004; // 15 s → 60 ms, 60 s → 240 ms
-    app = await buildTestApp({ clearing_delay_ms: 'manual' }, { env: { CALLBACK_TIME_SCALE: String(scale) } });
+    app = await buildTestApp(
+      { clearing_delay_ms: 'manual' },
+      { env: { CALLBACK_TIME_SCALE: String(scale) } },
+    );
     const hash = await createPayment(app, { callback_post_url: receiver.url });
     failPayment(app, hash);
     const id = onlyDelivery(app, hash).id;
@@ -49,7 +61,11 @@ describe('retry schedule', () => {
       [2, 'failed', 500],
       [3, 'acknowledged', 200],
     ]);
-    const [a1, a2, a3] = d.attempts as [(typeof d.attempts)[0], (typeof d.attempts)[0], (typeof d.attempts)[0]];
+    const [a1, a2, a3] = d.attempts as [
+      (typeof d.attempts)[0],
+      (typeof d.attempts)[0],
+      (typeof d.attempts)[0],
+    ];
     expect(a2.due_at! - a1.at).toBeGreaterThanOrEqual(60);
     expect(a2.due_at! - a1.at).toBeLessThanOrEqual(60 + Math.ceil(a1.latency_ms) + 2);
     expect(a3.due_at! - a2.at).toBeGreaterThanOrEqual(240);
@@ -58,8 +74,13 @@ describe('retry schedule', () => {
     expect(a3.at).toBeGreaterThanOrEqual(a3.due_at!);
 
     // And the admin API tells the same story.
-    const view = (await app.inject({ method: 'GET', url: `/__admin/transactions/${hash}/callbacks` })).json() as {
-      deliveries: Array<{ state: string; attempts: Array<{ verdict: string; reason: string; offset_ms: number }> }>;
+    const view = (
+      await app.inject({ method: 'GET', url: `/__admin/transactions/${hash}/callbacks` })
+    ).json() as {
+      deliveries: Array<{
+        state: string;
+        attempts: Array<{ verdict: string; reason: string; offset_ms: number }>;
+      }>;
     };
     expect(view.deliveries).toHaveLength(1);
     expect(view.deliveries[0]!.state).toBe('acknowledged');
@@ -113,7 +134,15 @@ describe('retry schedule', () => {
     await new Promise((r) => setTimeout(r, 500));
 
     expect(receiver.received).toHaveLength(7);
-    expect(receiver.received.map((r) => r.headers['x-ktpay-attempt'])).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    expect(receiver.received.map((r) => r.headers['x-ktpay-attempt'])).toEqual([
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+    ]);
     expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
     const final = app.sandbox.callbacks.get(id)!;
     expect(final.state).toBe('failed');
@@ -150,7 +179,10 @@ describe('retry schedule', () => {
   it('CALLBACK_SCHEDULE_MS overrides the schedule: two delays mean three attempts', async () => {
     receiver = await startReceiver(answers.serverError);
     const clock = createManualClock();
-    app = await buildTestApp({ clearing_delay_ms: 'manual' }, { clock, env: { CALLBACK_SCHEDULE_MS: '1000,5000' } });
+    app = await buildTestApp(
+      { clearing_delay_ms: 'manual' },
+      { clock, env: { CALLBACK_SCHEDULE_MS: '1000,5000' } },
+    );
     const hash = await createPayment(app, { callback_post_url: receiver.url });
     failPayment(app, hash);
     const { callbacks } = app.sandbox;

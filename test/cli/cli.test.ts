@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 
 const CLI = ['--import', 'tsx', 'mock-server/cli.ts'];
 const run = (args: string[], input?: string) =>
-  execFileSync(process.execPath, [...CLI, ...args], { input, encoding: 'utf8', cwd: new URL('../..', import.meta.url).pathname });
+  execFileSync(process.execPath, [...CLI, ...args], {
+    input,
+    encoding: 'utf8',
+    cwd: new URL('../..', import.meta.url).pathname,
+  });
 
 describe('ktpay-mock CLI', () => {
   it('keygen prints a box keypair as base64', () => {

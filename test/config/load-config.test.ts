@@ -35,7 +35,10 @@ describe('loadConfig', () => {
 
   it('merges file < env < flags', () => {
     const path = file('a.yaml', 'port: 1111\nhost: 0.0.0.0\nlog_level: warn\n');
-    const c = loadConfig({ env: { KTPAY_MOCK_CONFIG: path, PORT: '2222', ADMIN_TOKEN: 's3cret' }, flags: { host: '::1' } });
+    const c = loadConfig({
+      env: { KTPAY_MOCK_CONFIG: path, PORT: '2222', ADMIN_TOKEN: 's3cret' },
+      flags: { host: '::1' },
+    });
     expect(c.port).toBe(2222);
     expect(c.host).toBe('::1');
     expect(c.log_level).toBe('warn');
@@ -44,24 +47,48 @@ describe('loadConfig', () => {
   });
 
   it('reads JSON config files and merchants from MERCHANTS_JSON', () => {
-    const path = file('b.json', JSON.stringify({ merchants: [{ name: 'A', domains: ['a.kz'], public_key: 'a'.repeat(43) + '=' }] }));
+    const path = file(
+      'b.json',
+      JSON.stringify({ merchants: [{ name: 'A', domains: ['a.kz'], public_key: 'a'.repeat(43) + '=' }] }),
+    );
     const c = loadConfig({
-      env: { KTPAY_MOCK_CONFIG: path, MERCHANTS_JSON: JSON.stringify([{ name: 'B', domains: ['b.kz'], public_key: 'b'.repeat(43) + '=' }]) },
+      env: {
+        KTPAY_MOCK_CONFIG: path,
+        MERCHANTS_JSON: JSON.stringify([{ name: 'B', domains: ['b.kz'], public_key: 'b'.repeat(43) + '=' }]),
+      },
     });
     expect(c.merchants.map((m) => m.name)).toEqual(['A', 'B']);
   });
 
   it('adds DEFAULT_MERCHANT_DOMAINS to the built-in domains', () => {
     const c = loadConfig({ env: { DEFAULT_MERCHANT_DOMAINS: 'merchant, app.internal' } });
-    expect(c.default_merchant.domains).toEqual(['localhost', '127.0.0.1', 'shop.example.kz', 'merchant', 'app.internal']);
+    expect(c.default_merchant.domains).toEqual([
+      'localhost',
+      '127.0.0.1',
+      'shop.example.kz',
+      'merchant',
+      'app.internal',
+    ]);
   });
 
   const bad: [string, () => unknown, RegExp][] = [
-    ['a port that is not a number', () => loadConfig({ env: { PORT: 'eighty' } }), /port must be integer \(from environment variable PORT\)/],
+    [
+      'a port that is not a number',
+      () => loadConfig({ env: { PORT: 'eighty' } }),
+      /port must be integer \(from environment variable PORT\)/,
+    ],
     ['a port out of range', () => loadConfig({ env: { PORT: '70000' } }), /port must be <= 65535/],
     ['an unknown store', () => loadConfig({ env: { STORE: 'redis://x' } }), /store must match pattern/],
-    ['a public URL with a path', () => loadConfig({ env: { PUBLIC_URL: 'http://ktpay:8077/x' } }), /public_url/],
-    ['an unknown log level', () => loadConfig({ env: { LOG_LEVEL: 'loud' } }), /log_level must be equal to one of the allowed values/],
+    [
+      'a public URL with a path',
+      () => loadConfig({ env: { PUBLIC_URL: 'http://ktpay:8077/x' } }),
+      /public_url/,
+    ],
+    [
+      'an unknown log level',
+      () => loadConfig({ env: { LOG_LEVEL: 'loud' } }),
+      /log_level must be equal to one of the allowed values/,
+    ],
     [
       'an unknown key in the file',
       () => loadConfig({ file: file('c.yaml', 'prot: 80\n') }),
@@ -69,13 +96,24 @@ describe('loadConfig', () => {
     ],
     [
       'a bad merchant in the file',
-      () => loadConfig({ file: file('d.yaml', 'merchants:\n  - name: X\n    domains: []\n    public_key: short\n') }),
+      () =>
+        loadConfig({
+          file: file('d.yaml', 'merchants:\n  - name: X\n    domains: []\n    public_key: short\n'),
+        }),
       /merchants\.0\.domains must NOT have fewer than 1 items/,
     ],
     ['malformed YAML', () => loadConfig({ file: file('e.yaml', 'port: [1,\n') }), /not valid YAML/],
     ['a missing file', () => loadConfig({ file: join(dir, 'missing.yaml') }), /cannot read it \(ENOENT\)/],
-    ['a non-mapping file', () => loadConfig({ file: file('f.yaml', '- 1\n- 2\n') }), /top level must be a mapping/],
-    ['a bad time scale', () => loadConfig({ env: { CALLBACK_TIME_SCALE: '0' } }), /callbacks\.time_scale must be > 0/],
+    [
+      'a non-mapping file',
+      () => loadConfig({ file: file('f.yaml', '- 1\n- 2\n') }),
+      /top level must be a mapping/,
+    ],
+    [
+      'a bad time scale',
+      () => loadConfig({ env: { CALLBACK_TIME_SCALE: '0' } }),
+      /callbacks\.time_scale must be > 0/,
+    ],
   ];
   for (const [name, run, message] of bad) {
     it(`stops with a readable message naming the field for ${name}`, () => {
@@ -105,7 +143,11 @@ describe('config-file merchants', () => {
   it('get a stable app_id derived from the name, and the config wins over what a store holds', async () => {
     const { buildTestApp: build } = await import('../helpers/sandbox.js');
     const { configMerchantAppId } = await import('../../mock-server/merchants/merchant-registry.js');
-    const input = { name: 'Config shop', domains: ['config.kz'], public_key: 'oy8UXMILwFoN7RoZ+pVNMTEjkVPkvwuQoolX9wjJGjs=' };
+    const input = {
+      name: 'Config shop',
+      domains: ['config.kz'],
+      public_key: 'oy8UXMILwFoN7RoZ+pVNMTEjkVPkvwuQoolX9wjJGjs=',
+    };
     const a = await build({ merchants: [input] });
     const b = await build({ merchants: [{ ...input, domains: ['changed.kz'] }], store: 'memory' });
     try {

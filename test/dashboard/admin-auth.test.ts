@@ -7,7 +7,12 @@ import { APP_ID, buildTestApp, createPayment, nextOrderId } from '../helpers/san
 const TOKEN = 'dashboard-test-token-0123456789';
 
 /** Routes that must answer without a session: the sign-in form itself, sign-out, and static code. */
-const OPEN_UI = new Set(['GET /__admin/ui/assets/:name', 'GET /__admin/ui/login', 'POST /__admin/ui/login', 'POST /__admin/ui/logout']);
+const OPEN_UI = new Set([
+  'GET /__admin/ui/assets/:name',
+  'GET /__admin/ui/login',
+  'POST /__admin/ui/login',
+  'POST /__admin/ui/logout',
+]);
 
 function concrete(path: string, hash: string): string {
   return path
@@ -41,7 +46,12 @@ describe('ADMIN_TOKEN guards the dashboard and every /__admin route', () => {
 
   it('finds the admin API and the dashboard routes (sanity of the route list)', () => {
     const keys = adminRoutes.map((r) => `${r.method} ${r.path}`);
-    for (const k of ['GET /__admin/health', 'POST /__admin/reset', 'GET /__admin/ui/transactions', 'GET /__admin/ui/events']) {
+    for (const k of [
+      'GET /__admin/health',
+      'POST /__admin/reset',
+      'GET /__admin/ui/transactions',
+      'GET /__admin/ui/events',
+    ]) {
       expect(keys).toContain(k);
     }
     expect(adminRoutes.length).toBeGreaterThan(30);
@@ -69,7 +79,8 @@ describe('ADMIN_TOKEN guards the dashboard and every /__admin route', () => {
 
   it('lets Authorization: Bearer through on every guarded route', async () => {
     for (const r of adminRoutes) {
-      if (OPEN_UI.has(`${r.method} ${r.path}`) || r.path.endsWith('/events') || r.path.endsWith('/reset')) continue;
+      if (OPEN_UI.has(`${r.method} ${r.path}`) || r.path.endsWith('/events') || r.path.endsWith('/reset'))
+        continue;
       const res = await app.inject({
         method: r.method as 'GET',
         url: concrete(r.path, hash),
@@ -83,12 +94,20 @@ describe('ADMIN_TOKEN guards the dashboard and every /__admin route', () => {
   });
 
   it('signs in with the form: an HttpOnly SameSite=Strict cookie holding an HMAC, never the token', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/__admin/ui/login', payload: { token: 'wrong', next: '/__admin/ui/merchants' } });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/__admin/ui/login',
+      payload: { token: 'wrong', next: '/__admin/ui/merchants' },
+    });
     expect(bad.statusCode).toBe(401);
     expect(bad.headers['set-cookie']).toBeUndefined();
     expect(bad.body).toContain('not this sandbox');
 
-    const res = await app.inject({ method: 'POST', url: '/__admin/ui/login', payload: { token: TOKEN, next: '/__admin/ui/merchants' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/__admin/ui/login',
+      payload: { token: TOKEN, next: '/__admin/ui/merchants' },
+    });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/__admin/ui/merchants');
     const setCookie = String(res.headers['set-cookie']);
@@ -100,7 +119,11 @@ describe('ADMIN_TOKEN guards the dashboard and every /__admin route', () => {
     expect(setCookie).toContain(dashboardSessionValue(TOKEN));
 
     // An outside `next` is never followed.
-    const away = await app.inject({ method: 'POST', url: '/__admin/ui/login', payload: { token: TOKEN, next: 'https://evil.example/' } });
+    const away = await app.inject({
+      method: 'POST',
+      url: '/__admin/ui/login',
+      payload: { token: TOKEN, next: 'https://evil.example/' },
+    });
     expect(away.headers.location).toBe('/__admin/ui/transactions');
   });
 
@@ -122,13 +145,23 @@ describe('ADMIN_TOKEN guards the dashboard and every /__admin route', () => {
     const read = await app.inject({ url: `/__admin/transactions/${hash}`, headers: { cookie } });
     expect(read.statusCode).toBe(200);
 
-    const noHeader = await app.inject({ method: 'POST', url: '/__admin/callbacks/flush', headers: { cookie } });
+    const noHeader = await app.inject({
+      method: 'POST',
+      url: '/__admin/callbacks/flush',
+      headers: { cookie },
+    });
     expect(noHeader.statusCode).toBe(401);
-    const withHeader = await app.inject({ method: 'POST', url: '/__admin/callbacks/flush', headers: { cookie, 'x-ktpay-dashboard': '1' } });
+    const withHeader = await app.inject({
+      method: 'POST',
+      url: '/__admin/callbacks/flush',
+      headers: { cookie, 'x-ktpay-dashboard': '1' },
+    });
     expect(withHeader.statusCode).toBe(200);
 
     const stale = `${DASHBOARD_COOKIE}=${dashboardSessionValue('another-token')}`;
-    expect((await app.inject({ url: '/__admin/ui/transactions', headers: { cookie: stale } })).statusCode).toBe(401);
+    expect(
+      (await app.inject({ url: '/__admin/ui/transactions', headers: { cookie: stale } })).statusCode,
+    ).toBe(401);
     expect((await app.inject({ url: '/__admin/health', headers: { cookie: stale } })).statusCode).toBe(401);
   });
 

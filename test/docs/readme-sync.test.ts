@@ -51,7 +51,8 @@ describe('contracts/data/error-catalog.json', () => {
 describe('README scenario table', () => {
   it('has one row per built-in scenario file, with its description', async () => {
     const { createSchemaRegistry } = await import('../../contracts/schema-registry.js');
-    const { loadScenarioDir, BUILTIN_SCENARIO_DIR } = await import('../../mock-server/scenarios/scenario-library.js');
+    const { loadScenarioDir, BUILTIN_SCENARIO_DIR } =
+      await import('../../mock-server/scenarios/scenario-library.js');
     const library = loadScenarioDir(BUILTIN_SCENARIO_DIR, createSchemaRegistry());
     const rows = readme.split('\n').filter((l) => /^\| `[a-z0-9-]+` \| [a-z_, ]+ \|/.test(l));
     expect(rows).toHaveLength(library.length);

@@ -30,7 +30,12 @@ export async function startSandbox(flags: Parameters<typeof testConfig>[0] = {})
 }
 
 /** Creates a payment for the default merchant over HTTP, as a merchant backend would. */
-export async function createOrder(base: string, order: Record<string, unknown> = {}, appId: string = APP_ID, appKey?: string) {
+export async function createOrder(
+  base: string,
+  order: Record<string, unknown> = {},
+  appId: string = APP_ID,
+  appKey?: string,
+) {
   const res = await fetch(`${base}/api/v1/merchant-widget/payment`, {
     method: 'POST',
     headers: { 'auth-identifier': appId, 'content-type': 'text/plain' },

@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_COOKIE } from '../../mock-server/routes/admin-auth.js';
 import type { RunningServer } from '../../mock-server/server.js';
 import { nextOrderId } from '../helpers/sandbox.js';
-import { createOverHttp, launchChromium, screenshot, startDashboardSandbox, waitForLive } from './dashboard-helpers.js';
+import {
+  createOverHttp,
+  launchChromium,
+  screenshot,
+  startDashboardSandbox,
+  waitForLive,
+} from './dashboard-helpers.js';
 
 const TOKEN = 'browser-admin-token-42';
 
@@ -52,7 +58,9 @@ describe('dashboard token prompt in Chromium', () => {
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/__admin' });
     expect(session?.value).not.toContain(TOKEN);
     expect(await page.evaluate(() => document.cookie)).not.toContain(DASHBOARD_COOKIE);
-    expect(await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }))).not.toContain(TOKEN);
+    expect(await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }))).not.toContain(
+      TOKEN,
+    );
 
     // The event stream accepts the session: a new payment appears without a reload.
     await waitForLive(page);
@@ -62,7 +70,9 @@ describe('dashboard token prompt in Chromium', () => {
     // Asked once: other pages open directly, and actions (admin API calls on the cookie) work.
     await page.goto(`${base}/__admin/ui/transactions/${hash}`);
     await page.locator('#pay-button').click();
-    await expect.poll(() => page.locator('#live').getAttribute('data-status'), { timeout: 5_000 }).toBe('success');
+    await expect
+      .poll(() => page.locator('#live').getAttribute('data-status'), { timeout: 5_000 })
+      .toBe('success');
     await page.goto(`${base}/__admin/ui/merchants`);
     expect(await page.locator('article.merchant').count()).toBeGreaterThan(0);
 

@@ -2,7 +2,12 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../mock-server/server.js';
-import { DASHBOARD_ARTIFACTS, launchChromium, screenshot, startDashboardSandbox } from './dashboard-helpers.js';
+import {
+  DASHBOARD_ARTIFACTS,
+  launchChromium,
+  screenshot,
+  startDashboardSandbox,
+} from './dashboard-helpers.js';
 
 /** Issue 8: `/docs` renders the generated OpenAPI document in Chromium, offline. */
 describe('/docs in Chromium', () => {
@@ -19,7 +24,9 @@ describe('/docs in Chromium', () => {
   });
 
   it('renders every operation of /openapi.json with assets from this sandbox only', async () => {
-    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const operations = Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const foreign: string[] = [];
@@ -35,8 +42,14 @@ describe('/docs in Chromium', () => {
     expect(await page.locator('.opblock').count()).toBe(operations);
     const title = await page.locator('.info .title').textContent();
     expect(title).toContain('ktpay merchant widget API');
-    for (const tag of ['Merchant API', 'Admin: callbacks']) expect(await page.locator('.opblock-tag', { hasText: tag }).count()).toBeGreaterThan(0);
-    await expect(page.locator('.opblock-summary-path', { hasText: '/api/v1/merchant-widget/payment' }).first().isVisible()).resolves.toBe(true);
+    for (const tag of ['Merchant API', 'Admin: callbacks'])
+      expect(await page.locator('.opblock-tag', { hasText: tag }).count()).toBeGreaterThan(0);
+    await expect(
+      page
+        .locator('.opblock-summary-path', { hasText: '/api/v1/merchant-widget/payment' })
+        .first()
+        .isVisible(),
+    ).resolves.toBe(true);
 
     // Open "Create a payment": its error examples are there, per dialect.
     await page.locator('.opblock-post .opblock-summary', { hasText: 'Create a payment' }).first().click();

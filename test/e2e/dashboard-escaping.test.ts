@@ -11,7 +11,8 @@ import { seal } from '../helpers/sandbox.js';
  * that, if it ever reached the page as markup, would run script (set `window.__xss`, open an
  * alert) or add an element. Every dashboard page and every hosted page is rendered in Chromium.
  */
-const evil = (tag: string) => `${tag}<script>window.__xss='${tag}'</script>"><img src=x onerror="window.__xss='${tag}';alert(1)">`;
+const evil = (tag: string) =>
+  `${tag}<script>window.__xss='${tag}'</script>"><img src=x onerror="window.__xss='${tag}';alert(1)">`;
 
 const NAME = evil('NAME');
 const ORDER = evil('ORDER');
@@ -36,7 +37,13 @@ describe('escaping: payloads in merchant and shopper strings never run', () => {
       headers: { 'auth-identifier': appId, 'content-type': 'text/plain' },
       body: await seal(
         {
-          order: { amount: 777, order_id: orderId, description: DESC, callback_post_url: receiver.url, ...extra },
+          order: {
+            amount: 777,
+            order_id: orderId,
+            description: DESC,
+            callback_post_url: receiver.url,
+            ...extra,
+          },
           user: { merchant_user_id: EMAIL_TEXT, phone: '+77001112233' },
         },
         appKey,
@@ -56,15 +63,20 @@ describe('escaping: payloads in merchant and shopper strings never run', () => {
     const probe = await page.evaluate(() => ({
       flag: (window as unknown as { __xss?: unknown }).__xss ?? null,
       imgs: document.querySelectorAll('img[src="x"]').length,
-      scripts: Array.from(document.querySelectorAll('script')).filter((s) => (s.textContent ?? '').includes('__xss')).length,
-      handlers: Array.from(document.querySelectorAll('*')).filter((el) => Array.from(el.attributes).some((a) => a.name.startsWith('on'))).length,
+      scripts: Array.from(document.querySelectorAll('script')).filter((s) =>
+        (s.textContent ?? '').includes('__xss'),
+      ).length,
+      handlers: Array.from(document.querySelectorAll('*')).filter((el) =>
+        Array.from(el.attributes).some((a) => a.name.startsWith('on')),
+      ).length,
       text: document.body.innerText,
     }));
     expect(probe.flag, url).toBeNull();
     expect(probe.imgs, url).toBe(0);
     expect(probe.scripts, url).toBe(0);
     expect(probe.handlers, url).toBe(0);
-    for (const s of mustShow) expect(probe.text, `${url} should show ${s.slice(0, 12)}… as text`).toContain(s);
+    for (const s of mustShow)
+      expect(probe.text, `${url} should show ${s.slice(0, 12)}… as text`).toContain(s);
     if (shotName) await screenshot(page, shotName);
   }
 
@@ -75,7 +87,11 @@ describe('escaping: payloads in merchant and shopper strings never run', () => {
     const res = await fetch(`${base}/__admin/merchants`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: NAME, domains: ['localhost', '127.0.0.1'], public_key: randomBytes(32).toString('base64') }),
+      body: JSON.stringify({
+        name: NAME,
+        domains: ['localhost', '127.0.0.1'],
+        public_key: randomBytes(32).toString('base64'),
+      }),
     });
     const merchant = (await res.json()) as { app_id: string; app_key: string };
     appId = merchant.app_id;
@@ -85,7 +101,13 @@ describe('escaping: payloads in merchant and shopper strings never run', () => {
     const paid = await fetch(`${base}/__admin/transactions/${paidHash}/pay`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ pan: '4405639704015096', exp_month: '12', exp_year: '2031', cvc: '123', cardholder: HOLDER }),
+      body: JSON.stringify({
+        pan: '4405639704015096',
+        exp_month: '12',
+        exp_year: '2031',
+        cvc: '123',
+        cardholder: HOLDER,
+      }),
     });
     expect(paid.status).toBe(200);
     await receiver.waitFor(1);
@@ -93,7 +115,10 @@ describe('escaping: payloads in merchant and shopper strings never run', () => {
     await fetch(`${base}/api/v1/merchant-widget/payment`, {
       method: 'POST',
       headers: { 'auth-identifier': appId, 'content-type': 'text/plain' },
-      body: await seal({ order: { amount: 1, order_id: ORDER, description: DESC, [evil('FIELD')]: 1 } }, appKey),
+      body: await seal(
+        { order: { amount: 1, order_id: ORDER, description: DESC, [evil('FIELD')]: 1 } },
+        appKey,
+      ),
     });
     browser = await launchChromium();
   });
@@ -112,11 +137,17 @@ describe('escaping: payloads in merchant and shopper strings never run', () => {
     const ui = `${base}/__admin/ui`;
     await assertInert(page, `${ui}/transactions`, [ORDER, NAME], '30-escaping-transactions');
     await assertInert(page, `${ui}/transactions?q=${encodeURIComponent(ORDER.slice(0, 20))}`, [ORDER]);
-    await assertInert(page, `${ui}/transactions/${paidHash}`, [ORDER, DESC, HOLDER, NAME], '31-escaping-detail');
+    await assertInert(
+      page,
+      `${ui}/transactions/${paidHash}`,
+      [ORDER, DESC, HOLDER, NAME],
+      '31-escaping-detail',
+    );
     await assertInert(page, `${ui}/transactions/${pendingHash}`, [DESC]);
     await assertInert(page, `${ui}/merchants`, [NAME], '32-escaping-merchants');
     await page.goto(`${ui}/journal?show=all`);
-    for (const d of await page.locator('details').all()) await d.evaluate((el) => el.setAttribute('open', ''));
+    for (const d of await page.locator('details').all())
+      await d.evaluate((el) => el.setAttribute('open', ''));
     await assertInert(page, `${ui}/journal?show=all`, [ORDER]);
     await assertInert(page, `${ui}/journal`, [ORDER]);
     await assertInert(page, `${ui}/transactions/${encodeURIComponent(evil('PATH'))}`, []);
@@ -131,7 +162,12 @@ describe('escaping: payloads in merchant and shopper strings never run', () => {
       void d.dismiss();
     });
     // Widget page → bank card form for a pending payment (merchant name, description, order id).
-    await assertInert(page, `${base}/payment-card?hash=${pendingHash}&show_close_button=true`, [NAME, DESC, `${ORDER}-2`], '33-escaping-payform');
+    await assertInert(
+      page,
+      `${base}/payment-card?hash=${pendingHash}&show_close_button=true`,
+      [NAME, DESC, `${ORDER}-2`],
+      '33-escaping-payform',
+    );
     // The form re-shown with an inline error keeps the typed cardholder in a value attribute.
     await page.locator('#pan').fill('4111111111111112'); // Luhn-invalid
     await page.locator('#exp_month').fill('12');
@@ -156,7 +192,12 @@ describe('escaping: payloads in merchant and shopper strings never run', () => {
     await assertInert(page, page.url(), [NAME], '34-escaping-3ds');
 
     // Receipt, default result page and the demo result page of the paid one.
-    await assertInert(page, `${base}/payment-card/receipt?hash=${paidHash}`, [NAME, DESC, ORDER], '35-escaping-receipt');
+    await assertInert(
+      page,
+      `${base}/payment-card/receipt?hash=${paidHash}`,
+      [NAME, DESC, ORDER],
+      '35-escaping-receipt',
+    );
     await assertInert(page, `${base}/payment-card/done?hash=${paidHash}`, [NAME]);
     await assertInert(page, `${base}/demo/result?outcome=success&order_id=${encodeURIComponent(ORDER)}`, []);
     await assertInert(page, `${base}/payment-card?hash=${encodeURIComponent(evil('Q'))}`, []);

@@ -13,12 +13,21 @@ export async function launchChromium(): Promise<Browser> {
   mkdirSync(DASHBOARD_ARTIFACTS, { recursive: true });
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+    ],
   });
 }
 
 /** A sandbox on a real socket (port 0), as a developer runs it. */
-export async function startDashboardSandbox(flags: SandboxConfigInput = {}, env: Record<string, string> = {}): Promise<RunningServer> {
+export async function startDashboardSandbox(
+  flags: SandboxConfigInput = {},
+  env: Record<string, string> = {},
+): Promise<RunningServer> {
   return startServer(testConfig({ port: 0, host: '127.0.0.1', ...flags }, env), { logger: false });
 }
 

@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../mock-server/server.js';
 import { answers, startReceiver, type Receiver } from '../callbacks/receiver.js';
 import { APP_ID, nextOrderId } from '../helpers/sandbox.js';
-import { createOverHttp, launchChromium, screenshot, startDashboardSandbox, waitForLive } from './dashboard-helpers.js';
+import {
+  createOverHttp,
+  launchChromium,
+  screenshot,
+  startDashboardSandbox,
+  waitForLive,
+} from './dashboard-helpers.js';
 
 /**
  * Issue 8 acceptance in Chromium: a new payment shows up in the live list within 2 s, its detail
@@ -41,7 +47,11 @@ describe('dashboard in Chromium', () => {
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
       const started = performance.now();
-      const hash = await createOverHttp(base, { order_id: nextOrderId('LIVE'), amount: 1000 + i, description: `Live order ${i}` });
+      const hash = await createOverHttp(base, {
+        order_id: nextOrderId('LIVE'),
+        amount: 1000 + i,
+        description: `Live order ${i}`,
+      });
       await page.locator(`tr[data-hash="${hash}"]`).waitFor({ timeout: 2_000 });
       times.push(Math.round(performance.now() - started));
     }
@@ -53,13 +63,17 @@ describe('dashboard in Chromium', () => {
 
   it('opens the detail with the decrypted order, pays it, and shows the callback attempt with the merchant’s answer', async () => {
     const orderId = nextOrderId('DETAIL');
-    const hash = await createOverHttp(base, {
-      order_id: orderId,
-      amount: 4250.5,
-      description: 'Ноутбук и сумка',
-      callback_post_url: receiver.url,
-      gift_wrap: true,
-    }, { user: { phone: '+77001234567', email: 'shopper@example.com' } });
+    const hash = await createOverHttp(
+      base,
+      {
+        order_id: orderId,
+        amount: 4250.5,
+        description: 'Ноутбук и сумка',
+        callback_post_url: receiver.url,
+        gift_wrap: true,
+      },
+      { user: { phone: '+77001234567', email: 'shopper@example.com' } },
+    );
     await page.goto(`${base}/__admin/ui/transactions`);
     await page.locator(`tr[data-hash="${hash}"] a`).click();
     await page.waitForURL(`**/__admin/ui/transactions/${hash}`);
@@ -71,7 +85,9 @@ describe('dashboard in Chromium', () => {
     await expect(payload.textContent()).resolves.toContain('+77001234567');
     // The unknown field is accepted but flagged, right where it sits in the payload.
     await expect(payload.locator('mark.warn[data-path="order.gift_wrap"]').count()).resolves.toBe(1);
-    await expect(page.locator('#contract-warnings').textContent()).resolves.toContain('unknown field order.gift_wrap');
+    await expect(page.locator('#contract-warnings').textContent()).resolves.toContain(
+      'unknown field order.gift_wrap',
+    );
     await expect(page.locator('#live').getAttribute('data-status')).resolves.toBe('pending');
     await expect(page.locator('#journal [data-entry]').count()).resolves.toBeGreaterThanOrEqual(1);
     await screenshot(page, '02-detail-pending');
@@ -83,7 +99,9 @@ describe('dashboard in Chromium', () => {
     // Approved → success → (clearing after 300 ms) completed → callback, all pushed to the page.
     const attempt = page.locator('[data-delivery] .attempt.verdict-acknowledged');
     await attempt.waitFor({ timeout: 10_000 });
-    console.log(`[dashboard] pay click → acknowledged callback attempt visible: ${Math.round(performance.now() - started)} ms`);
+    console.log(
+      `[dashboard] pay click → acknowledged callback attempt visible: ${Math.round(performance.now() - started)} ms`,
+    );
     await expect(page.locator('#live').getAttribute('data-status')).resolves.toBe('completed');
     const response = await attempt.locator('[data-testid="callback-response"]').textContent();
     expect(response).toContain('{"status":"ok"}');
@@ -100,7 +118,9 @@ describe('dashboard in Chromium', () => {
     // Refund part of it: the browser seals {amount} to the merchant's app_key and calls the merchant API.
     await page.locator('form[data-op="refund"] input[name="amount"]').fill('250.5');
     await page.locator('#refund-button').click();
-    await expect.poll(() => page.locator('#live').getAttribute('data-status'), { timeout: 5_000 }).toBe('partially_refunded');
+    await expect
+      .poll(() => page.locator('#live').getAttribute('data-status'), { timeout: 5_000 })
+      .toBe('partially_refunded');
     const journalText = await page.locator('#journal').textContent();
     expect(journalText).toContain('/refund');
   });
@@ -111,21 +131,30 @@ describe('dashboard in Chromium', () => {
     await waitForLive(page);
     await expect(page.locator('#clear-button').isDisabled()).resolves.toBe(true);
     await page.locator('#cancel-button').click();
-    await expect.poll(() => page.locator('#live').getAttribute('data-status'), { timeout: 5_000 }).toBe('cancelled');
+    await expect
+      .poll(() => page.locator('#live').getAttribute('data-status'), { timeout: 5_000 })
+      .toBe('cancelled');
     await expect(page.locator('#pay-button').isDisabled()).resolves.toBe(true);
   });
 
   it('clears a paid payment by hand when clearing is manual, and flushes callbacks', async () => {
     const manual = await startDashboardSandbox({ clearing_delay_ms: 'manual' });
     try {
-      const hash = await createOverHttp(manual.url, { order_id: nextOrderId('CLEAR'), callback_post_url: receiver.url });
+      const hash = await createOverHttp(manual.url, {
+        order_id: nextOrderId('CLEAR'),
+        callback_post_url: receiver.url,
+      });
       const p = await context.newPage();
       await p.goto(`${manual.url}/__admin/ui/transactions/${hash}`);
       await waitForLive(p);
       await p.locator('#pay-button').click();
-      await expect.poll(() => p.locator('#live').getAttribute('data-status'), { timeout: 5_000 }).toBe('success');
+      await expect
+        .poll(() => p.locator('#live').getAttribute('data-status'), { timeout: 5_000 })
+        .toBe('success');
       await p.locator('#clear-button').click();
-      await expect.poll(() => p.locator('#live').getAttribute('data-status'), { timeout: 5_000 }).toBe('completed');
+      await expect
+        .poll(() => p.locator('#live').getAttribute('data-status'), { timeout: 5_000 })
+        .toBe('completed');
       await p.locator('#callbacks button[data-label="Flush"]').click();
       await p.locator('[data-testid="toast-ok"]', { hasText: 'Flush' }).first().waitFor();
       await p.locator('[data-delivery] .attempt').first().waitFor();
@@ -141,7 +170,9 @@ describe('dashboard in Chromium', () => {
     await page.locator('#pay-card').selectOption('5522042705066736'); // 3DS challenge card
     await page.locator('form[data-op="pay"] input[name="otp"]').fill('0000');
     await page.locator('#pay-button').click();
-    await expect.poll(() => page.locator('#live').getAttribute('data-status'), { timeout: 5_000 }).toBe('error');
+    await expect
+      .poll(() => page.locator('#live').getAttribute('data-status'), { timeout: 5_000 })
+      .toBe('error');
     await expect(page.locator('.summary .error-text').textContent()).resolves.toContain('191');
   });
 
@@ -166,13 +197,21 @@ describe('dashboard in Chromium', () => {
     await created.locator('select[name="name"]').selectOption('flaky-create');
     await created.locator('button', { hasText: 'Switch' }).click();
     await expect
-      .poll(async () => ((await (await fetch(`${base}/__admin/merchants/${appId}`)).json()) as { scenario?: string }).scenario)
+      .poll(
+        async () =>
+          ((await (await fetch(`${base}/__admin/merchants/${appId}`)).json()) as { scenario?: string })
+            .scenario,
+      )
       .toBe('flaky-create');
     await screenshot(page, '04-merchants');
     await created.locator('select[name="name"]').selectOption('');
     await created.locator('button', { hasText: 'Switch' }).click();
     await expect
-      .poll(async () => ((await (await fetch(`${base}/__admin/merchants/${appId}`)).json()) as { scenario?: string }).scenario)
+      .poll(
+        async () =>
+          ((await (await fetch(`${base}/__admin/merchants/${appId}`)).json()) as { scenario?: string })
+            .scenario,
+      )
       .toBeUndefined();
   });
 

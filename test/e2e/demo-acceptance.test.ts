@@ -25,9 +25,11 @@ describe('the demo shop in chromium', () => {
     const base = server.url;
     const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
     const page = await context.newPage();
-    const requests: { url: string; method: string; headers: Record<string, string>; body: string | null }[] = [];
+    const requests: { url: string; method: string; headers: Record<string, string>; body: string | null }[] =
+      [];
     page.on('request', (r) => {
-      if (r.url().endsWith('/api/v1/merchant-widget/payment')) requests.push({ url: r.url(), method: r.method(), headers: r.headers(), body: r.postData() });
+      if (r.url().endsWith('/api/v1/merchant-widget/payment'))
+        requests.push({ url: r.url(), method: r.method(), headers: r.headers(), body: r.postData() });
     });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -66,7 +68,9 @@ describe('the demo shop in chromium', () => {
     await frame.locator('#otp').fill('1111');
     await frame.locator('#confirm').click();
     await frame.locator('#continue').waitFor();
-    await expect(frame.locator('[data-testid="masked-card"]').textContent()).resolves.toBe('552204******6736');
+    await expect(frame.locator('[data-testid="masked-card"]').textContent()).resolves.toBe(
+      '552204******6736',
+    );
     await shot(page, 'demo-widget-receipt');
     await frame.locator('#continue').click();
 

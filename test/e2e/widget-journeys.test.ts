@@ -32,7 +32,9 @@ beforeEach(async () => {
   await page.exposeFunction('recordKtpayMessage', (data: unknown) => posted.push(data));
   await page.addInitScript(() => {
     if (window.parent !== window) return;
-    window.addEventListener('message', (e) => (window as unknown as { recordKtpayMessage: (d: unknown) => void }).recordKtpayMessage(e.data));
+    window.addEventListener('message', (e) =>
+      (window as unknown as { recordKtpayMessage: (d: unknown) => void }).recordKtpayMessage(e.data),
+    );
   });
 });
 afterEach(async () => {
@@ -53,12 +55,17 @@ const messages = async () => posted;
 
 describe('widget journeys in chromium', () => {
   it('frictionless success: receipt in the iframe, then "Продолжить" moves the parent to the success URL', async () => {
-    const hash = await createOrder(base, { callback_success_url: result('success'), description: 'Frictionless' });
+    const hash = await createOrder(base, {
+      callback_success_url: result('success'),
+      description: 'Frictionless',
+    });
     const frame = await openInShop(hash);
     await shot(page, 'widget-card-page');
     await fillCard(frame, { pan: '4405 6397 0401 5096' });
     await frame.locator('#continue').waitFor();
-    await expect(frame.locator('[data-testid="masked-card"]').textContent()).resolves.toBe('440563******5096');
+    await expect(frame.locator('[data-testid="masked-card"]').textContent()).resolves.toBe(
+      '440563******5096',
+    );
     await shot(page, 'widget-receipt-success');
     await frame.locator('#continue').click();
     await page.waitForURL(result('success'));
@@ -80,26 +87,39 @@ describe('widget journeys in chromium', () => {
   });
 
   it('3DS failure: a wrong OTP ends in 191 and "Продолжить" leads to the failed URL', async () => {
-    const hash = await createOrder(base, { callback_success_url: result('success'), callback_failed_url: result('failed') });
+    const hash = await createOrder(base, {
+      callback_success_url: result('success'),
+      callback_failed_url: result('failed'),
+    });
     const frame = await openInShop(hash);
     await fillCard(frame, { pan: '5522 0427 0506 6736' });
     await frame.locator('#otp').fill('0000');
     await frame.locator('#confirm').click();
-    await expect(frame.locator('[data-testid="error-message"]').textContent()).resolves.toContain('(код 191)');
+    await expect(frame.locator('[data-testid="error-message"]').textContent()).resolves.toContain(
+      '(код 191)',
+    );
     await frame.locator('#continue').click();
     await page.waitForURL(result('failed'));
-    expect(await txOf(base, hash)).toMatchObject({ status: 'error', error: { error_type: 'ERROR_INPUT', code: '191' } });
+    expect(await txOf(base, hash)).toMatchObject({
+      status: 'error',
+      error: { error_type: 'ERROR_INPUT', code: '191' },
+    });
   });
 
   it('a decline with code 51 shows the reason on the receipt and leads to the failed URL', async () => {
     const hash = await createOrder(base, { callback_failed_url: result('failed') });
     const frame = await openInShop(hash);
     await fillCard(frame, { pan: '4000 0000 0000 9995' });
-    await expect(frame.locator('[data-testid="error-message"]').textContent()).resolves.toContain('Недостаточно средств на карте.');
+    await expect(frame.locator('[data-testid="error-message"]').textContent()).resolves.toContain(
+      'Недостаточно средств на карте.',
+    );
     await shot(page, 'widget-receipt-declined');
     await frame.locator('#continue').click();
     await page.waitForURL(result('failed'));
-    expect(await txOf(base, hash)).toMatchObject({ status: 'error', error: { error_type: 'ERROR_PAYMENT', code: '51' } });
+    expect(await txOf(base, hash)).toMatchObject({
+      status: 'error',
+      error: { error_type: 'ERROR_PAYMENT', code: '51' },
+    });
   });
 
   it('an input error shows the form again inline; the retry succeeds', async () => {
@@ -108,7 +128,9 @@ describe('widget journeys in chromium', () => {
     await fillCard(frame, { pan: '4405 6397 0401 5097', exp_month: '01', exp_year: '20' });
     await frame.locator('#err-pan').waitFor();
     await expect(frame.locator('#err-pan').textContent()).resolves.toContain('(код 14)');
-    await expect(frame.locator('#err-exp_month').textContent()).resolves.toContain('Некорректно введен срок действия карты.');
+    await expect(frame.locator('#err-exp_month').textContent()).resolves.toContain(
+      'Некорректно введен срок действия карты.',
+    );
     await expect(frame.locator('#pan').inputValue()).resolves.toBe('4405 6397 0401 5097');
     await shot(page, 'widget-card-inline-errors');
     expect((await txOf(base, hash)).status).toBe('pending');
@@ -133,7 +155,10 @@ describe('widget journeys in chromium', () => {
 
   it('a force URL skips the receipt: the parent goes straight to it', async () => {
     const force = `${base}/demo/result?outcome=success&order_id=forced`;
-    const hash = await createOrder(base, { callback_force_success_url: force, callback_success_url: result('success') });
+    const hash = await createOrder(base, {
+      callback_force_success_url: force,
+      callback_success_url: result('success'),
+    });
     const frame = await openInShop(hash);
     await fillCard(frame, { pan: '3775 1450 0004 820', cvc: '1234' });
     await page.waitForURL(force);
@@ -153,7 +178,12 @@ describe('widget journeys in chromium', () => {
       }),
     });
     const merchant = (await created.json()) as { app_id: string; app_key: string };
-    const hash = await createOrder(base, { callback_success_url: result('success') }, merchant.app_id, merchant.app_key);
+    const hash = await createOrder(
+      base,
+      { callback_success_url: result('success') },
+      merchant.app_id,
+      merchant.app_key,
+    );
     const optionsRes = await fetch(`${base}/api/v1/merchant-widget/payment/${hash}/acquirer-options`);
     const o = ((await optionsRes.json()) as { payload: Record<string, string> }).payload;
     const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;');

@@ -57,7 +57,8 @@ const SHORT = `${P.script} ${P.img} ${P.svg} ${P.json}`;
 /** Fields limited to 128 characters (the card form's cardholder). */
 const TINY = `${P.img}${P.script}`;
 /** A valid http URL (the schema refuses anything else) that still tries to break out of href and meta refresh. */
-const HOSTILE_URL = "http://127.0.0.1:9/ok?x='-alert('u')-'&y=;url=javascript:alert('refresh')#'onmouseover='alert(1)";
+const HOSTILE_URL =
+  "http://127.0.0.1:9/ok?x='-alert('u')-'&y=;url=javascript:alert('refresh')#'onmouseover='alert(1)";
 
 interface PageVisit {
   label: string;
@@ -78,7 +79,11 @@ let declinedHash: string;
 let paidHash: string;
 
 async function adminPost(base: string, path: string, body: unknown) {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const json = (await res.json()) as Record<string, unknown>;
   if (res.status >= 300) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
@@ -102,7 +107,9 @@ async function judge(page: Page, visit: PageVisit, shows: string[]) {
   // Give onerror/onload handlers and any injected frame time to run, were they ever injected.
   await page.waitForTimeout(200);
   for (const frame of page.frames()) {
-    const flag = await frame.evaluate(() => (window as unknown as { __xss?: unknown }).__xss ?? null).catch(() => null);
+    const flag = await frame
+      .evaluate(() => (window as unknown as { __xss?: unknown }).__xss ?? null)
+      .catch(() => null);
     expect(flag, `${visit.label}: a payload ran in ${frame.url()}`).toBeNull();
   }
   expect(dialogs, visit.label).toEqual([]);
@@ -174,14 +181,31 @@ beforeAll(async () => {
   });
   pendingHash = await createOrder(base, hostileOrder('pending'), merchant.app_id, merchant.app_key);
   declinedHash = await createOrder(base, hostileOrder('declined'), merchant.app_id, merchant.app_key);
-  paidHash = await createOrder(base, hostileOrder('paid', { callback_force_success_url: HOSTILE_URL }), merchant.app_id, merchant.app_key);
+  paidHash = await createOrder(
+    base,
+    hostileOrder('paid', { callback_force_success_url: HOSTILE_URL }),
+    merchant.app_id,
+    merchant.app_key,
+  );
   // Paid headlessly with a hostile cardholder, cleared, so a callback goes out (and is answered with markup).
-  await adminPost(base, `/__admin/transactions/${paidHash}/pay`, { pan: '4405639704015096', exp_month: '12', exp_year: '30', cvc: '123', cardholder: TINY });
+  await adminPost(base, `/__admin/transactions/${paidHash}/pay`, {
+    pan: '4405639704015096',
+    exp_month: '12',
+    exp_year: '30',
+    cvc: '123',
+    cardholder: TINY,
+  });
   await adminPost(base, `/__admin/transactions/${paidHash}/clear`, {});
   await receiver.waitFor(1);
   // Journal entries whose headers and path are hostile.
-  await fetch(`${base}/api/v1/merchant-widget/payment`, { method: 'POST', headers: { 'auth-identifier': SHORT, 'x-shop': ALL }, body: ALL });
-  await fetch(`${base}/api/v1/merchant-widget/payment/${encodeURIComponent(P.script)}`, { headers: { 'auth-identifier': merchant.app_id } });
+  await fetch(`${base}/api/v1/merchant-widget/payment`, {
+    method: 'POST',
+    headers: { 'auth-identifier': SHORT, 'x-shop': ALL },
+    body: ALL,
+  });
+  await fetch(`${base}/api/v1/merchant-widget/payment/${encodeURIComponent(P.script)}`, {
+    headers: { 'auth-identifier': merchant.app_id },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -207,7 +231,9 @@ describe('hostile merchant and shopper text never runs as script (Chromium)', ()
       await page.locator('#email').fill(`${P.img}@x.kz`);
       await page.locator('#pay').click();
       await page.waitForLoadState('load');
-      await judge(page, { label: 'card page with inline errors', route: 'POST /acquirer/payform' }, [P.script]);
+      await judge(page, { label: 'card page with inline errors', route: 'POST /acquirer/payform' }, [
+        P.script,
+      ]);
       expect(await page.locator('#cardholder').inputValue()).toBe(TINY);
       expect(await page.locator('#email').inputValue()).toBe(`${P.img}@x.kz`);
     } finally {
@@ -230,7 +256,10 @@ describe('hostile merchant and shopper text never runs as script (Chromium)', ()
       await page.locator('#otp').fill('0000');
       await page.locator('#confirm').click();
       await page.locator('[data-testid="status"]').waitFor();
-      await judge(page, { label: 'receipt (refused)', route: 'GET /payment-card/receipt' }, [P.script, P.img]);
+      await judge(page, { label: 'receipt (refused)', route: 'GET /payment-card/receipt' }, [
+        P.script,
+        P.img,
+      ]);
     } finally {
       await page.close();
     }
@@ -239,8 +268,16 @@ describe('hostile merchant and shopper text never runs as script (Chromium)', ()
   });
 
   it('the widget pages of a paid payment: receipt, default page, exit page with a hostile force URL', async () => {
-    await open({ label: 'receipt (paid)', route: 'GET /payment-card/receipt' }, `${server.url}/payment-card/receipt?hash=${paidHash}`, [P.script, P.json]);
-    await open({ label: 'default result page', route: 'GET /payment-card/done' }, `${server.url}/payment-card/done?hash=${paidHash}`, [P.script, P.tmpl]);
+    await open(
+      { label: 'receipt (paid)', route: 'GET /payment-card/receipt' },
+      `${server.url}/payment-card/receipt?hash=${paidHash}`,
+      [P.script, P.json],
+    );
+    await open(
+      { label: 'default result page', route: 'GET /payment-card/done' },
+      `${server.url}/payment-card/done?hash=${paidHash}`,
+      [P.script, P.tmpl],
+    );
     const exit = await freshPage();
     try {
       // Outside an iframe, frame.js replaces the exit page with the force URL: the browser must
@@ -251,11 +288,17 @@ describe('hostile merchant and shopper text never runs as script (Chromium)', ()
       await exit.goto(`${server.url}/payment-card/redirect?hash=${paidHash}`);
       await exit.locator('#landed').waitFor();
       expect(exit.url()).toMatch(/^http:\/\/127\.0\.0\.1:9\/ok\?x=/);
-      await judge(exit, { label: 'exit page (force URL)', route: 'GET /payment-card/redirect' }, ['merchant page']);
+      await judge(exit, { label: 'exit page (force URL)', route: 'GET /payment-card/redirect' }, [
+        'merchant page',
+      ]);
     } finally {
       await exit.close();
     }
-    await open({ label: 'default page of a pending payment', route: 'GET /payment-card/done' }, `${server.url}/payment-card/done?hash=${pendingHash}`, [P.script]);
+    await open(
+      { label: 'default page of a pending payment', route: 'GET /payment-card/done' },
+      `${server.url}/payment-card/done?hash=${pendingHash}`,
+      [P.script],
+    );
   });
 
   it('the demo shop: its result page echoing order_id, and a hostile description through the no-JS checkout', async () => {
@@ -269,8 +312,15 @@ describe('hostile merchant and shopper text never runs as script (Chromium)', ()
       await page.goto(`${server.url}/demo`);
       await judge(page, { label: 'demo shop', route: 'GET /demo' }, ['app_id']);
       // The no-JavaScript checkout, as a browser without scripts would post it.
-      await submitForm(page, '/demo/checkout', { amount: '100', description: ALL.slice(0, 1024), show_close_button: 'true' });
-      await judge(page, { label: 'card page after the no-JS demo checkout', route: 'POST /demo/checkout' }, [P.script, P.srcdoc]);
+      await submitForm(page, '/demo/checkout', {
+        amount: '100',
+        description: ALL.slice(0, 1024),
+        show_close_button: 'true',
+      });
+      await judge(page, { label: 'card page after the no-JS demo checkout', route: 'POST /demo/checkout' }, [
+        P.script,
+        P.srcdoc,
+      ]);
     } finally {
       await page.close();
     }
@@ -280,35 +330,79 @@ describe('hostile merchant and shopper text never runs as script (Chromium)', ()
     const page = await freshPage();
     try {
       await page.goto(`${server.url}/demo`);
-      await submitForm(page, '/acquirer/epay/logon', { PostLink: SHORT, BackLink: HOSTILE_URL, Signed_Order_B64: P.img, Language: P.svg, template: P.json });
-      await judge(page, { label: 'v1 form refused (error page)', route: 'POST /acquirer/epay/logon' }, [P.script]);
+      await submitForm(page, '/acquirer/epay/logon', {
+        PostLink: SHORT,
+        BackLink: HOSTILE_URL,
+        Signed_Order_B64: P.img,
+        Language: P.svg,
+        template: P.json,
+      });
+      await judge(page, { label: 'v1 form refused (error page)', route: 'POST /acquirer/epay/logon' }, [
+        P.script,
+      ]);
     } finally {
       await page.close();
     }
-    await open({ label: 'card page with a hostile params', route: 'GET /acquirer/payform' }, `${server.url}/acquirer/payform?params=${encodeURIComponent(SHORT)}`, ['4040108']);
-    await open({ label: 'widget page with a hostile hash', route: 'GET /payment-card' }, `${server.url}/payment-card?hash=${encodeURIComponent(SHORT)}&${encodeURIComponent(P.img)}`, ['4040108']);
+    await open(
+      { label: 'card page with a hostile params', route: 'GET /acquirer/payform' },
+      `${server.url}/acquirer/payform?params=${encodeURIComponent(SHORT)}`,
+      ['4040108'],
+    );
+    await open(
+      { label: 'widget page with a hostile hash', route: 'GET /payment-card' },
+      `${server.url}/payment-card?hash=${encodeURIComponent(SHORT)}&${encodeURIComponent(P.img)}`,
+      ['4040108'],
+    );
   });
 
   it('the dashboard: transaction list and search, each transaction, merchants, journal', async () => {
     const ui = `${server.url}/__admin/ui`;
-    await open({ label: 'dashboard transactions', route: 'GET /__admin/ui/transactions' }, `${ui}/transactions`, [P.script]);
+    await open(
+      { label: 'dashboard transactions', route: 'GET /__admin/ui/transactions' },
+      `${ui}/transactions`,
+      [P.script],
+    );
     await open(
       { label: 'dashboard search', route: 'GET /__admin/ui/transactions' },
       `${ui}/transactions?q=${encodeURIComponent(P.img)}&app_id=${encodeURIComponent(P.svg)}`,
       [],
     );
-    for (const [label, hash] of [['pending', pendingHash], ['declined', declinedHash], ['paid, with the callback answer', paidHash]] as const) {
-      await open({ label: `dashboard transaction (${label})`, route: 'GET /__admin/ui/transactions/:hash' }, `${ui}/transactions/${hash}`, [P.script]);
+    for (const [label, hash] of [
+      ['pending', pendingHash],
+      ['declined', declinedHash],
+      ['paid, with the callback answer', paidHash],
+    ] as const) {
+      await open(
+        { label: `dashboard transaction (${label})`, route: 'GET /__admin/ui/transactions/:hash' },
+        `${ui}/transactions/${hash}`,
+        [P.script],
+      );
     }
-    await open({ label: 'dashboard merchants', route: 'GET /__admin/ui/merchants' }, `${ui}/merchants`, [P.script]);
-    await open({ label: 'dashboard journal', route: 'GET /__admin/ui/journal' }, `${ui}/journal?show=all`, [P.script]);
-    await open({ label: 'dashboard journal, hostile filter', route: 'GET /__admin/ui/journal' }, `${ui}/journal?app_id=${encodeURIComponent(P.img)}`, []);
+    await open({ label: 'dashboard merchants', route: 'GET /__admin/ui/merchants' }, `${ui}/merchants`, [
+      P.script,
+    ]);
+    await open({ label: 'dashboard journal', route: 'GET /__admin/ui/journal' }, `${ui}/journal?show=all`, [
+      P.script,
+    ]);
+    await open(
+      { label: 'dashboard journal, hostile filter', route: 'GET /__admin/ui/journal' },
+      `${ui}/journal?app_id=${encodeURIComponent(P.img)}`,
+      [],
+    );
   });
 
   it('the dashboard sign-in, with a hostile next and a wrong token', async () => {
     const ui = `${tokenServer.url}/__admin/ui`;
-    await open({ label: 'dashboard sign-in', route: 'GET /__admin/ui/login' }, `${ui}/login?next=${encodeURIComponent(`/__admin/ui/${P.img}`)}`, []);
-    await open({ label: 'dashboard sign-in (wrong token)', route: 'GET /__admin/ui/transactions' }, `${ui}/transactions?token=${encodeURIComponent(P.svg)}`, []);
+    await open(
+      { label: 'dashboard sign-in', route: 'GET /__admin/ui/login' },
+      `${ui}/login?next=${encodeURIComponent(`/__admin/ui/${P.img}`)}`,
+      [],
+    );
+    await open(
+      { label: 'dashboard sign-in (wrong token)', route: 'GET /__admin/ui/transactions' },
+      `${ui}/transactions?token=${encodeURIComponent(P.svg)}`,
+      [],
+    );
     const page = await freshPage();
     try {
       await page.goto(`${ui}/login`);
@@ -320,11 +414,25 @@ describe('hostile merchant and shopper text never runs as script (Chromium)', ()
   });
 
   it('a javascript: or data: URL never reaches a page: create refuses it', async () => {
-    for (const url of ["javascript:alert('href')//http://127.0.0.1/", 'data:text/html,<script>alert(1)</script>', 'JaVaScRiPt:alert(1)']) {
+    for (const url of [
+      "javascript:alert('href')//http://127.0.0.1/",
+      'data:text/html,<script>alert(1)</script>',
+      'JaVaScRiPt:alert(1)',
+    ]) {
       const res = await fetch(`${server.url}/api/v1/merchant-widget/payment`, {
         method: 'POST',
         headers: { 'auth-identifier': merchant.app_id },
-        body: await seal({ order: { amount: 10, order_id: `js-${Math.random()}`, callback_force_success_url: url, callback_success_url: url } }, merchant.app_key),
+        body: await seal(
+          {
+            order: {
+              amount: 10,
+              order_id: `js-${Math.random()}`,
+              callback_force_success_url: url,
+              callback_success_url: url,
+            },
+          },
+          merchant.app_key,
+        ),
       });
       expect(res.status, url).toBe(422);
     }
@@ -334,11 +442,18 @@ describe('hostile merchant and shopper text never runs as script (Chromium)', ()
     const routes = [...new Set(visited.map((v) => v.route))].sort();
     // Every route outside the JSON APIs (the merchant API and the admin JSON routes) is a page.
     const pages = registeredRoutes(server.app)
-      .filter((r) => !r.path.startsWith('/api/') && !(r.path.startsWith('/__admin') && !r.path.startsWith('/__admin/ui')))
+      .filter(
+        (r) =>
+          !r.path.startsWith('/api/') &&
+          !(r.path.startsWith('/__admin') && !r.path.startsWith('/__admin/ui')),
+      )
       .map((r) => `${r.method} ${r.path}`);
-    for (const exempt of Object.keys(NO_USER_TEXT)) expect(pages, `exempted route ${exempt} exists`).toContain(exempt);
+    for (const exempt of Object.keys(NO_USER_TEXT))
+      expect(pages, `exempted route ${exempt} exists`).toContain(exempt);
     expect(routes).toEqual(pages.filter((p) => !NO_USER_TEXT[p]).sort());
     expect(dialogs).toEqual([]);
-    console.info(`xss: ${visited.length} page renders over ${routes.length} page routes, ${Object.keys(P).length} payload kinds, 0 scripts ran`);
+    console.info(
+      `xss: ${visited.length} page renders over ${routes.length} page routes, ${Object.keys(P).length} payload kinds, 0 scripts ran`,
+    );
   });
 });

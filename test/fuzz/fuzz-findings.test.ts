@@ -74,10 +74,18 @@ describe('fuzz findings', () => {
     const res = await app.inject({
       method: 'POST',
       url: '/__admin/scenarios',
-      payload: { name: 'broken-regex', description: 'x', steps: [{ match: { endpoint: 'create', order_id: '(' }, effect: { type: 'respond_error', code: 5000105 } }] },
+      payload: {
+        name: 'broken-regex',
+        description: 'x',
+        steps: [
+          { match: { endpoint: 'create', order_id: '(' }, effect: { type: 'respond_error', code: 5000105 } },
+        ],
+      },
     });
     expect(res.statusCode).toBe(422);
     expect(res.json().error.code).toBe(4220122);
-    expect(res.json().error.validation.scenario[0]).toMatch(/\/steps\/0\/match\/order_id is not a valid regular expression/);
+    expect(res.json().error.validation.scenario[0]).toMatch(
+      /\/steps\/0\/match\/order_id is not a valid regular expression/,
+    );
   });
 });

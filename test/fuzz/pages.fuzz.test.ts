@@ -381,26 +381,31 @@ describe('hosted pages fuzz', () => {
     });
   });
 
-  it(`JSON bodies with wrongly typed values on the form routes (${RUNS} runs)`, { timeout: fuzzTimeout(RUNS) }, async () => {
-    // JSON bodies on form routes: objects, arrays and numbers where strings belong.
-    await runTarget({
-      target: 'form routes with JSON bodies',
-      app,
-      invariants,
-      runs: RUNS,
-      seed: 506,
-      arbitrary: fc.tuple(
-        fc.constantFrom('/acquirer/payform', '/acquirer/3ds', '/acquirer/epay/logon', '/demo/checkout'),
-        fc.dictionary(
-          fc.constantFrom('params', 'pan', 'otp', 'PostLink', 'amount', 'description', 'action'),
-          wrongType,
+  it(
+    `JSON bodies with wrongly typed values on the form routes (${RUNS} runs)`,
+    { timeout: fuzzTimeout(RUNS) },
+    async () => {
+      // JSON bodies on form routes: objects, arrays and numbers where strings belong.
+      await runTarget({
+        target: 'form routes with JSON bodies',
+        app,
+        invariants,
+        runs: RUNS,
+        seed: 506,
+        arbitrary: fc.tuple(
+          fc.constantFrom('/acquirer/payform', '/acquirer/3ds', '/acquirer/epay/logon', '/demo/checkout'),
+          fc.dictionary(
+            fc.constantFrom('params', 'pan', 'otp', 'PostLink', 'amount', 'description', 'action'),
+            wrongType,
+          ),
         ),
-      ),
-      run: async ([url, body]) => {
-        const res = await app.inject({ method: 'POST', url, payload: body });
-        if (String(res.headers['content-type']).startsWith('application/json')) return checkApiResponse(res);
-        checkPageResponse(res);
-      },
-    });
-  });
+        run: async ([url, body]) => {
+          const res = await app.inject({ method: 'POST', url, payload: body });
+          if (String(res.headers['content-type']).startsWith('application/json'))
+            return checkApiResponse(res);
+          checkPageResponse(res);
+        },
+      });
+    },
+  );
 });

@@ -43,7 +43,8 @@ const classes = (r: TargetRecord) =>
     .map((c) => `${c} ${fmt(r.responses[c]!)}`)
     .join(', ') || '— (no HTTP)';
 const rows = records.map(
-  (r) => `| ${r.target} | ${fmt(r.runs)} | ${r.failures} | ${classes(r)} | ${fmt(r.transactions_checked)} | ${(r.ms / 1000).toFixed(1)} s | ${r.seed} |`,
+  (r) =>
+    `| ${r.target} | ${fmt(r.runs)} | ${r.failures} | ${classes(r)} | ${fmt(r.transactions_checked)} | ${(r.ms / 1000).toFixed(1)} s | ${r.seed} |`,
 );
 const total = records.reduce((s, r) => s + r.runs, 0);
 const failed = records.reduce((s, r) => s + r.failures, 0);
@@ -70,5 +71,6 @@ if (existsSync(file)) {
   }
 }
 const ok = vitest.status === 0 && failed === 0 && short.length === 0 && records.length > 0;
-if (short.length > 0) console.error(`targets with fewer than ${runs} runs: ${short.map((r) => r.target).join(', ')}`);
+if (short.length > 0)
+  console.error(`targets with fewer than ${runs} runs: ${short.map((r) => r.target).join(', ')}`);
 process.exit(ok ? 0 : 1);

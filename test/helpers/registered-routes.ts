@@ -23,7 +23,10 @@ export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
     const path = (stack[depth - 1] ?? '') + m[2]!;
     stack[depth] = path;
     stack.length = depth + 1;
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const method of (m[3] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       if (method !== 'HEAD') out.push({ method, path });
     }
   }

@@ -56,9 +56,15 @@ export async function postCreate(
 }
 
 /** Creates a payment for the default merchant and returns its transaction hash. */
-export async function createPayment(app: FastifyInstance, order: Record<string, unknown> = {}): Promise<string> {
+export async function createPayment(
+  app: FastifyInstance,
+  order: Record<string, unknown> = {},
+): Promise<string> {
   const res = await postCreate(app, await seal(orderPayload(order)));
   if (res.statusCode !== 200) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
-  const body = res.json() as { payload?: { transaction_hash: string }; response?: { data: { transaction_hash: string } } };
+  const body = res.json() as {
+    payload?: { transaction_hash: string };
+    response?: { data: { transaction_hash: string } };
+  };
   return (body.payload ?? body.response!.data).transaction_hash;
 }

@@ -44,7 +44,9 @@ describe('POST /__admin/reset', () => {
       expect((await app.inject({ url: '/__admin/merchants' })).json().merchants).toHaveLength(2);
       expect((await app.inject({ method: 'POST', url: '/__admin/reset' })).statusCode).toBe(200);
       const merchants = (await app.inject({ url: '/__admin/merchants' })).json().merchants;
-      expect(merchants.map((m: { app_id: string }) => m.app_id)).toEqual(['e2d3d70d53c67bcd377266f74e98587c']);
+      expect(merchants.map((m: { app_id: string }) => m.app_id)).toEqual([
+        'e2d3d70d53c67bcd377266f74e98587c',
+      ]);
     } finally {
       await app.close();
     }

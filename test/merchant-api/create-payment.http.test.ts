@@ -20,7 +20,10 @@ describe('create payment over HTTP (pactum)', () => {
       .withHeaders({ 'Auth-Identifier': APP_ID, 'Content-Type': 'text/plain' })
       .withBody(await seal(payload))
       .expectStatus(200)
-      .expectJsonLike({ success: true, payload: { transaction_hash: /^[0-9a-f]{40}$/, show_close_button: true } });
+      .expectJsonLike({
+        success: true,
+        payload: { transaction_hash: /^[0-9a-f]{40}$/, show_close_button: true },
+      });
     await pactum
       .spec()
       .get('/__admin/journal')
@@ -36,7 +39,10 @@ describe('create payment over HTTP (pactum)', () => {
       .withHeaders({ 'Auth-Identifier': APP_ID })
       .withBody('%%%')
       .expectStatus(422)
-      .expectJsonLike({ success: false, error: { code: 4220101, message: 'Некорректный формат или содержимое данных.' } });
+      .expectJsonLike({
+        success: false,
+        error: { code: 4220101, message: 'Некорректный формат или содержимое данных.' },
+      });
   });
 
   it('serves health', async () => {

@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCatalog } from '../../contracts/error-catalog.js';
 import { createSchemaRegistry } from '../../contracts/schema-registry.js';
 import { cryptoReady, generateKeypair, sealToBase64 } from '../../mock-server/crypto/sealed-box.js';
-import { API, APP_ID, buildTestApp, nextOrderId, orderPayload, postCreate, seal } from '../helpers/sandbox.js';
+import {
+  API,
+  APP_ID,
+  buildTestApp,
+  nextOrderId,
+  orderPayload,
+  postCreate,
+  seal,
+} from '../helpers/sandbox.js';
 
 const registry = createSchemaRegistry();
 const entry = (code: number) => errorCatalog.ktpay.find((e) => e.code === code)!;
@@ -76,7 +84,10 @@ describe('POST /payment (reference dialect, built-in merchant)', () => {
   it('answers 4220102 for a body sealed to a foreign key', async () => {
     await cryptoReady();
     const foreign = generateKeypair();
-    const body = expectReferenceError(await postCreate(app, sealToBase64(JSON.stringify(orderPayload()), foreign.publicKey)), 4220102);
+    const body = expectReferenceError(
+      await postCreate(app, sealToBase64(JSON.stringify(orderPayload()), foreign.publicKey)),
+      4220102,
+    );
     expect(body.error.hint).toContain('is app_key set to');
   });
 
@@ -89,10 +100,15 @@ describe('POST /payment (reference dialect, built-in merchant)', () => {
   it('answers 4220103 with validation.app_id when Auth-Identifier is missing or unknown', async () => {
     const sealed = await seal(orderPayload());
     for (const id of [undefined, 'ffffffffffffffffffffffffffffffff', '']) {
-      const body = expectReferenceError(await postCreate(app, sealed, { 'auth-identifier': id }), 4220103) as unknown as {
+      const body = expectReferenceError(
+        await postCreate(app, sealed, { 'auth-identifier': id }),
+        4220103,
+      ) as unknown as {
         error: { validation: Record<string, string[]> };
       };
-      expect(body.error.validation).toEqual({ app_id: ['Неверный/несуществующий идентификатор приложения мерчанта.'] });
+      expect(body.error.validation).toEqual({
+        app_id: ['Неверный/несуществующий идентификатор приложения мерчанта.'],
+      });
     }
   });
 
@@ -101,7 +117,9 @@ describe('POST /payment (reference dialect, built-in merchant)', () => {
       app,
       await seal({ order: { amount: -5, type: 'barter', description: 42, callback_post_url: 'not a url' } }),
     );
-    const body = expectReferenceError(res, 4220002) as unknown as { error: { validation: Record<string, string[]> } };
+    const body = expectReferenceError(res, 4220002) as unknown as {
+      error: { validation: Record<string, string[]> };
+    };
     expect(Object.keys(body.error.validation).sort()).toEqual(
       ['order.amount', 'order.callback_post_url', 'order.description', 'order.order_id', 'order.type'].sort(),
     );
@@ -119,7 +137,9 @@ describe('POST /payment (reference dialect, built-in merchant)', () => {
 
   it('requires service when type=service, and accepts service_id as string or number', async () => {
     const res = await postCreate(app, await seal(orderPayload({ type: 'service' })));
-    const body = expectReferenceError(res, 4220002) as unknown as { error: { validation: Record<string, string[]> } };
+    const body = expectReferenceError(res, 4220002) as unknown as {
+      error: { validation: Record<string, string[]> };
+    };
     expect(body.error.validation['order.service']).toEqual(['Обязательное поле.']);
     for (const service_id of ['1', 1]) {
       const ok = await postCreate(
@@ -133,15 +153,23 @@ describe('POST /payment (reference dialect, built-in merchant)', () => {
   it('answers 4220002 on order.order_id for a duplicate order_id', async () => {
     const order_id = nextOrderId('dup');
     expect((await postCreate(app, await seal(orderPayload({ order_id })))).statusCode).toBe(200);
-    const body = expectReferenceError(await postCreate(app, await seal(orderPayload({ order_id }))), 4220002) as unknown as {
+    const body = expectReferenceError(
+      await postCreate(app, await seal(orderPayload({ order_id }))),
+      4220002,
+    ) as unknown as {
       error: { validation: Record<string, string[]> };
     };
     expect(body.error.validation).toEqual({ 'order.order_id': ['Заказ с таким order_id уже существует.'] });
   });
 
   it("answers 4220002 for a callback URL outside the merchant's domains, and allows subdomains and ports", async () => {
-    const bad = await postCreate(app, await seal(orderPayload({ callback_post_url: 'https://evil.example.com/cb' })));
-    const body = expectReferenceError(bad, 4220002) as unknown as { error: { validation: Record<string, string[]> } };
+    const bad = await postCreate(
+      app,
+      await seal(orderPayload({ callback_post_url: 'https://evil.example.com/cb' })),
+    );
+    const body = expectReferenceError(bad, 4220002) as unknown as {
+      error: { validation: Record<string, string[]> };
+    };
     expect(Object.keys(body.error.validation)).toEqual(['order.callback_post_url']);
     const ok = await postCreate(
       app,
@@ -156,13 +184,19 @@ describe('POST /payment (reference dialect, built-in merchant)', () => {
   });
 
   it('refuses a link-local callback_post_url at creation time', async () => {
-    const res = await postCreate(app, await seal(orderPayload({ callback_post_url: 'http://169.254.169.254/latest' })));
+    const res = await postCreate(
+      app,
+      await seal(orderPayload({ callback_post_url: 'http://169.254.169.254/latest' })),
+    );
     expectReferenceError(res, 4220002);
   });
 
   it('accepts unknown fields and records them as contract warnings in the journal', async () => {
     const order_id = nextOrderId('warn');
-    const res = await postCreate(app, await seal(orderPayload({ order_id, currency: 'KZT' }, { extra: true })));
+    const res = await postCreate(
+      app,
+      await seal(orderPayload({ order_id, currency: 'KZT' }, { extra: true })),
+    );
     expect(res.statusCode).toBe(200);
     const journal = await app.inject({ url: `/__admin/journal?order_id=${order_id}` });
     const [last] = journal.json().entries;
@@ -215,7 +249,12 @@ describe('merchants created at runtime', () => {
     const res = await app.inject({
       method: 'POST',
       url: '/__admin/merchants',
-      payload: { name: 'Widget shop', domains: ['widget.kz'], public_key: generateKeypair().publicKey, ...extra },
+      payload: {
+        name: 'Widget shop',
+        domains: ['widget.kz'],
+        public_key: generateKeypair().publicKey,
+        ...extra,
+      },
     });
     expect(res.statusCode, res.body).toBe(201);
     expect(registry.validator('merchantView')(res.json())).toBe(true);
@@ -229,7 +268,10 @@ describe('merchants created at runtime', () => {
     const body = ok.json();
     expect(body).toEqual({
       error: [],
-      response: { success: true, data: { transaction_hash: expect.stringMatching(/^[0-9a-f]{40}$/), show_close_button: true } },
+      response: {
+        success: true,
+        data: { transaction_hash: expect.stringMatching(/^[0-9a-f]{40}$/), show_close_button: true },
+      },
     });
     expect(registry.validator('widgetSuccess')(body)).toBe(true);
 
@@ -244,7 +286,9 @@ describe('merchants created at runtime', () => {
       response: { success: false, data: [] },
     });
 
-    const invalid = await postCreate(app, await seal({ order: { amount: 'x' } }, m.app_key), { 'auth-identifier': m.app_id });
+    const invalid = await postCreate(app, await seal({ order: { amount: 'x' } }, m.app_key), {
+      'auth-identifier': m.app_id,
+    });
     const inv = invalid.json();
     expect(registry.validator('widgetError')(inv)).toBe(true);
     expect(inv.error.code).toBe(4220002);
@@ -269,7 +313,9 @@ describe('merchants created at runtime', () => {
 
   it('uses English field messages for locale:"en" and keeps documented texts Russian', async () => {
     const m = await createMerchant({ locale: 'en' });
-    const res = await postCreate(app, await seal({ order: { amount: 1 } }, m.app_key), { 'auth-identifier': m.app_id });
+    const res = await postCreate(app, await seal({ order: { amount: 1 } }, m.app_key), {
+      'auth-identifier': m.app_id,
+    });
     const body = res.json();
     expect(body.error.message).toBe(entry(4220002).message);
     expect(body.error.validation['order.order_id']).toEqual(['This field is required.']);
@@ -288,10 +334,14 @@ describe('merchants created at runtime', () => {
     });
     expect(m.app_key).toBe(current.publicKey);
     for (const key of [current, old]) {
-      const ok = await postCreate(app, await seal(orderPayload(), key.publicKey), { 'auth-identifier': m.app_id });
+      const ok = await postCreate(app, await seal(orderPayload(), key.publicKey), {
+        'auth-identifier': m.app_id,
+      });
       expect(ok.statusCode).toBe(200);
     }
-    const res = await postCreate(app, await seal(orderPayload(), expired.publicKey), { 'auth-identifier': m.app_id });
+    const res = await postCreate(app, await seal(orderPayload(), expired.publicKey), {
+      'auth-identifier': m.app_id,
+    });
     expectReferenceError(res, 4220104);
   });
 
@@ -315,9 +365,13 @@ describe('merchants created at runtime', () => {
 
   it('deletes a merchant, after which its app_id is unknown', async () => {
     const m = await createMerchant({});
-    expect((await app.inject({ method: 'DELETE', url: `/__admin/merchants/${m.app_id}` })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'DELETE', url: `/__admin/merchants/${m.app_id}` })).statusCode).toBe(
+      200,
+    );
     const res = await postCreate(app, await seal(orderPayload(), m.app_key), { 'auth-identifier': m.app_id });
     expect(res.json().error.code).toBe(4220103);
-    expect((await app.inject({ method: 'DELETE', url: `/__admin/merchants/${m.app_id}` })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'DELETE', url: `/__admin/merchants/${m.app_id}` })).statusCode).toBe(
+      404,
+    );
   });
 });

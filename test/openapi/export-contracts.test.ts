@@ -14,7 +14,12 @@ import { buildTestApp, postCreate } from '../helpers/sandbox.js';
 
 const addFormats = addFormatsModule.default as unknown as typeof addFormatsModule.default.default;
 const ROOT = new URL('../..', import.meta.url).pathname;
-const cli = (args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', 'mock-server/cli.ts', ...args], { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+const cli = (args: string[]) =>
+  execFileSync(process.execPath, ['--import', 'tsx', 'mock-server/cli.ts', ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  });
 
 /**
  * Issue 8: `ktpay-mock export contracts --out dir` writes a bundle a merchant can use on its own.
@@ -36,7 +41,8 @@ describe('ktpay-mock export', () => {
   it('writes every JSON Schema, the OpenAPI document, the catalog, the test cards and a README', () => {
     const files = readdirSync(join(dir, 'schemas'));
     expect(files).toHaveLength(Object.keys(schemas).length);
-    for (const s of Object.values(schemas)) expect(files).toContain((s as { $id: string }).$id.split('/').pop());
+    for (const s of Object.values(schemas))
+      expect(files).toContain((s as { $id: string }).$id.split('/').pop());
     expect(readJson('error-catalog.json')).toEqual(errorCatalog);
     expect(readJson('test-cards.json')).toEqual(readContractData('test-cards.json'));
     expect(readJson('acquirer-outcomes.json')).toEqual(readContractData('acquirer-outcomes.json'));
@@ -52,8 +58,13 @@ describe('ktpay-mock export', () => {
 
   it('the example opens with the exported keypair and validates against the exported create-payment schema', async () => {
     await sodium.ready;
-    const keys = readJson<{ app_id: string; app_key: string; server_secret_key: string }>('example/test-keypair.json');
-    const cipher = sodium.from_base64(read('example/create-payment.sealed.txt').trim(), sodium.base64_variants.ORIGINAL);
+    const keys = readJson<{ app_id: string; app_key: string; server_secret_key: string }>(
+      'example/test-keypair.json',
+    );
+    const cipher = sodium.from_base64(
+      read('example/create-payment.sealed.txt').trim(),
+      sodium.base64_variants.ORIGINAL,
+    );
     const opened = sodium.crypto_box_seal_open(
       cipher,
       sodium.from_base64(keys.app_key, sodium.base64_variants.ORIGINAL),
@@ -62,7 +73,13 @@ describe('ktpay-mock export', () => {
     const payload = JSON.parse(sodium.to_string(opened)) as unknown;
     expect(payload).toEqual(readJson('example/create-payment.json'));
 
-    const ajv = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true, discriminator: true, allErrors: true });
+    const ajv = new Ajv2020({
+      strict: true,
+      strictRequired: false,
+      allowUnionTypes: true,
+      discriminator: true,
+      allErrors: true,
+    });
     addFormats(ajv);
     for (const f of readdirSync(join(dir, 'schemas'))) ajv.addSchema(readJson(`schemas/${f}`) as object);
     const validate = ajv.getSchema(readJson<{ $id: string }>('schemas/create-payment-request.json').$id)!;

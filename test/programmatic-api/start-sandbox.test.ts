@@ -46,7 +46,11 @@ describe('startSandbox (programmatic API)', () => {
     expect(delivery.state).toBe('acknowledged');
     const body = JSON.parse(delivery.body);
     expect(contracts.validator('callbackBody')(body)).toBe(true);
-    expect(body).toMatchObject({ order_id: order.order.order_id, amount: 2500, status: { status: 'completed' } });
+    expect(body).toMatchObject({
+      order_id: order.order.order_id,
+      amount: 2500,
+      status: { status: 'completed' },
+    });
     expect(received).toContainEqual(body);
 
     const [entry] = sandbox.journal({ order_id: order.order.order_id });
@@ -54,7 +58,9 @@ describe('startSandbox (programmatic API)', () => {
   });
 
   it('waitForCallback rejects after its timeout when nothing comes', async () => {
-    await expect(sandbox.waitForCallback({ transaction_hash: 'f'.repeat(40), timeout_ms: 100 })).rejects.toThrow(/no callback/);
+    await expect(
+      sandbox.waitForCallback({ transaction_hash: 'f'.repeat(40), timeout_ms: 100 }),
+    ).rejects.toThrow(/no callback/);
   });
 
   it('pay reports a refused payment as an error', async () => {

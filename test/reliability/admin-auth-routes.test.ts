@@ -115,7 +115,8 @@ async function checkAdminAuth(base: string, endpoints: Endpoint[], f: Fixtures):
     const { status: wrong } = await call(base, e, f, { authorization: 'Bearer not-the-token' });
     if (isPublic) {
       // Reachable on purpose, but it must work and show nothing an admin would see.
-      if (none === 0 || none >= 500) failures.push(`${key}: public by design, but answered ${none || 'nothing'}`);
+      if (none === 0 || none >= 500)
+        failures.push(`${key}: public by design, but answered ${none || 'nothing'}`);
       if (body.includes(f.secret)) failures.push(`${key}: public by design, but its body shows admin data`);
       continue;
     }
@@ -126,7 +127,8 @@ async function checkAdminAuth(base: string, endpoints: Endpoint[], f: Fixtures):
     const key = `${e.method} ${e.url}`;
     if (PUBLIC_BY_DESIGN[key]) continue;
     const { status: ok } = await call(base, e, f, { authorization: `Bearer ${TOKEN}` });
-    if (ok === 401 || ok < 200 || ok >= 500) failures.push(`${key}: ${ok || 'no answer'} with the token (expected 200-499, not 401)`);
+    if (ok === 401 || ok < 200 || ok >= 500)
+      failures.push(`${key}: ${ok || 'no answer'} with the token (expected 200-499, not 401)`);
   }
   return { checked: ordered.length, failures };
 }
@@ -158,7 +160,11 @@ describe('every /__admin route needs ADMIN_TOKEN (route table enumeration, real 
       method: 'POST',
       url: '/__admin/merchants',
       headers: { authorization: `Bearer ${TOKEN}` },
-      payload: { name: 'Throwaway', domains: ['throwaway.kz'], public_key: 'oy8UXMILwFoN7RoZ+pVNMTEjkVPkvwuQoolX9wjJGjs=' },
+      payload: {
+        name: 'Throwaway',
+        domains: ['throwaway.kz'],
+        public_key: 'oy8UXMILwFoN7RoZ+pVNMTEjkVPkvwuQoolX9wjJGjs=',
+      },
     });
     fixtures = { hash, appId: (extra.json() as { app_id: string }).app_id, deliveryId, secret };
   });
@@ -174,10 +180,17 @@ describe('every /__admin route needs ADMIN_TOKEN (route table enumeration, real 
     const printed = registeredRoutes(app).filter((r) => r.path.startsWith('/__admin'));
     expect(printed.length).toBeGreaterThan(0);
     for (const r of printed) expect(keys, `${r.method} ${r.path}`).toContain(`${r.method} ${r.path}`);
-    for (const k of ['GET /__admin/health', 'HEAD /__admin/health', 'POST /__admin/reset', 'GET /__admin/ui/events', 'HEAD /__admin/ui/events']) {
+    for (const k of [
+      'GET /__admin/health',
+      'HEAD /__admin/health',
+      'POST /__admin/reset',
+      'GET /__admin/ui/events',
+      'HEAD /__admin/ui/events',
+    ]) {
       expect(keys).toContain(k);
     }
-    for (const e of endpoints) if (e.method === 'GET') expect(keys, `HEAD twin of ${e.url}`).toContain(`HEAD ${e.url}`);
+    for (const e of endpoints)
+      if (e.method === 'GET') expect(keys, `HEAD twin of ${e.url}`).toContain(`HEAD ${e.url}`);
   });
 
   it('401 without the token (and with a wrong one), 200/4xx with it, on every one of them', async () => {
@@ -216,7 +229,12 @@ describe('the enumeration catches a route added later without the guard', () => 
         const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
         const late = adminEndpoints(seen).filter((e) => e.url === '/__admin/late-addition');
         expect(late.map((e) => e.method)).toEqual(['GET', 'HEAD']);
-        const verdict = await checkAdminAuth(base, late, { hash: '0'.repeat(40), appId: APP_ID, deliveryId: 'dlv_x', secret: 'x' });
+        const verdict = await checkAdminAuth(base, late, {
+          hash: '0'.repeat(40),
+          appId: APP_ID,
+          deliveryId: 'dlv_x',
+          secret: 'x',
+        });
         expect(verdict.failures).toEqual(
           guarded
             ? []

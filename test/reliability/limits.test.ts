@@ -7,7 +7,16 @@ import { cryptoReady, generateKeypair } from '../../mock-server/crypto/sealed-bo
 import { startServer, type RunningServer } from '../../mock-server/server.js';
 import { createManualClock } from '../../mock-server/shared/clock.js';
 import { answers, failPayment, startReceiver, type Receiver } from '../callbacks/receiver.js';
-import { API, APP_ID, buildTestApp, createPayment, orderPayload, postCreate, seal, testConfig } from '../helpers/sandbox.js';
+import {
+  API,
+  APP_ID,
+  buildTestApp,
+  createPayment,
+  orderPayload,
+  postCreate,
+  seal,
+  testConfig,
+} from '../helpers/sandbox.js';
 
 /**
  * Issue 11 §7: every limit the sandbox enforces, each at its boundary — body size, header size
@@ -26,7 +35,10 @@ afterEach(async () => {
   for (const r of receivers.splice(0)) await r.close();
 });
 
-async function app(flags: Parameters<typeof buildTestApp>[0] = {}, opts: Parameters<typeof buildTestApp>[1] = {}) {
+async function app(
+  flags: Parameters<typeof buildTestApp>[0] = {},
+  opts: Parameters<typeof buildTestApp>[1] = {},
+) {
   const a = await buildTestApp(flags, opts);
   apps.push(a);
   return a;
@@ -40,14 +52,19 @@ function rawRequest(url: string, request: string): Promise<string> {
     let out = '';
     socket.setEncoding('utf8');
     socket.on('data', (d: string) => (out += d));
-    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' && out ? resolve(out) : reject(err)));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNRESET' && out ? resolve(out) : reject(err),
+    );
     socket.on('close', () => resolve(out));
     socket.write(request);
   });
 }
 
 function getWithHeader(url: string, headerBytes: number): Promise<string> {
-  return rawRequest(url, `GET /__admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'a'.repeat(headerBytes)}\r\nConnection: close\r\n\r\n`);
+  return rawRequest(
+    url,
+    `GET /__admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'a'.repeat(headerBytes)}\r\nConnection: close\r\n\r\n`,
+  );
 }
 
 describe('body size (BODY_LIMIT)', () => {
@@ -82,7 +99,9 @@ describe('header size (MAX_HEADER_SIZE), on a real socket', () => {
     expect(await getWithHeader(s.url, 15_000)).toMatch(/^HTTP\/1\.1 200 /);
     const refused = await getWithHeader(s.url, 17_000);
     expect(refused).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
-    const body = JSON.parse(refused.slice(refused.indexOf('\r\n\r\n') + 4)) as { error: { code: number; hint: string } };
+    const body = JSON.parse(refused.slice(refused.indexOf('\r\n\r\n') + 4)) as {
+      error: { code: number; hint: string };
+    };
     expect(registry.validator('referenceError')(body)).toBe(true);
     expect(body.error.code).toBe(4310126);
     expect(body.error.hint).toContain('exceed 16384 bytes');
@@ -104,7 +123,9 @@ describe('header size (MAX_HEADER_SIZE), on a real socket', () => {
   });
 
   it('rejects an out-of-range MAX_HEADER_SIZE at startup', () => {
-    expect(() => loadConfig({ env: { MAX_HEADER_SIZE: '100' } })).toThrow(/max_header_size must be >= 1024 \(from environment variable MAX_HEADER_SIZE\)/);
+    expect(() => loadConfig({ env: { MAX_HEADER_SIZE: '100' } })).toThrow(
+      /max_header_size must be >= 1024 \(from environment variable MAX_HEADER_SIZE\)/,
+    );
   });
 });
 
@@ -113,9 +134,17 @@ describe('journal size (JOURNAL_SIZE)', () => {
     it(`keeps exactly the newest JOURNAL_SIZE entries (${store})`, async () => {
       const a = await app({ journal_size: 5, store });
       for (let i = 0; i < 12; i++) {
-        await a.inject({ method: 'POST', url: `${API}/payment`, headers: { 'auth-identifier': APP_ID }, payload: `bad-${i}` });
+        await a.inject({
+          method: 'POST',
+          url: `${API}/payment`,
+          headers: { 'auth-identifier': APP_ID },
+          payload: `bad-${i}`,
+        });
       }
-      const entries = (await a.inject({ url: '/__admin/journal?limit=1000' })).json().entries as { id: number; path: string }[];
+      const entries = (await a.inject({ url: '/__admin/journal?limit=1000' })).json().entries as {
+        id: number;
+        path: string;
+      }[];
       expect(entries).toHaveLength(5);
       expect(entries.map((e) => e.id)).toEqual([12, 11, 10, 9, 8]);
     });
@@ -126,7 +155,10 @@ describe('outbox size (callbacks.max_pending)', () => {
   it('holds at most max_pending open deliveries; the rest are recorded failed with a note and never sent', async () => {
     const receiver = await startReceiver(answers.hang);
     receivers.push(receiver);
-    const a = await app({ clearing_delay_ms: 'manual', callbacks: { max_pending: 3, timeout_ms: 5_000, concurrency: 16 } }, { clock: createManualClock() });
+    const a = await app(
+      { clearing_delay_ms: 'manual', callbacks: { max_pending: 3, timeout_ms: 5_000, concurrency: 16 } },
+      { clock: createManualClock() },
+    );
     const hashes: string[] = [];
     for (let i = 0; i < 10; i++) hashes.push(await createPayment(a, { callback_post_url: receiver.url }));
     for (const h of hashes) failPayment(a, h);
@@ -157,7 +189,10 @@ describe('per-merchant rate limit (RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS)', () =>
   });
 
   it('reads RATE_LIMIT_MAX and RATE_LIMIT_WINDOW_MS', () => {
-    expect(testConfig({}, { RATE_LIMIT_MAX: '7', RATE_LIMIT_WINDOW_MS: '2500' }).rate_limit).toEqual({ max: 7, window_ms: 2500 });
+    expect(testConfig({}, { RATE_LIMIT_MAX: '7', RATE_LIMIT_WINDOW_MS: '2500' }).rate_limit).toEqual({
+      max: 7,
+      window_ms: 2500,
+    });
     expect(testConfig({}, { RATE_LIMIT_MAX: '7' }).rate_limit).toEqual({ max: 7, window_ms: 60_000 });
     expect(testConfig({}, { RATE_LIMIT_WINDOW_MS: '2500' }).rate_limit).toBeUndefined();
     expect(() => loadConfig({ env: { RATE_LIMIT_MAX: '0' } })).toThrow(/rate_limit\.max must be >= 1/);
@@ -169,8 +204,18 @@ describe('per-merchant rate limit (RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS)', () =>
     const a = await app({ rate_limit: { max: 3, window_ms: 1000 } }, { clock });
     // Three requests of different kinds use up the default merchant's window.
     const hash = await createPayment(a);
-    expect((await a.inject({ url: `${API}/payment/${hash}`, headers: { 'auth-identifier': APP_ID } })).statusCode).toBe(200);
-    expect((await a.inject({ method: 'POST', url: `${API}/payment/${hash}/cancel`, headers: { 'auth-identifier': APP_ID } })).statusCode).toBe(200);
+    expect(
+      (await a.inject({ url: `${API}/payment/${hash}`, headers: { 'auth-identifier': APP_ID } })).statusCode,
+    ).toBe(200);
+    expect(
+      (
+        await a.inject({
+          method: 'POST',
+          url: `${API}/payment/${hash}/cancel`,
+          headers: { 'auth-identifier': APP_ID },
+        })
+      ).statusCode,
+    ).toBe(200);
     const limited = await postCreate(a, await seal(orderPayload()));
     expect(limited.statusCode).toBe(429);
     expect(registry.validator('referenceError')(limited.json())).toBe(true);
@@ -187,17 +232,30 @@ describe('per-merchant rate limit (RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS)', () =>
     const created = await a.inject({
       method: 'POST',
       url: '/__admin/merchants',
-      payload: { name: 'Second shop', domains: ['second.kz'], public_key: keys.publicKey, envelope: 'widget', locale: 'en' },
+      payload: {
+        name: 'Second shop',
+        domains: ['second.kz'],
+        public_key: keys.publicKey,
+        envelope: 'widget',
+        locale: 'en',
+      },
     });
     const second = created.json() as { app_id: string; app_key: string };
     for (let i = 0; i < 3; i++) {
-      const ok = await postCreate(a, await seal(orderPayload(), second.app_key), { 'auth-identifier': second.app_id });
+      const ok = await postCreate(a, await seal(orderPayload(), second.app_key), {
+        'auth-identifier': second.app_id,
+      });
       expect(ok.statusCode).toBe(200);
     }
-    const widgetLimited = await postCreate(a, await seal(orderPayload(), second.app_key), { 'auth-identifier': second.app_id });
+    const widgetLimited = await postCreate(a, await seal(orderPayload(), second.app_key), {
+      'auth-identifier': second.app_id,
+    });
     expect(widgetLimited.statusCode).toBe(429);
     expect(registry.validator('widgetError')(widgetLimited.json())).toBe(true);
-    expect(widgetLimited.json().error).toMatchObject({ code: 4290118, messages: { error: 'Too many requests.' } });
+    expect(widgetLimited.json().error).toMatchObject({
+      code: 4290118,
+      messages: { error: 'Too many requests.' },
+    });
 
     // The admin API, the hosted pages and the static files are never limited.
     for (let i = 0; i < 10; i++) {
@@ -213,7 +271,12 @@ describe('per-merchant rate limit (RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS)', () =>
   it('keys requests without a known Auth-Identifier by client address, so random identifiers cannot dodge it', async () => {
     const a = await app({ rate_limit: { max: 2, window_ms: 60_000 } }, { clock: createManualClock() });
     const from = (ip: string, id: string) =>
-      a.inject({ method: 'POST', url: `${API}/payment`, headers: { 'auth-identifier': id, 'x-forwarded-for': ip }, payload: 'x' });
+      a.inject({
+        method: 'POST',
+        url: `${API}/payment`,
+        headers: { 'auth-identifier': id, 'x-forwarded-for': ip },
+        payload: 'x',
+      });
     expect((await from('10.0.0.1', 'a'.repeat(32))).statusCode).toBe(422);
     expect((await from('10.0.0.1', 'b'.repeat(32))).statusCode).toBe(422);
     const third = await from('10.0.0.1', 'c'.repeat(32));

@@ -5,7 +5,14 @@ import type { Resolver } from '../../mock-server/callbacks/destination-guard.js'
 import { DEFAULT_MERCHANT } from '../../mock-server/merchants/default-merchant.js';
 import type { Merchant } from '../../mock-server/merchants/merchant.js';
 import { createManualClock, type ManualClock } from '../../mock-server/shared/clock.js';
-import { answers, completePayment, onlyDelivery, startReceiver, type Answer, type Receiver } from '../callbacks/receiver.js';
+import {
+  answers,
+  completePayment,
+  onlyDelivery,
+  startReceiver,
+  type Answer,
+  type Receiver,
+} from '../callbacks/receiver.js';
 import { buildTestApp, orderPayload, postCreate, seal } from '../helpers/sandbox.js';
 
 /**
@@ -75,7 +82,12 @@ async function exhaust(a: FastifyInstance, clock: ManualClock, hash: string) {
 describe('§5 targets outside the merchant’s domains', () => {
   it('a transaction URL outside the domains is refused at create (strict_domains, the default)', async () => {
     app = await buildTestApp({}, { clock: createManualClock() });
-    for (const url of ['http://evil.example/cb', 'http://shop.example.kz.evil.example/cb', 'http://10.0.0.1/cb', 'http://[::1]:8080/cb']) {
+    for (const url of [
+      'http://evil.example/cb',
+      'http://shop.example.kz.evil.example/cb',
+      'http://10.0.0.1/cb',
+      'http://[::1]:8080/cb',
+    ]) {
       const res = await postCreate(app, await seal(orderPayload({ callback_post_url: url })));
       expect(res.statusCode, url).toBe(422);
       expect(Object.keys(res.json().error.validation), url).toEqual(['order.callback_post_url']);
@@ -94,7 +106,9 @@ describe('§5 targets outside the merchant’s domains', () => {
     expect(d.state).toBe('failed');
     expect(d.attempts).toHaveLength(1);
     expect(d.attempts[0]).toMatchObject({ sent: false });
-    expect(d.attempts[0]!.reason).toMatch(/^blocked: host 127\.0\.0\.1 is not inside merchant [0-9a-f]{32}'s domains \(shop\.test\)/);
+    expect(d.attempts[0]!.reason).toMatch(
+      /^blocked: host 127\.0\.0\.1 is not inside merchant [0-9a-f]{32}'s domains \(shop\.test\)/,
+    );
   });
 });
 
@@ -121,7 +135,9 @@ describe('§5 link-local and metadata addresses, in every spelling', () => {
       expect(d.state, url).toBe('failed');
       expect(d.attempts, url).toHaveLength(1);
       expect(d.attempts[0]!.sent, url).toBe(false);
-      expect(d.attempts[0]!.reason, url).toMatch(/^blocked: .*link-local\/metadata address.*; nothing was sent$/);
+      expect(d.attempts[0]!.reason, url).toMatch(
+        /^blocked: .*link-local\/metadata address.*; nothing was sent$/,
+      );
     }
   });
 });
@@ -134,12 +150,16 @@ describe('§5 a redirect to an internal address is never followed', () => {
       let n = 0;
       const redirector = await receiver((_req, res) => {
         // Alternate between an internal service on loopback and the cloud metadata address.
-        const location = n++ % 2 === 0 ? `${trap.url}?stolen=1` : 'http://169.254.169.254/latest/meta-data/iam/';
+        const location =
+          n++ % 2 === 0 ? `${trap.url}?stolen=1` : 'http://169.254.169.254/latest/meta-data/iam/';
         res.writeHead(status, { location, 'content-type': 'application/json' }).end('{"status":"ok"}');
       });
       app = await buildTestApp({}, { clock });
       // The merchant may reach loopback (its domains list 127.0.0.1), so only the redirect rule stands between.
-      const merchant = await addMerchant(app, { domains: ['127.0.0.1', 'shop.test'], callback_post_url: redirector.url });
+      const merchant = await addMerchant(app, {
+        domains: ['127.0.0.1', 'shop.test'],
+        callback_post_url: redirector.url,
+      });
       const hash = await paid(app, merchant);
       const d = await exhaust(app, clock, hash);
       expect(trap.received).toHaveLength(0);
@@ -147,7 +167,9 @@ describe('§5 a redirect to an internal address is never followed', () => {
       expect(d.state).toBe('failed');
       for (const a of d.attempts) {
         expect(a.response_status).toBe(status);
-        expect(a.reason).toBe(`answered ${status} (a redirect); redirects are not followed, the callback URL must answer itself`);
+        expect(a.reason).toBe(
+          `answered ${status} (a redirect); redirects are not followed, the callback URL must answer itself`,
+        );
       }
     });
   }
@@ -159,7 +181,10 @@ describe('§5 names that resolve to a blocked address', () => {
     const r = Object.assign(
       async (hostname: string) => {
         r.lookups++;
-        return answer(hostname, r.lookups).map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 }));
+        return answer(hostname, r.lookups).map((address): LookupAddress => ({
+          address,
+          family: address.includes(':') ? 6 : 4,
+        }));
       },
       { lookups: 0 },
     );
@@ -176,14 +201,19 @@ describe('§5 names that resolve to a blocked address', () => {
       const r = await receiver();
       const clock = createManualClock();
       app = await buildTestApp({}, { clock, callbackResolver: resolver(() => [...addresses]) });
-      const merchant = await addMerchant(app, { domains: ['shop.test', 'localhost'], callback_post_url: `http://cb.shop.test:${r.port}/callback` });
+      const merchant = await addMerchant(app, {
+        domains: ['shop.test', 'localhost'],
+        callback_post_url: `http://cb.shop.test:${r.port}/callback`,
+      });
       const hash = await paid(app, merchant);
       const d = await exhaust(app, clock, hash);
       expect(r.received).toHaveLength(0);
       expect(d.state).toBe('failed');
       expect(d.attempts).toHaveLength(1);
       expect(d.attempts[0]!.sent).toBe(false);
-      expect(d.attempts[0]!.reason).toMatch(/^blocked: cb\.shop\.test resolves to .*link-local\/metadata address/);
+      expect(d.attempts[0]!.reason).toMatch(
+        /^blocked: cb\.shop\.test resolves to .*link-local\/metadata address/,
+      );
     });
   }
 
@@ -193,7 +223,10 @@ describe('§5 names that resolve to a blocked address', () => {
     const clock = createManualClock();
     const dns = resolver((_h, lookup) => (lookup === 1 ? ['127.0.0.1'] : ['169.254.169.254']));
     app = await buildTestApp({}, { clock, callbackResolver: dns });
-    const merchant = await addMerchant(app, { domains: ['shop.test', 'localhost'], callback_post_url: `http://cb.shop.test:${r.port}/callback` });
+    const merchant = await addMerchant(app, {
+      domains: ['shop.test', 'localhost'],
+      callback_post_url: `http://cb.shop.test:${r.port}/callback`,
+    });
     const hash = await paid(app, merchant);
     const d = await exhaust(app, clock, hash);
     expect(r.received).toHaveLength(1);

@@ -22,14 +22,57 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { variant: 'wrong-ack', scenario: 'happy-path', check: 'ack_body', reason: /not acknowledged[\s\S]*"status" is missing/, evidence: 'delivery' },
-  { variant: 'not-idempotent', scenario: 'callback-duplicated', check: 'double_effect', reason: /had an effect again[\s\S]*\$\.shipments = [2-9]/, evidence: 'request' },
-  { variant: 'crash-on-gateway-error', scenario: 'create-5000105', check: 'merchant_5xx', reason: /answered 500 \(5xx\)[\s\S]*5000105/, evidence: 'journal_entry' },
-  { variant: 'urlsafe-base64', scenario: 'happy-path', check: 'encoding', reason: /ORIGINAL base64[\s\S]*URL-safe/, evidence: 'journal_entry' },
-  { variant: 'no-auth-identifier', scenario: 'happy-path', check: 'auth_identifier', reason: /no Auth-Identifier header/, evidence: 'journal_entry' },
+  {
+    variant: 'wrong-ack',
+    scenario: 'happy-path',
+    check: 'ack_body',
+    reason: /not acknowledged[\s\S]*"status" is missing/,
+    evidence: 'delivery',
+  },
+  {
+    variant: 'not-idempotent',
+    scenario: 'callback-duplicated',
+    check: 'double_effect',
+    reason: /had an effect again[\s\S]*\$\.shipments = [2-9]/,
+    evidence: 'request',
+  },
+  {
+    variant: 'crash-on-gateway-error',
+    scenario: 'create-5000105',
+    check: 'merchant_5xx',
+    reason: /answered 500 \(5xx\)[\s\S]*5000105/,
+    evidence: 'journal_entry',
+  },
+  {
+    variant: 'urlsafe-base64',
+    scenario: 'happy-path',
+    check: 'encoding',
+    reason: /ORIGINAL base64[\s\S]*URL-safe/,
+    evidence: 'journal_entry',
+  },
+  {
+    variant: 'no-auth-identifier',
+    scenario: 'happy-path',
+    check: 'auth_identifier',
+    reason: /no Auth-Identifier header/,
+    evidence: 'journal_entry',
+  },
   // Each callback of this shop costs the 3 s callback timeout; two scenarios show the defect without a minute of waiting.
-  { variant: 'slow-callback', scenario: 'happy-path', check: 'callback_timeout', reason: /not acknowledged[\s\S]*within 3000 ms \(timeout\)/, evidence: 'delivery', only: ['happy-path', 'callback-retried'] },
-  { variant: 'paid-on-redirect', scenario: 'happy-path', check: 'paid_before_callback', reason: /marked the order paid when the shopper came back, before any callback[\s\S]*\$\.status = "paid"/, evidence: 'request' },
+  {
+    variant: 'slow-callback',
+    scenario: 'happy-path',
+    check: 'callback_timeout',
+    reason: /not acknowledged[\s\S]*within 3000 ms \(timeout\)/,
+    evidence: 'delivery',
+    only: ['happy-path', 'callback-retried'],
+  },
+  {
+    variant: 'paid-on-redirect',
+    scenario: 'happy-path',
+    check: 'paid_before_callback',
+    reason: /marked the order paid when the shopper came back, before any callback[\s\S]*\$\.status = "paid"/,
+    evidence: 'request',
+  },
 ];
 
 describe('ktpay-mock run against the broken fixture merchants', () => {

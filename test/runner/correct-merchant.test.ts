@@ -20,22 +20,66 @@ describe('ktpay-mock run against the correct fixture merchant (CLI)', () => {
   it('passes every built-in scenario and exits 0', () => {
     res = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'mock-server/cli.ts', 'run', '--config', CORRECT_CONFIG, '--seed', '7', '--reporter', 'pretty', '--reporter', 'junit', '--reporter', 'json', '--out', out],
+      [
+        '--import',
+        'tsx',
+        'mock-server/cli.ts',
+        'run',
+        '--config',
+        CORRECT_CONFIG,
+        '--seed',
+        '7',
+        '--reporter',
+        'pretty',
+        '--reporter',
+        'junit',
+        '--reporter',
+        'json',
+        '--out',
+        out,
+      ],
       { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, CI: 'true' } },
     );
     const stdout = String(res.stdout);
     expect(res.status, `${stdout}\n${String(res.stderr)}`).toBe(0);
     // Plain lines in CI: one per scenario, no spinner frames or cursor codes.
     expect(stdout.includes(String.fromCharCode(27))).toBe(false);
-    for (const [i, name] of suiteNames().entries()) expect(stdout).toContain(`✓ [${i + 1}/${suiteNames().length}] ${name}`);
-    expect(stdout).toMatch(new RegExp(`PASS ${suiteNames().length} passed, 0 failed in [\\d.]+ s \\(seed 7; rerun with --seed 7\\)`));
+    for (const [i, name] of suiteNames().entries())
+      expect(stdout).toContain(`✓ [${i + 1}/${suiteNames().length}] ${name}`);
+    expect(stdout).toMatch(
+      new RegExp(
+        `PASS ${suiteNames().length} passed, 0 failed in [\\d.]+ s \\(seed 7; rerun with --seed 7\\)`,
+      ),
+    );
   }, 130_000);
 
   it('writes a well-formed JUnit file with one passing testcase per scenario file', () => {
     const xml = readFileSync(join(out, JUNIT_FILE), 'utf8');
     expect(XMLValidator.validate(xml)).toBe(true);
-    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testsuite' || name === 'testcase' || name === 'property' }).parse(xml) as {
-      testsuites: { tests: string; failures: string; testsuite: { name: string; tests: string; failures: string; skipped: string; testcase: { name: string; classname: string; time: string; failure?: unknown; skipped?: unknown; 'system-out': string }[]; properties: { property: { name: string; value: string }[] } }[] };
+    const doc = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      isArray: (name) => name === 'testsuite' || name === 'testcase' || name === 'property',
+    }).parse(xml) as {
+      testsuites: {
+        tests: string;
+        failures: string;
+        testsuite: {
+          name: string;
+          tests: string;
+          failures: string;
+          skipped: string;
+          testcase: {
+            name: string;
+            classname: string;
+            time: string;
+            failure?: unknown;
+            skipped?: unknown;
+            'system-out': string;
+          }[];
+          properties: { property: { name: string; value: string }[] };
+        }[];
+      };
     };
     const names = suiteNames();
     expect(doc.testsuites.tests).toBe(String(names.length));
@@ -62,11 +106,22 @@ describe('ktpay-mock run against the correct fixture merchant (CLI)', () => {
     const happy = report.scenarios.find((s) => s.name === 'happy-path')!;
     expect(happy.order_id).toMatch(/^ORD-/);
     expect(happy.transaction_hash).toMatch(/^[0-9a-f]{40}$/);
-    expect(happy.steps.map((s) => s.type)).toEqual(['trigger', 'expect_request', 'expect_trigger_response', 'pay', 'verify', 'clear', 'expect_callback', 'verify']);
+    expect(happy.steps.map((s) => s.type)).toEqual([
+      'trigger',
+      'expect_request',
+      'expect_trigger_response',
+      'pay',
+      'verify',
+      'clear',
+      'expect_callback',
+      'verify',
+    ]);
     expect(happy.steps.every((s) => s.status === 'passed' && s.explain.length > 10)).toBe(true);
     expect(happy.steps[0]!.notes.join(' ')).toMatch(/create-payment: journal entry \d+/);
     const dup = report.scenarios.find((s) => s.name === 'callback-duplicated')!;
     expect(dup.sandbox_scenario).toBe('callback-duplicate');
-    expect(dup.steps.find((s) => s.type === 'duplicate')!.notes.join(' ')).toMatch(/2 copies .* all acknowledged/);
+    expect(dup.steps.find((s) => s.type === 'duplicate')!.notes.join(' ')).toMatch(
+      /2 copies .* all acknowledged/,
+    );
   });
 });

@@ -16,7 +16,12 @@ describe('ktpay-mock run --sandbox <url>', () => {
     // As the container would run it for CI: clearing by hand (the runner clears), fast retries,
     // and an admin token.
     server = await startServer(
-      testConfig({ port: 0, clearing_delay_ms: 'manual', admin_token: 'ci-secret', callbacks: { time_scale: 0.001, timeout_ms: 2000 } }),
+      testConfig({
+        port: 0,
+        clearing_delay_ms: 'manual',
+        admin_token: 'ci-secret',
+        callbacks: { time_scale: 0.001, timeout_ms: 2000 },
+      }),
       { logger: false },
     );
   });
@@ -38,8 +43,22 @@ describe('ktpay-mock run --sandbox <url>', () => {
       body: JSON.stringify({ name: 'create-5000105' }),
     });
     expect(put.status).toBe(200);
-    const res = await runInProcess({ config: CORRECT_CONFIG, sandbox: server.url, adminToken: 'ci-secret', reporters: ['json'], out: outDir(), seed: 5 });
-    expect(res.code, JSON.stringify(res.report?.scenarios.filter((s) => s.status !== 'passed'), null, 1)).toBe(0);
+    const res = await runInProcess({
+      config: CORRECT_CONFIG,
+      sandbox: server.url,
+      adminToken: 'ci-secret',
+      reporters: ['json'],
+      out: outDir(),
+      seed: 5,
+    });
+    expect(
+      res.code,
+      JSON.stringify(
+        res.report?.scenarios.filter((s) => s.status !== 'passed'),
+        null,
+        1,
+      ),
+    ).toBe(0);
     expect(res.report!.sandbox).toEqual({ mode: 'external', url: server.url });
     expect(res.report!.scenarios.map((s) => s.name)).toEqual(suiteNames());
     // The payments really went through this sandbox: its store holds every scenario's transaction.
@@ -52,13 +71,23 @@ describe('ktpay-mock run --sandbox <url>', () => {
   }, 120_000);
 
   it('without the admin token the run cannot start, and says which flag is missing (exit 2)', async () => {
-    const res = await runInProcess({ config: CORRECT_CONFIG, sandbox: server.url, reporters: ['json'], out: outDir() });
+    const res = await runInProcess({
+      config: CORRECT_CONFIG,
+      sandbox: server.url,
+      reporters: ['json'],
+      out: outDir(),
+    });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/401 \(set --admin-token to the sandbox ADMIN_TOKEN\)/);
   });
 
   it('an unreachable sandbox URL is a setup error (exit 2), not a failed scenario', async () => {
-    const res = await runInProcess({ config: CORRECT_CONFIG, sandbox: 'http://127.0.0.1:9', reporters: ['json'], out: outDir() });
+    const res = await runInProcess({
+      config: CORRECT_CONFIG,
+      sandbox: 'http://127.0.0.1:9',
+      reporters: ['json'],
+      out: outDir(),
+    });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/the sandbox at http:\/\/127\.0\.0\.1:9 is not answering/);
   });
@@ -89,9 +118,21 @@ describe('ktpay-mock run without a trigger (callback side only)', () => {
   it('creates the payments itself, checks every callback, and skips what needs a shop', async () => {
     received = [];
     const config = join(dir, 'ktpay-mock.check.yaml');
-    writeFileSync(config, `callback_url: "http://127.0.0.1:${(receiver.address() as AddressInfo).port}/ktpay/callback"\n`);
-    const res = await runInProcess({ config, reporters: ['json'], out: dir, seed: 3, only: ['happy-path', 'decline-issuer', 'callback-duplicated', 'create-5000105'] });
-    expect(res.code, JSON.stringify(res.report?.scenarios.map((s) => [s.name, s.status, s.failure?.message]))).toBe(0);
+    writeFileSync(
+      config,
+      `callback_url: "http://127.0.0.1:${(receiver.address() as AddressInfo).port}/ktpay/callback"\n`,
+    );
+    const res = await runInProcess({
+      config,
+      reporters: ['json'],
+      out: dir,
+      seed: 3,
+      only: ['happy-path', 'decline-issuer', 'callback-duplicated', 'create-5000105'],
+    });
+    expect(
+      res.code,
+      JSON.stringify(res.report?.scenarios.map((s) => [s.name, s.status, s.failure?.message])),
+    ).toBe(0);
     const r = res.report!;
     expect(r.trigger).toBe('none');
     const by = Object.fromEntries(r.scenarios.map((s) => [s.name, s]));
@@ -99,7 +140,9 @@ describe('ktpay-mock run without a trigger (callback side only)', () => {
     expect(by['create-5000105']!.skip_reason).toMatch(/needs a trigger/);
     expect(by['happy-path']!.status).toBe('passed');
     expect(by['happy-path']!.steps.find((s) => s.type === 'expect_request')!.status).toBe('skipped');
-    expect(by['happy-path']!.steps.find((s) => s.type === 'verify')!.notes.join()).toMatch(/no verify.expect/);
+    expect(by['happy-path']!.steps.find((s) => s.type === 'verify')!.notes.join()).toMatch(
+      /no verify.expect/,
+    );
     // The receiver got the callbacks: completed for the happy path, error for the decline, and
     // 2 (sandbox) + 1 (redeliver) + 2 (runner) for the duplicated one.
     const count = (id: string | null) => received.filter((b) => b.order_id === id).length;

@@ -5,7 +5,9 @@ import type { RunFlags } from '../../scenarios/runner/check-config.js';
 import type { RunReport } from '../../scenarios/runner/outcome.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CORRECT_CONFIG = fileURLToPath(new URL('../fixtures/merchants/correct/ktpay-mock.check.yaml', import.meta.url));
+export const CORRECT_CONFIG = fileURLToPath(
+  new URL('../fixtures/merchants/correct/ktpay-mock.check.yaml', import.meta.url),
+);
 export const SUITE_DIR = fileURLToPath(new URL('../../scenarios/suites/merchant-checks/', import.meta.url));
 
 /** The scenario names of the built-in suite, from its files (name = file name without the numeric prefix). */
@@ -16,10 +18,18 @@ export const suiteNames = () =>
     .map((f) => f.replace(/^\d+-/, '').replace(/\.yaml$/, ''));
 
 /** Runs `ktpay-mock run` in-process (the CLI's own implementation, minus process.exit). */
-export async function runInProcess(flags: RunFlags): Promise<{ code: number; report: RunReport | undefined; stdout: string; stderr: string }> {
+export async function runInProcess(
+  flags: RunFlags,
+): Promise<{ code: number; report: RunReport | undefined; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const io: RunIo = { cwd: ROOT, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), live: false, color: false };
+  const io: RunIo = {
+    cwd: ROOT,
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    live: false,
+    color: false,
+  };
   const { code } = await runCommand(flags, io);
   let report: RunReport | undefined;
   if (flags.out && flags.reporters?.includes('json')) {

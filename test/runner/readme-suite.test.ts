@@ -6,7 +6,10 @@ import { STEPS } from '../../scenarios/runner/steps/index.js';
 import { loadSuites } from '../../scenarios/runner/suite-loader.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const section = readme.slice(readme.indexOf('## Check your integration'), readme.indexOf('## Run with Docker'));
+const section = readme.slice(
+  readme.indexOf('## Check your integration'),
+  readme.indexOf('## Run with Docker'),
+);
 
 describe('README "Check your integration"', () => {
   it('has one row per merchant-checks file, in order, with its description and activated scenario', () => {
@@ -15,12 +18,15 @@ describe('README "Check your integration"', () => {
     expect(rows).toHaveLength(suite.length);
     for (const [i, s] of suite.entries()) {
       const activated = s.steps.find((st) => st.type === 'activate');
-      expect(rows[i]).toBe(`| ${i + 1} | \`${s.name}\` | ${activated?.type === 'activate' ? `\`${activated.scenario}\`` : '—'} | ${s.description} |`);
+      expect(rows[i]).toBe(
+        `| ${i + 1} | \`${s.name}\` | ${activated?.type === 'activate' ? `\`${activated.scenario}\`` : '—'} | ${s.description} |`,
+      );
     }
   });
 
   it('documents every runner step type and only check ids that exist', () => {
-    for (const type of Object.keys(STEPS)) expect(section, `no row for step ${type}`).toMatch(new RegExp(`^\\| [^|]*\`${type}\``, 'm'));
+    for (const type of Object.keys(STEPS))
+      expect(section, `no row for step ${type}`).toMatch(new RegExp(`^\\| [^|]*\`${type}\``, 'm'));
     for (const id of section.matchAll(/\| `([a-z_0-9]+)`(?:, `([a-z_0-9]+)`)? \|$/gm)) {
       for (const c of [id[1], id[2]].filter(Boolean)) expect(RUNNER_CHECKS as readonly string[]).toContain(c);
     }
@@ -28,15 +34,18 @@ describe('README "Check your integration"', () => {
 
   it('explains every check id a failure can carry', () => {
     const table = section.slice(section.indexOf('| Check | Means |'));
-    for (const id of RUNNER_CHECKS) expect(table, `no row names check ${id}`).toMatch(new RegExp(`^\\| [^|]*\`${id}\``, 'm'));
+    for (const id of RUNNER_CHECKS)
+      expect(table, `no row names check ${id}`).toMatch(new RegExp(`^\\| [^|]*\`${id}\``, 'm'));
   });
 
   it('names every broken fixture shop and every flag of the run command', async () => {
     const { readdirSync } = await import('node:fs');
-    for (const f of readdirSync(new URL('../fixtures/merchants/broken/', import.meta.url))) expect(section).toContain(`| \`${f}\` |`);
+    for (const f of readdirSync(new URL('../fixtures/merchants/broken/', import.meta.url)))
+      expect(section).toContain(`| \`${f}\` |`);
     const cli = readFileSync(new URL('../../mock-server/cli.ts', import.meta.url), 'utf8');
     const run = cli.slice(cli.indexOf(".command('run')"));
-    for (const m of run.matchAll(/\.(?:option|Option)\('(?:-\w, )?(--[a-z-]+)/g)) expect(section, `README lacks ${m[1]}`).toContain(`\`${m[1]}`);
+    for (const m of run.matchAll(/\.(?:option|Option)\('(?:-\w, )?(--[a-z-]+)/g))
+      expect(section, `README lacks ${m[1]}`).toContain(`\`${m[1]}`);
     expect(run).toContain("new Option('--reporter");
   });
 });

@@ -29,7 +29,13 @@ verify:
   expect: { paid: { "$.status": paid, "$.shipments": 1 }, failed: { "$.status": failed }, unpaid: { "$.shipments": 0 } }
 `,
     );
-    const res = await runInProcess({ config, reporters: ['json'], out: join(dir, 'cmd'), seed: 2, only: ['happy-path', 'decline-issuer'] });
+    const res = await runInProcess({
+      config,
+      reporters: ['json'],
+      out: join(dir, 'cmd'),
+      seed: 2,
+      only: ['happy-path', 'decline-issuer'],
+    });
     expect(res.code, JSON.stringify(res.report?.scenarios.map((s) => [s.name, s.failure]))).toBe(0);
     expect(res.report!.trigger).toBe('command');
     expect(res.report!.merchant.created).toBe(true);
@@ -43,22 +49,38 @@ verify:
     writeFileSync(config, '{}\n');
     const res = await runInProcess({ config, reporters: ['json'], out: join(dir, 'empty') });
     expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(/nothing of your shop would be checked: set trigger .* or, to check only your callback endpoint, callback_url/);
+    expect(res.stderr).toMatch(
+      /nothing of your shop would be checked: set trigger .* or, to check only your callback endpoint, callback_url/,
+    );
   });
 
   it('a template that names an unknown variable stops the run with exit 2 and the list of known ones', async () => {
     const config = join(dir, 'typo.check.yaml');
-    writeFileSync(config, 'app: { command: "node -e 0", env: { PORT: "{{app.prot}}" } }\ntrigger: { http: { url: "http://127.0.0.1:9/checkout" } }\n');
+    writeFileSync(
+      config,
+      'app: { command: "node -e 0", env: { PORT: "{{app.prot}}" } }\ntrigger: { http: { url: "http://127.0.0.1:9/checkout" } }\n',
+    );
     const res = await runInProcess({ config, reporters: ['json'], out: join(dir, 'typo') });
     expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(/could not run: \{\{app\.prot\}\} is not known here \(known: app, merchant, sandbox/);
+    expect(res.stderr).toMatch(
+      /could not run: \{\{app\.prot\}\} is not known here \(known: app, merchant, sandbox/,
+    );
   });
 
   it('the same seed gives the same data; another seed other data', async () => {
     const config = join(dir, 'plain.check.yaml');
-    writeFileSync(config, 'embedded: { default_merchant: { callback_post_url: "http://127.0.0.1:9/none" } }\n');
+    writeFileSync(
+      config,
+      'embedded: { default_merchant: { callback_post_url: "http://127.0.0.1:9/none" } }\n',
+    );
     const ids = async (seed: number, out: string) => {
-      const r = await runInProcess({ config, reporters: ['json'], out: join(dir, out), seed, only: ['create-5000105', 'decline-limit', 'decline-system'] });
+      const r = await runInProcess({
+        config,
+        reporters: ['json'],
+        out: join(dir, out),
+        seed,
+        only: ['create-5000105', 'decline-limit', 'decline-system'],
+      });
       // The callbacks go nowhere (port 9), so these runs fail; the runner's own order ids are what is compared.
       return r.report!.scenarios.map((s) => s.order_id);
     };

@@ -6,7 +6,9 @@ import { BUILTIN_SCENARIO_DIR, loadScenarioDir } from '../../mock-server/scenari
 import { buildTestApp, createPayment, nextOrderId } from '../helpers/sandbox.js';
 
 const library = loadScenarioDir(BUILTIN_SCENARIO_DIR, createSchemaRegistry());
-const outcomes = readContractData<{ codes: Record<string, { status: string; error_type: string }> }>('acquirer-outcomes.json');
+const outcomes = readContractData<{ codes: Record<string, { status: string; error_type: string }> }>(
+  'acquirer-outcomes.json',
+);
 const VISA = { pan: '4405639704015096', exp_month: '12', exp_year: '30', cvc: '123' };
 const CHALLENGE_CARD = { pan: '5522042705066736', exp_month: '12', exp_year: '30', cvc: '123' };
 
@@ -21,7 +23,9 @@ describe('bank and service scenarios (acquirer_outcome, service_outcome)', () =>
     app.inject({ method: 'POST', url: `/__admin/transactions/${hash}/pay`, payload: card });
   const statusOf = (hash: string) => app.sandbox.payments.get(hash)!;
 
-  const declines = library.filter((s) => s.steps.some((st) => st.effect.type === 'acquirer_outcome' && st.effect.code && !st.effect.three_ds));
+  const declines = library.filter((s) =>
+    s.steps.some((st) => st.effect.type === 'acquirer_outcome' && st.effect.code && !st.effect.three_ds),
+  );
   it('covers every decline family scenario', () => expect(declines.length).toBeGreaterThanOrEqual(9));
   for (const s of declines) {
     it(`${s.name}: a normally approved card ends in the scenario's code and the mapped status`, async () => {
@@ -84,13 +88,20 @@ describe('bank and service scenarios (acquirer_outcome, service_outcome)', () =>
   });
 
   it('a merchant-level scenario applies to pages too: the card form shows the decline', async () => {
-    await app.inject({ method: 'PUT', url: '/__admin/merchants/e2d3d70d53c67bcd377266f74e98587c/scenario', payload: { name: 'decline-insufficient-funds' } });
+    await app.inject({
+      method: 'PUT',
+      url: '/__admin/merchants/e2d3d70d53c67bcd377266f74e98587c/scenario',
+      payload: { name: 'decline-insufficient-funds' },
+    });
     try {
       const hash = await createPayment(app);
       await pay(hash, VISA);
       expect(statusOf(hash).error?.error_message).toBe('Недостаточно средств на карте.');
     } finally {
-      await app.inject({ method: 'DELETE', url: '/__admin/merchants/e2d3d70d53c67bcd377266f74e98587c/scenario' });
+      await app.inject({
+        method: 'DELETE',
+        url: '/__admin/merchants/e2d3d70d53c67bcd377266f74e98587c/scenario',
+      });
     }
     const plain = await createPayment(app);
     await pay(plain, VISA);

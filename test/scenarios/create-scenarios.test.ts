@@ -3,7 +3,16 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCatalog } from '../../contracts/error-catalog.js';
 import { startServer, type RunningServer } from '../../mock-server/server.js';
-import { API, APP_ID, buildTestApp, nextOrderId, orderPayload, postCreate, seal, testConfig } from '../helpers/sandbox.js';
+import {
+  API,
+  APP_ID,
+  buildTestApp,
+  nextOrderId,
+  orderPayload,
+  postCreate,
+  seal,
+  testConfig,
+} from '../helpers/sandbox.js';
 
 const entry = (code: number) => errorCatalog.ktpay.find((e) => e.code === code)!;
 
@@ -15,7 +24,11 @@ describe('create-payment scenarios', () => {
   afterAll(() => app.close());
 
   it('flaky-create for the default merchant: 2 × 5000105, then success; the counts show', async () => {
-    const put = await app.inject({ method: 'PUT', url: `/__admin/merchants/${APP_ID}/scenario`, payload: { name: 'flaky-create' } });
+    const put = await app.inject({
+      method: 'PUT',
+      url: `/__admin/merchants/${APP_ID}/scenario`,
+      payload: { name: 'flaky-create' },
+    });
     expect(put.statusCode).toBe(200);
     expect(put.json().scenario).toBe('flaky-create');
     for (let i = 0; i < 2; i++) {
@@ -30,13 +43,20 @@ describe('create-payment scenarios', () => {
     expect(third.statusCode).toBe(200);
     const scenarios = (await app.inject({ url: '/__admin/scenarios' })).json();
     expect(scenarios.merchants[APP_ID]).toBe('flaky-create');
-    expect(scenarios.counts).toContainEqual({ scope: `merchant:${APP_ID}`, scenario: 'flaky-create', step: 0, used: 2 });
+    expect(scenarios.counts).toContainEqual({
+      scope: `merchant:${APP_ID}`,
+      scenario: 'flaky-create',
+      step: 0,
+      used: 2,
+    });
     const journal = (await app.inject({ url: `/__admin/journal?limit=3` })).json().entries;
     expect(journal[1].verdict.scenario).toContain('scenario flaky-create (merchant) step 1');
     // reset the counts: the scenario fails twice again
     await app.inject({ method: 'POST', url: '/__admin/scenarios/reset' });
     expect((await postCreate(app, await seal(orderPayload()))).json().error.code).toBe(5000105);
-    expect((await app.inject({ method: 'DELETE', url: `/__admin/merchants/${APP_ID}/scenario` })).statusCode).toBe(200);
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/__admin/merchants/${APP_ID}/scenario` })).statusCode,
+    ).toBe(200);
     expect((await postCreate(app, await seal(orderPayload()))).statusCode).toBe(200);
   });
 
@@ -53,22 +73,34 @@ describe('create-payment scenarios', () => {
   });
 
   it('an order_id prefixed scenario:<name>: activates it and is recorded on the transaction', async () => {
-    const res = await postCreate(app, await seal(orderPayload({ order_id: `scenario:create-4220104:${nextOrderId()}` })));
+    const res = await postCreate(
+      app,
+      await seal(orderPayload({ order_id: `scenario:create-4220104:${nextOrderId()}` })),
+    );
     expect(res.json().error.code).toBe(4220104);
-    const ok = await postCreate(app, await seal(orderPayload({ order_id: `scenario:callback-duplicate:${nextOrderId()}` })));
+    const ok = await postCreate(
+      app,
+      await seal(orderPayload({ order_id: `scenario:callback-duplicate:${nextOrderId()}` })),
+    );
     expect(ok.statusCode).toBe(200);
     expect(app.sandbox.payments.get(ok.json().payload.transaction_hash)!.scenario).toBe('callback-duplicate');
   });
 
   it('naming a scenario that does not exist is 4040124, not a silent no-op', async () => {
-    const res = await postCreate(app, await seal(orderPayload()), { 'x-ktpay-mock-scenario': 'flakey-create' });
+    const res = await postCreate(app, await seal(orderPayload()), {
+      'x-ktpay-mock-scenario': 'flakey-create',
+    });
     expect(res.statusCode).toBe(404);
     expect(res.json().error.code).toBe(4040124);
     expect(res.json().error.hint).toContain('flakey-create');
   });
 
   it('accepts a user-defined scenario and validates it', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/__admin/scenarios', payload: { name: 'x', steps: [] } });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/__admin/scenarios',
+      payload: { name: 'x', steps: [] },
+    });
     expect(bad.statusCode).toBe(422);
     const ok = await app.inject({
       method: 'POST',
@@ -76,12 +108,24 @@ describe('create-payment scenarios', () => {
       payload: {
         name: 'big-orders-fail',
         description: 'orders of 777 fail with 5000001',
-        steps: [{ match: { endpoint: 'create', amount: 777 }, times: 'always', effect: { type: 'respond_error', code: 5000001 } }],
+        steps: [
+          {
+            match: { endpoint: 'create', amount: 777 },
+            times: 'always',
+            effect: { type: 'respond_error', code: 5000001 },
+          },
+        ],
       },
     });
     expect(ok.statusCode).toBe(201);
-    await app.inject({ method: 'PUT', url: `/__admin/merchants/${APP_ID}/scenario`, payload: { name: 'big-orders-fail' } });
-    expect((await postCreate(app, await seal(orderPayload({ amount: 777 })))).json().error.code).toBe(5000001);
+    await app.inject({
+      method: 'PUT',
+      url: `/__admin/merchants/${APP_ID}/scenario`,
+      payload: { name: 'big-orders-fail' },
+    });
+    expect((await postCreate(app, await seal(orderPayload({ amount: 777 })))).json().error.code).toBe(
+      5000001,
+    );
     expect((await postCreate(app, await seal(orderPayload({ amount: 778 })))).statusCode).toBe(200);
     await app.inject({ method: 'DELETE', url: `/__admin/merchants/${APP_ID}/scenario` });
   });
@@ -104,12 +148,22 @@ describe('HTTP fault scenarios over a real socket', () => {
   });
   afterAll(() => server.close());
 
-  function rawPost(body: string, scenario: string): Promise<{ status?: number; text?: string; error?: string }> {
+  function rawPost(
+    body: string,
+    scenario: string,
+  ): Promise<{ status?: number; text?: string; error?: string }> {
     return new Promise((resolve) => {
       const url = new URL(`${API}/payment`, server.url);
       const req = httpRequest(
         url,
-        { method: 'POST', headers: { 'auth-identifier': APP_ID, 'content-type': 'text/plain', 'x-ktpay-mock-scenario': scenario } },
+        {
+          method: 'POST',
+          headers: {
+            'auth-identifier': APP_ID,
+            'content-type': 'text/plain',
+            'x-ktpay-mock-scenario': scenario,
+          },
+        },
         (res) => {
           let text = '';
           res.on('data', (d) => (text += d));
@@ -126,7 +180,9 @@ describe('HTTP fault scenarios over a real socket', () => {
     expect((await rawPost(await seal(orderPayload()), 'fault-connection-reset')).error).toBe('ECONNRESET');
   });
   it('fault-empty-reply closes without a byte', async () => {
-    expect((await rawPost(await seal(orderPayload()), 'fault-empty-reply')).error).toMatch(/ECONNRESET|socket hang up/);
+    expect((await rawPost(await seal(orderPayload()), 'fault-empty-reply')).error).toMatch(
+      /ECONNRESET|socket hang up/,
+    );
   });
   it('fault-malformed-json answers unparsable JSON', async () => {
     const r = await rawPost(await seal(orderPayload()), 'fault-malformed-json');

@@ -11,7 +11,8 @@ const { validator } = createSchemaRegistry();
 
 /** Every acquirer code in the catalog, read from the catalog itself, and its first group's text. */
 const catalog = new Map<string, string>();
-for (const group of errorCatalog.acquirer) for (const code of group.codes) if (!catalog.has(code)) catalog.set(code, group.message);
+for (const group of errorCatalog.acquirer)
+  for (const code of group.codes) if (!catalog.has(code)) catalog.set(code, group.message);
 
 let app: FastifyInstance;
 beforeAll(async () => {
@@ -24,7 +25,8 @@ afterAll(async () => {
 describe('cardholder CODE <c> reaches every acquirer code of the catalog', () => {
   it('the catalog has codes and the mapping covers each of them', () => {
     expect(catalog.size).toBeGreaterThan(50);
-    for (const code of catalog.keys()) expect(mapping.codes[code], `code ${code} missing from acquirer-outcomes.json`).toBeDefined();
+    for (const code of catalog.keys())
+      expect(mapping.codes[code], `code ${code} missing from acquirer-outcomes.json`).toBeDefined();
   });
 
   for (const code of catalog.keys()) {
@@ -45,9 +47,16 @@ describe('cardholder CODE <c> reaches every acquirer code of the catalog', () =>
         url: `/api/v1/merchant-widget/payment/${hash}`,
         headers: { 'auth-identifier': 'e2d3d70d53c67bcd377266f74e98587c' },
       });
-      const payload = (status.json() as { payload: { status: { status: string; error: { error_type: string; error_message: string } } } }).payload;
+      const payload = (
+        status.json() as {
+          payload: { status: { status: string; error: { error_type: string; error_message: string } } };
+        }
+      ).payload;
       expect(payload.status.status).toBe(mapping.codes[code]!.status);
-      expect(payload.status.error).toEqual({ error_type: mapping.codes[code]!.error_type, error_message: catalog.get(code) });
+      expect(payload.status.error).toEqual({
+        error_type: mapping.codes[code]!.error_type,
+        error_message: catalog.get(code),
+      });
     });
   }
 
@@ -56,7 +65,10 @@ describe('cardholder CODE <c> reaches every acquirer code of the catalog', () =>
     for (const code of sample) {
       const hash = await createPayment(app);
       await app.inject({ method: 'GET', url: `/payment-card?hash=${hash}` });
-      const { res } = await followRedirects(app, await postForm(app, '/acquirer/payform', { params: hash, ...card({ cardholder: `CODE ${code}` }) }));
+      const { res } = await followRedirects(
+        app,
+        await postForm(app, '/acquirer/payform', { params: hash, ...card({ cardholder: `CODE ${code}` }) }),
+      );
       expect(res.body).toContain(`(код ${code})`);
       const tx = await adminTx(app, hash);
       expect(tx.status, code).toBe(mapping.codes[code]!.status);

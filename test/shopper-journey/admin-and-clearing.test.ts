@@ -12,14 +12,21 @@ afterEach(async () => {
   while (apps.length) await apps.pop()!.close();
 });
 
-async function sandbox(flags: Parameters<typeof buildTestApp>[0] = {}, clock: ManualClock = createManualClock(Date.UTC(2026, 2, 1, 6, 0, 0))) {
+async function sandbox(
+  flags: Parameters<typeof buildTestApp>[0] = {},
+  clock: ManualClock = createManualClock(Date.UTC(2026, 2, 1, 6, 0, 0)),
+) {
   const app = await buildTestApp(flags, { clock });
   apps.push(app);
   return { app, clock };
 }
 
 const pay = (app: FastifyInstance, hash: string, body: unknown) =>
-  app.inject({ method: 'POST', url: `/__admin/transactions/${hash}/pay`, payload: body as Record<string, unknown> });
+  app.inject({
+    method: 'POST',
+    url: `/__admin/transactions/${hash}/pay`,
+    payload: body as Record<string, unknown>,
+  });
 
 describe('POST /__admin/transactions/{hash}/pay', () => {
   it('walks 5522 0427 0506 6736 + OTP 1111 to success, then clearing makes it completed', async () => {
@@ -30,7 +37,12 @@ describe('POST /__admin/transactions/{hash}/pay', () => {
     const body = res.json() as { outcome: string; three_ds: string; transaction: { status: string } };
     const v = validator('adminPayResult');
     expect(v(body), JSON.stringify(v.errors)).toBe(true);
-    expect(body).toMatchObject({ outcome: 'approved', acquirer_code: '00', three_ds: 'challenge', transaction: { status: 'success' } });
+    expect(body).toMatchObject({
+      outcome: 'approved',
+      acquirer_code: '00',
+      three_ds: 'challenge',
+      transaction: { status: 'success' },
+    });
     clock.advance(1999);
     expect((await adminTx(app, hash)).status).toBe('success');
     clock.advance(1);
@@ -49,7 +61,9 @@ describe('POST /__admin/transactions/{hash}/pay', () => {
     const hash = await createPayment(app);
     const missing = await pay(app, hash, card({ pan: '5522042705066736' }));
     expect(missing.statusCode).toBe(422);
-    expect(missing.json()).toMatchObject({ error: { code: 4220122, validation: { otp: [expect.stringContaining('1111')] } } });
+    expect(missing.json()).toMatchObject({
+      error: { code: 4220122, validation: { otp: [expect.stringContaining('1111')] } },
+    });
     const pending = await adminTx(app, hash);
     expect(pending.status).toBe('pending');
     expect(pending.acquirer?.challenge_pending).toBe(false);
@@ -87,7 +101,10 @@ describe('POST /__admin/transactions/{hash}/pay', () => {
 
   it('service payments: authorized, then credited, then success; contract 0000000000 ends in denied / ERROR_SYSTEM', async () => {
     const { app } = await sandbox({ clearing_delay_ms: 'manual' });
-    const ok = await createPayment(app, { type: 'service', service: { service_id: '1', contract_value: '17-25022' } });
+    const ok = await createPayment(app, {
+      type: 'service',
+      service: { service_id: '1', contract_value: '17-25022' },
+    });
     await pay(app, ok, card());
     const credited = await adminTx(app, ok);
     expect(credited.history.map((h) => [h.status, h.detail ?? null])).toEqual([
@@ -95,14 +112,23 @@ describe('POST /__admin/transactions/{hash}/pay', () => {
       ['authorized', null],
       ['success', 'credited to service 1 (contract 17-25022)'],
     ]);
-    const refused = await createPayment(app, { type: 'service', service: { service_id: 7, contract_value: '0000000000' } });
+    const refused = await createPayment(app, {
+      type: 'service',
+      service: { service_id: 7, contract_value: '0000000000' },
+    });
     const res = await pay(app, refused, card());
     expect(res.json()).toMatchObject({ outcome: 'approved', transaction: { status: 'denied' } });
     const denied = await adminTx(app, refused);
     expect(denied.history.map((h) => h.status)).toEqual(['pending', 'authorized', 'denied']);
     expect(denied.error).toMatchObject({ error_type: 'ERROR_SYSTEM' });
-    const status = await app.inject({ method: 'GET', url: `/api/v1/merchant-widget/payment/${refused}`, headers: { 'auth-identifier': APP_ID } });
-    expect(status.json()).toMatchObject({ payload: { status: { status: 'denied', error: { error_type: 'ERROR_SYSTEM' } } } });
+    const status = await app.inject({
+      method: 'GET',
+      url: `/api/v1/merchant-widget/payment/${refused}`,
+      headers: { 'auth-identifier': APP_ID },
+    });
+    expect(status.json()).toMatchObject({
+      payload: { status: { status: 'denied', error: { error_type: 'ERROR_SYSTEM' } } },
+    });
   });
 });
 
@@ -112,12 +138,18 @@ describe('GET /__admin/transactions', () => {
     const a = await createPayment(app, { order_id: 'list-a' });
     const b = await createPayment(app, { order_id: 'list-b' });
     await pay(app, b, card());
-    const all = (await app.inject({ method: 'GET', url: '/__admin/transactions' })).json() as { transactions: { transaction_hash: string }[] };
+    const all = (await app.inject({ method: 'GET', url: '/__admin/transactions' })).json() as {
+      transactions: { transaction_hash: string }[];
+    };
     expect(all.transactions.map((t) => t.transaction_hash)).toEqual([b, a]);
     const v = validator('adminTransactionView');
     for (const t of all.transactions) expect(v(t), JSON.stringify(v.errors)).toBe(true);
     const q = async (query: string) =>
-      ((await app.inject({ method: 'GET', url: `/__admin/transactions?${query}` })).json() as { transactions: { order_id: string }[] }).transactions.map((t) => t.order_id);
+      (
+        (await app.inject({ method: 'GET', url: `/__admin/transactions?${query}` })).json() as {
+          transactions: { order_id: string }[];
+        }
+      ).transactions.map((t) => t.order_id);
     expect(await q('status=success')).toEqual(['list-b']);
     expect(await q('status=pending')).toEqual(['list-a']);
     expect(await q('order_id=list-a')).toEqual(['list-a']);
@@ -133,15 +165,23 @@ describe('GET /__admin/transactions', () => {
     const res = await app.inject({ method: 'GET', url: `/__admin/transactions/${hash}` });
     const v = validator('adminTransactionView');
     expect(v(res.json()), JSON.stringify(v.errors)).toBe(true);
-    expect(res.json()).toMatchObject({ history: [{ status: 'pending', event: 'create', at: '2026-03-01T12:00:00+06:00' }] });
-    expect((await app.inject({ method: 'GET', url: `/__admin/transactions/${'c'.repeat(40)}` })).statusCode).toBe(404);
+    expect(res.json()).toMatchObject({
+      history: [{ status: 'pending', event: 'create', at: '2026-03-01T12:00:00+06:00' }],
+    });
+    expect(
+      (await app.inject({ method: 'GET', url: `/__admin/transactions/${'c'.repeat(40)}` })).statusCode,
+    ).toBe(404);
   });
 
   it('needs the admin token when one is set', async () => {
     const { app } = await sandbox({ admin_token: 's3cret' });
     expect((await app.inject({ method: 'GET', url: '/__admin/transactions' })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/__admin/test-cards' })).statusCode).toBe(401);
-    const ok = await app.inject({ method: 'GET', url: '/__admin/transactions', headers: { authorization: 'Bearer s3cret' } });
+    const ok = await app.inject({
+      method: 'GET',
+      url: '/__admin/transactions',
+      headers: { authorization: 'Bearer s3cret' },
+    });
     expect(ok.statusCode).toBe(200);
   });
 });
@@ -227,7 +267,13 @@ describe('clearing', () => {
     expect(store.getTransaction(hash)?.status).toBe('completed');
     const overdue = createManualClock(clock.now() + 60_000);
     const store2 = createMemoryStore({ journalSize: 100 });
-    const seed = { ...store.getTransaction(hash)!, hash: 'd'.repeat(40), order_id: 'overdue', status: 'success' as const, status_created_at: clock.now() };
+    const seed = {
+      ...store.getTransaction(hash)!,
+      hash: 'd'.repeat(40),
+      order_id: 'overdue',
+      status: 'success' as const,
+      status_created_at: clock.now(),
+    };
     store2.putMerchant(store.getMerchant(APP_ID)!);
     store2.insertTransaction(seed);
     const third = await buildTestApp({ clearing_delay_ms: 5000 }, { clock: overdue, store: store2 });

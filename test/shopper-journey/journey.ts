@@ -3,7 +3,15 @@ import { APP_ID } from '../helpers/sandbox.js';
 
 /** A card form as a shopper fills it (spec §8 field names); fields override. */
 export function card(over: Record<string, string> = {}): Record<string, string> {
-  return { pan: '4405 6397 0401 5096', exp_month: '12', exp_year: '2030', cvc: '123', cardholder: 'IVAN IVANOV', email: '', ...over };
+  return {
+    pan: '4405 6397 0401 5096',
+    exp_month: '12',
+    exp_year: '2030',
+    cvc: '123',
+    cardholder: 'IVAN IVANOV',
+    email: '',
+    ...over,
+  };
 }
 
 export const urlencoded = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
@@ -27,7 +35,10 @@ export function pathOf(location: string | string[] | number | undefined): string
 }
 
 /** Follows 303s inside the sandbox until a page answers; returns it and the chain of locations. */
-export async function followRedirects(app: FastifyInstance, first: Awaited<ReturnType<FastifyInstance['inject']>>) {
+export async function followRedirects(
+  app: FastifyInstance,
+  first: Awaited<ReturnType<FastifyInstance['inject']>>,
+) {
   const chain: string[] = [];
   let res = first;
   while (res.statusCode === 303 || res.statusCode === 302) {

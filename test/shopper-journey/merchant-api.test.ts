@@ -44,7 +44,9 @@ describe('GET /payment/{hash}: status', () => {
     });
 
     await pay(hash, card({ pan: '4000000000009995' }));
-    const failed = (await app.inject({ method: 'GET', url: `${API}/payment/${hash}`, headers: AUTH })).json() as {
+    const failed = (
+      await app.inject({ method: 'GET', url: `${API}/payment/${hash}`, headers: AUTH })
+    ).json() as {
       payload: { status: { status: string; error: unknown }; updated_at: string };
     };
     expectValid('paymentStatus', failed.payload);
@@ -66,16 +68,28 @@ describe('GET /payment/{hash}: status', () => {
       const res = await app.inject({ method: 'GET', url, headers });
       expect(res.statusCode, url).toBe(404);
       expectValid('referenceError', res.json());
-      expect(res.json()).toMatchObject({ success: false, error: { code: 4040108, message: 'Транзакция не найдена.' } });
+      expect(res.json()).toMatchObject({
+        success: false,
+        error: { code: 4040108, message: 'Транзакция не найдена.' },
+      });
     }
     const anonymous = await app.inject({ method: 'GET', url: `${API}/payment/${hash}` });
     expect(anonymous.json()).toMatchObject({ error: { code: 4220103 } });
   });
 
   it('answers in the widget dialect for a widget merchant', async () => {
-    const m = app.sandbox.merchants.create({ name: 'W', domains: ['localhost'], public_key: OWN_KEY, envelope: 'widget' });
+    const m = app.sandbox.merchants.create({
+      name: 'W',
+      domains: ['localhost'],
+      public_key: OWN_KEY,
+      envelope: 'widget',
+    });
     const { tx } = app.sandbox.payments.create(m, orderPayload());
-    const res = await app.inject({ method: 'GET', url: `${API}/payment/${tx.hash}`, headers: { 'auth-identifier': m.app_id } });
+    const res = await app.inject({
+      method: 'GET',
+      url: `${API}/payment/${tx.hash}`,
+      headers: { 'auth-identifier': m.app_id },
+    });
     const body = res.json() as { response: { data: unknown } };
     expectValid('widgetSuccess', body);
     expectValid('paymentStatus', body.response.data);
@@ -128,9 +142,16 @@ describe('acquirer-options v2', () => {
   it('is 4040108 for an unknown hash or another merchant’s Auth-Identifier', async () => {
     const hash = await createPayment(app);
     const other = app.sandbox.merchants.create({ name: 'O2', domains: ['o2.kz'], public_key: OWN_KEY });
-    const res = await app.inject({ method: 'GET', url: `${API}/payment/${hash}/acquirer-options`, headers: { 'auth-identifier': other.app_id } });
+    const res = await app.inject({
+      method: 'GET',
+      url: `${API}/payment/${hash}/acquirer-options`,
+      headers: { 'auth-identifier': other.app_id },
+    });
     expect(res.json()).toMatchObject({ error: { code: 4040108 } });
-    const unknown = await app.inject({ method: 'GET', url: `${API}/payment/${'a'.repeat(40)}/acquirer-options` });
+    const unknown = await app.inject({
+      method: 'GET',
+      url: `${API}/payment/${'a'.repeat(40)}/acquirer-options`,
+    });
     expect(unknown.statusCode).toBe(404);
   });
 });
@@ -152,7 +173,11 @@ describe('acquirer-options v1 and the legacy form flow', () => {
   }
 
   async function options(hash: string) {
-    const res = await app.inject({ method: 'GET', url: `${API}/payment/${hash}/acquirer-options`, headers: { 'auth-identifier': v1.app_id } });
+    const res = await app.inject({
+      method: 'GET',
+      url: `${API}/payment/${hash}/acquirer-options`,
+      headers: { 'auth-identifier': v1.app_id },
+    });
     expect(res.statusCode).toBe(200);
     return (res.json() as { payload: Record<string, string> }).payload;
   }
@@ -162,7 +187,17 @@ describe('acquirer-options v1 and the legacy form flow', () => {
     const o = await options(tx.hash);
     expectValid('acquirerOptionsV1', o);
     expect(Object.keys(o).sort()).toEqual(
-      ['action', 'back_link', 'callback_back_url', 'callback_failed_url', 'callback_success_url', 'language', 'post_link', 'signed_order', 'template'].sort(),
+      [
+        'action',
+        'back_link',
+        'callback_back_url',
+        'callback_failed_url',
+        'callback_success_url',
+        'language',
+        'post_link',
+        'signed_order',
+        'template',
+      ].sort(),
     );
     expect(o).toMatchObject({
       callback_success_url: 'http://legacy.kz/ok',
@@ -201,7 +236,10 @@ describe('acquirer-options v1 and the legacy form flow', () => {
     expect(res.headers.location).toBe(`/acquirer/payform?params=${tx.hash}`);
     const pagesAfter = await app.inject({ method: 'GET', url: pathOf(res.headers.location) });
     expect(pagesAfter.body).toContain('value="info@ktpay.kz"');
-    const paid = await postForm(app, '/acquirer/payform', { params: tx.hash, ...card({ email: 'info@ktpay.kz' }) });
+    const paid = await postForm(app, '/acquirer/payform', {
+      params: tx.hash,
+      ...card({ email: 'info@ktpay.kz' }),
+    });
     expect(paid.headers.location).toBe(o.back_link);
     const { res: receipt } = await followRedirects(app, paid);
     expect(receipt.body).toContain('Оплата прошла успешно');
@@ -223,7 +261,10 @@ describe('acquirer-options v1 and the legacy form flow', () => {
       template: o.template!,
     });
     expect(res.statusCode).toBe(303);
-    const declined = await postForm(app, '/acquirer/payform', { params: tx.hash, ...card({ pan: '4000000000000002' }) });
+    const declined = await postForm(app, '/acquirer/payform', {
+      params: tx.hash,
+      ...card({ pan: '4000000000000002' }),
+    });
     expect(declined.headers.location).toBe('http://legacy.kz/app-return');
     expect((await adminTx(app, tx.hash)).status).toBe('error');
   });
@@ -239,8 +280,18 @@ describe('acquirer-options v1 and the legacy form flow', () => {
       PostLink: o.post_link!,
       template: o.template!,
     };
-    const tampered = Buffer.from(Buffer.from(o.signed_order!, 'base64').toString().replace(/amount="1000"/g, 'amount="1"')).toString('base64');
-    for (const change of [{ Signed_Order_B64: tampered }, { Language: 'eng' }, { template: 'other.xsl' }, { PostLink: 'http://evil.kz/post' }, { BackLink: 'javascript:alert(1)' }]) {
+    const tampered = Buffer.from(
+      Buffer.from(o.signed_order!, 'base64')
+        .toString()
+        .replace(/amount="1000"/g, 'amount="1"'),
+    ).toString('base64');
+    for (const change of [
+      { Signed_Order_B64: tampered },
+      { Language: 'eng' },
+      { template: 'other.xsl' },
+      { PostLink: 'http://evil.kz/post' },
+      { BackLink: 'javascript:alert(1)' },
+    ]) {
       const res = await postForm(app, '/acquirer/epay/logon', { ...base, ...change });
       expect(res.statusCode, JSON.stringify(change)).toBe(422);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
@@ -266,7 +317,12 @@ describe('post-link and back-link', () => {
     expect(bad.json()).toMatchObject({ error: { code: 4220101 } });
 
     const other = await createPayment(app);
-    const foreign = await app.inject({ method: 'POST', url: `${API}/payment/${other}/post-link`, headers: { 'content-type': 'text/xml' }, payload: notice });
+    const foreign = await app.inject({
+      method: 'POST',
+      url: `${API}/payment/${other}/post-link`,
+      headers: { 'content-type': 'text/xml' },
+      payload: notice,
+    });
     expect(foreign.statusCode).toBe(422);
     expect((await adminTx(app, other)).status).toBe('pending');
 
@@ -280,18 +336,33 @@ describe('post-link and back-link', () => {
     const merchant = app.sandbox.store.getMerchant(APP_ID)!;
     const notice = bankNoticeXml(tx, merchant, {
       response_code: '61',
-      card: { masked: '411111******1111', brand: 'visa', cardholder: 'A B', exp_month: '12', exp_year: '2030' },
+      card: {
+        masked: '411111******1111',
+        brand: 'visa',
+        cardholder: 'A B',
+        exp_month: '12',
+        exp_year: '2030',
+      },
       email: '',
       three_ds: 'frictionless',
       reference: '000000000001',
       approval_code: '',
       at: Date.now(),
     });
-    const res = await app.inject({ method: 'POST', url: `${API}/payment/${hash}/post-link`, headers: { 'content-type': 'text/xml' }, payload: notice });
+    const res = await app.inject({
+      method: 'POST',
+      url: `${API}/payment/${hash}/post-link`,
+      headers: { 'content-type': 'text/xml' },
+      payload: notice,
+    });
     expect(res.statusCode).toBe(200);
     const after = await adminTx(app, hash);
     expect(after.status).toBe('error');
-    expect(after.error).toEqual({ error_type: 'ERROR_PAYMENT', error_message: 'Сумма превышает допустимый лимит.', code: '61' });
+    expect(after.error).toEqual({
+      error_type: 'ERROR_PAYMENT',
+      error_message: 'Сумма превышает допустимый лимит.',
+      code: '61',
+    });
     expect(after.card?.masked).toBe('411111******1111');
   });
 
@@ -309,7 +380,11 @@ describe('create-payment from the browser', () => {
   it('a sealed create through the API works with the status endpoint afterwards', async () => {
     const res = await postCreate(app, await seal(orderPayload({ order_id: 'status-check-1' })));
     const hash = (res.json() as { payload: { transaction_hash: string } }).payload.transaction_hash;
-    const status = await app.inject({ method: 'GET', url: `${API}/payment/${hash}`, headers: { 'auth-identifier': APP_ID } });
+    const status = await app.inject({
+      method: 'GET',
+      url: `${API}/payment/${hash}`,
+      headers: { 'auth-identifier': APP_ID },
+    });
     expect((status.json() as { payload: { order_id: string } }).payload.order_id).toBe('status-check-1');
   });
 });

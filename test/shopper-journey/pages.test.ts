@@ -57,7 +57,11 @@ describe('the widget page /payment-card', () => {
   });
 
   it('answers an unknown or malformed hash with an HTML page carrying 4040108', async () => {
-    for (const url of ['/payment-card?hash=' + 'f'.repeat(40), '/payment-card', '/payment-card?hash=<script>']) {
+    for (const url of [
+      '/payment-card?hash=' + 'f'.repeat(40),
+      '/payment-card',
+      '/payment-card?hash=<script>',
+    ]) {
       const res = await app.inject({ method: 'GET', url });
       expect(res.statusCode).toBe(404);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
@@ -97,7 +101,10 @@ describe('paying through the pages', () => {
   it('3DS: the ACS page asks for the OTP; 1111 approves', async () => {
     const hash = await createPayment(app);
     await openBank(hash);
-    const post = await postForm(app, '/acquirer/payform', { params: hash, ...card({ pan: '5522 0427 0506 6736' }) });
+    const post = await postForm(app, '/acquirer/payform', {
+      params: hash,
+      ...card({ pan: '5522 0427 0506 6736' }),
+    });
     expect(post.headers.location).toBe(`/acquirer/3ds?params=${hash}`);
     const acs = await app.inject({ method: 'GET', url: pathOf(post.headers.location) });
     expect(acs.body).toContain('<title>3-D Secure — подтверждение платежа</title>');
@@ -114,7 +121,10 @@ describe('paying through the pages', () => {
   });
 
   it('3DS: a wrong OTP ends in 191 / ERROR_INPUT, and so does Cancel', async () => {
-    for (const answer of [{ otp: '0000', action: 'confirm' }, { otp: '', action: 'cancel' }]) {
+    for (const answer of [
+      { otp: '0000', action: 'confirm' },
+      { otp: '', action: 'cancel' },
+    ]) {
       const hash = await createPayment(app);
       await openBank(hash);
       await postForm(app, '/acquirer/payform', { params: hash, ...card({ pan: '5522042705066736' }) });
@@ -137,7 +147,12 @@ describe('paying through the pages', () => {
     await openBank(hash);
     const bad = await postForm(app, '/acquirer/payform', {
       params: hash,
-      ...card({ pan: '4405 6397 0401 5097', exp_month: '01', exp_year: '2020', cardholder: 'Иван <b>Иванов</b>' }),
+      ...card({
+        pan: '4405 6397 0401 5097',
+        exp_month: '01',
+        exp_year: '2020',
+        cardholder: 'Иван <b>Иванов</b>',
+      }),
     });
     expect(bad.statusCode).toBe(422);
     expect(bad.body).toContain('Недействительный номер карточки');
@@ -158,7 +173,10 @@ describe('paying through the pages', () => {
   it('a decline (51) ends in error / ERROR_PAYMENT with the catalog message on the receipt', async () => {
     const hash = await createPayment(app);
     await openBank(hash);
-    const { res } = await followRedirects(app, await postForm(app, '/acquirer/payform', { params: hash, ...card({ pan: '4000 0000 0000 9995' }) }));
+    const { res } = await followRedirects(
+      app,
+      await postForm(app, '/acquirer/payform', { params: hash, ...card({ pan: '4000 0000 0000 9995' }) }),
+    );
     expect(res.body).toContain('Недостаточно средств на карте.');
     expect(res.body).toContain('(код 51)');
     expect(res.body).not.toContain('receipt-pdf');
@@ -174,7 +192,10 @@ describe('paying through the pages', () => {
     const again = await app.inject({ method: 'GET', url: `/acquirer/payform?params=${hash}` });
     expect(again.statusCode).toBe(303);
     expect(String(again.headers.location)).toMatch(/\/back-link$/);
-    const resubmit = await postForm(app, '/acquirer/payform', { params: hash, ...card({ pan: '4000000000009995' }) });
+    const resubmit = await postForm(app, '/acquirer/payform', {
+      params: hash,
+      ...card({ pan: '4000000000009995' }),
+    });
     expect(resubmit.statusCode).toBe(303);
     expect((await adminTx(app, hash)).status).toBe('success');
   });
@@ -184,7 +205,13 @@ describe('redirect targets', () => {
   async function payAndReceipt(order: Record<string, unknown>, pan = '4405639704015096') {
     const hash = await createPayment(app, order);
     await openBank(hash);
-    return { hash, ...(await followRedirects(app, await postForm(app, '/acquirer/payform', { params: hash, ...card({ pan }) }))) };
+    return {
+      hash,
+      ...(await followRedirects(
+        app,
+        await postForm(app, '/acquirer/payform', { params: hash, ...card({ pan }) }),
+      )),
+    };
   }
 
   it('"Продолжить" uses the transaction success/failed URL first', async () => {
@@ -195,7 +222,10 @@ describe('redirect targets', () => {
     });
     expect(ok.res.body).toContain('id="continue" href="http://shop.example.kz/ok?a=1&amp;b=2"');
     const fail = await payAndReceipt(
-      { callback_success_url: 'http://shop.example.kz/ok', callback_failed_url: 'http://shop.example.kz/fail' },
+      {
+        callback_success_url: 'http://shop.example.kz/ok',
+        callback_failed_url: 'http://shop.example.kz/fail',
+      },
       '4000000000000002',
     );
     expect(fail.res.body).toContain('id="continue" href="http://shop.example.kz/fail"');
@@ -207,7 +237,10 @@ describe('redirect targets', () => {
     const withMerchant = await buildTestApp({ clearing_delay_ms: 'manual' });
     try {
       const m = withMerchant.sandbox.merchants.get(APP_ID)!;
-      withMerchant.sandbox.merchants.update({ ...m, callback_success_url: 'http://shop.example.kz/merchant-ok' });
+      withMerchant.sandbox.merchants.update({
+        ...m,
+        callback_success_url: 'http://shop.example.kz/merchant-ok',
+      });
       const hash = await createPayment(withMerchant);
       await withMerchant.inject({ method: 'GET', url: `/payment-card?hash=${hash}` });
       const post = await postForm(withMerchant, '/acquirer/payform', { params: hash, ...card() });
@@ -225,19 +258,28 @@ describe('redirect targets', () => {
     });
     expect(ok.chain.at(-1)).toBe('http://shop.example.kz/force-ok');
     expect(ok.chain.some((c) => c.includes('/receipt'))).toBe(false);
-    const failed = await payAndReceipt({ callback_force_back_url: 'http://shop.example.kz/force-back' }, '4000000000000119');
+    const failed = await payAndReceipt(
+      { callback_force_back_url: 'http://shop.example.kz/force-back' },
+      '4000000000000119',
+    );
     expect(failed.chain.at(-1)).toBe('http://shop.example.kz/force-back');
   });
 
   it('inside an iframe with JavaScript, a force URL goes through the postMessage exit page', async () => {
     const hash = await createPayment(app, { callback_force_failed_url: 'http://shop.example.kz/force-fail' });
     await openBank(hash);
-    const post = await postForm(app, '/acquirer/payform', { params: hash, framed: '1', ...card({ pan: '5578342710750560' }) });
+    const post = await postForm(app, '/acquirer/payform', {
+      params: hash,
+      framed: '1',
+      ...card({ pan: '5578342710750560' }),
+    });
     const { res, chain } = await followRedirects(app, post);
     expect(chain.at(-1)).toBe(`/payment-card/redirect?hash=${hash}`);
     expect(res.body).toContain('id="exit" href="http://shop.example.kz/force-fail"');
     expect(res.body).toContain('data-exit');
-    expect(res.body).toContain('<noscript><meta http-equiv="refresh" content="0;url=http://shop.example.kz/force-fail"></noscript>');
+    expect(res.body).toContain(
+      '<noscript><meta http-equiv="refresh" content="0;url=http://shop.example.kz/force-fail"></noscript>',
+    );
     expect((await adminTx(app, hash)).status).toBe('denied');
   });
 
@@ -258,7 +300,9 @@ describe('escaping', () => {
       domains: ['localhost'],
       public_key: '0X/Tkqu9KnZDgKEJb7LUgoIFOrZgvk2Z4XPYoLvVC3Y=',
     });
-    const { tx } = app.sandbox.payments.create(m, { order: { amount: 10, order_id: `o-${evil}`, description: `d ${evil}` } });
+    const { tx } = app.sandbox.payments.create(m, {
+      order: { amount: 10, order_id: `o-${evil}`, description: `d ${evil}` },
+    });
     const page = await openBank(tx.hash);
     expect(page.body).not.toContain('<img src=x');
     expect(page.body).toContain('Shop &lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;');

@@ -16,7 +16,8 @@ afterAll(async () => {
   await server.close();
 });
 
-const get = (url: string, headers: Record<string, string> = {}) => fetch(new URL(url, base), { redirect: 'manual', headers });
+const get = (url: string, headers: Record<string, string> = {}) =>
+  fetch(new URL(url, base), { redirect: 'manual', headers });
 const postForm = (url: string, fields: Record<string, string>) =>
   fetch(new URL(url, base), {
     method: 'POST',
@@ -44,7 +45,8 @@ async function statusOf(hash: string) {
 function formOf(html: string) {
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
   const hidden: Record<string, string> = {};
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) hidden[m[1]!] = m[2]!;
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+    hidden[m[1]!] = m[2]!;
   return { action: action!, hidden };
 }
 
@@ -84,8 +86,11 @@ describe('plain HTTP walk on a real socket', () => {
     expect(await statusOf(hash)).toBe('success');
 
     const deadline = Date.now() + 5000;
-    while ((await statusOf(hash)) !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const tx = (await (await get(`/__admin/transactions/${hash}`)).json()) as { history: { status: string; at: string }[] };
+    while ((await statusOf(hash)) !== 'completed' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    const tx = (await (await get(`/__admin/transactions/${hash}`)).json()) as {
+      history: { status: string; at: string }[];
+    };
     expect(tx.history.map((h) => h.status)).toEqual(['pending', 'authorized', 'success', 'completed']);
     for (const h of tx.history) expect(h.at).toMatch(/\+06:00$/);
   });
@@ -95,12 +100,20 @@ describe('plain HTTP walk on a real socket', () => {
     const res = await fetch(`${base}/__admin/transactions/${hash}/pay`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ pan: '5522042705066736', exp_month: '12', exp_year: '2030', cvc: '123', cardholder: 'IVAN IVANOV', otp: '1111' }),
+      body: JSON.stringify({
+        pan: '5522042705066736',
+        exp_month: '12',
+        exp_year: '2030',
+        cvc: '123',
+        cardholder: 'IVAN IVANOV',
+        otp: '1111',
+      }),
     });
     expect(res.status).toBe(200);
     expect(await statusOf(hash)).toBe('success');
     const deadline = Date.now() + 5000;
-    while ((await statusOf(hash)) !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((await statusOf(hash)) !== 'completed' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(await statusOf(hash)).toBe('completed');
   });
 
@@ -108,7 +121,11 @@ describe('plain HTTP walk on a real socket', () => {
     const demo = await (await get('/demo')).text();
     expect(demo).toContain('<title>Демо-магазин — ktpay-mock</title>');
     expect(demo).toContain('action="/demo/checkout"');
-    const checkout = await postForm('/demo/checkout', { amount: '2500', description: 'Без JS', show_close_button: 'true' });
+    const checkout = await postForm('/demo/checkout', {
+      amount: '2500',
+      description: 'Без JS',
+      show_close_button: 'true',
+    });
     expect(checkout.status).toBe(303);
     const widgetUrl = checkout.headers.get('location')!;
     expect(widgetUrl).toMatch(/^\/payment-card\?hash=[0-9a-f]{40}&show_close_button=true$/);
@@ -124,7 +141,11 @@ describe('CORS on a real socket', () => {
     const origin = `http://localhost:${new URL(base).port}`;
     const res = await fetch(`${base}/api/v1/merchant-widget/payment`, {
       method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'auth-identifier,content-type' },
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'auth-identifier,content-type',
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe(origin);
@@ -141,7 +162,10 @@ describe('CORS on a real socket', () => {
     });
     expect(pre.headers.get('access-control-allow-origin')).toBeNull();
     const hash = await create();
-    const real = await get(`/api/v1/merchant-widget/payment/${hash}`, { origin: 'http://evil.example.com', 'auth-identifier': APP_ID });
+    const real = await get(`/api/v1/merchant-widget/payment/${hash}`, {
+      origin: 'http://evil.example.com',
+      'auth-identifier': APP_ID,
+    });
     expect(real.status).toBe(200);
     expect(real.headers.get('access-control-allow-origin')).toBeNull();
   });
@@ -154,22 +178,35 @@ describe('CORS on a real socket', () => {
     expect(api.headers.get('vary')).toContain('Origin');
     const widget = await get(`/payment-card?hash=${hash}`, { origin: 'http://sub.shop.example.kz:9000' });
     expect(widget.headers.get('access-control-allow-origin')).toBe('http://sub.shop.example.kz:9000');
-    const options = await get(`/api/v1/merchant-widget/payment/${hash}/acquirer-options`, { origin: 'http://127.0.0.1:1234' });
+    const options = await get(`/api/v1/merchant-widget/payment/${hash}/acquirer-options`, {
+      origin: 'http://127.0.0.1:1234',
+    });
     expect(options.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:1234');
 
     // Another merchant's domain: the preflight passes (some merchant registered it), the real request does not.
     const other = await fetch(`${base}/__admin/merchants`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Other', domains: ['other-shop.kz'], public_key: '0X/Tkqu9KnZDgKEJb7LUgoIFOrZgvk2Z4XPYoLvVC3Y=' }),
+      body: JSON.stringify({
+        name: 'Other',
+        domains: ['other-shop.kz'],
+        public_key: '0X/Tkqu9KnZDgKEJb7LUgoIFOrZgvk2Z4XPYoLvVC3Y=',
+      }),
     });
     expect(other.status).toBe(201);
     const pre = await fetch(`${base}/api/v1/merchant-widget/payment/${hash}`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://other-shop.kz', 'access-control-request-method': 'GET', 'access-control-request-headers': 'auth-identifier' },
+      headers: {
+        origin: 'https://other-shop.kz',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'auth-identifier',
+      },
     });
     expect(pre.headers.get('access-control-allow-origin')).toBe('https://other-shop.kz');
-    const real = await get(`/api/v1/merchant-widget/payment/${hash}`, { origin: 'https://other-shop.kz', 'auth-identifier': APP_ID });
+    const real = await get(`/api/v1/merchant-widget/payment/${hash}`, {
+      origin: 'https://other-shop.kz',
+      'auth-identifier': APP_ID,
+    });
     expect(real.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

@@ -32,10 +32,14 @@ const MIB = 1024 * 1024;
  * @example
  * memoryTrend(samples, { warmupS: 60 }).flat;
  */
-export function memoryTrend(samples: MemorySample[], opts: { warmupS: number; maxGrowthPct?: number }): TrendVerdict {
+export function memoryTrend(
+  samples: MemorySample[],
+  opts: { warmupS: number; maxGrowthPct?: number },
+): TrendVerdict {
   const maxGrowth = opts.maxGrowthPct ?? 5;
   const window = samples.filter((s) => s.t >= opts.warmupS);
-  if (window.length < 3) throw new Error(`memoryTrend: ${window.length} samples after the warm-up; need at least 3`);
+  if (window.length < 3)
+    throw new Error(`memoryTrend: ${window.length} samples after the warm-up; need at least 3`);
   const n = window.length;
   const meanT = window.reduce((s, x) => s + x.t, 0) / n;
   const meanR = window.reduce((s, x) => s + x.rss, 0) / n;

@@ -40,7 +40,11 @@ const MIB = 1024 * 1024;
 
 interface Health {
   transactions: number;
-  process: { rss_bytes: number; heap_used_bytes: number; event_loop_delay_ms: { p50: number; p99: number; max: number; mean: number; samples: number } };
+  process: {
+    rss_bytes: number;
+    heap_used_bytes: number;
+    event_loop_delay_ms: { p50: number; p99: number; max: number; mean: number; samples: number };
+  };
 }
 
 async function health(base: string): Promise<Health> {
@@ -53,7 +57,8 @@ async function deliveryCount(base: string, state?: string): Promise<number> {
 }
 
 async function main() {
-  if (!existsSync(join(ROOT, 'dist/mock-server/cli.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm run soak does)');
+  if (!existsSync(join(ROOT, 'dist/mock-server/cli.js')))
+    throw new Error('dist/ is missing: run `npm run build` first (npm run soak does)');
   await sodium.ready;
   checkFastSeal(DEFAULT_MERCHANT.app_key, DEFAULT_MERCHANT.server_secret_key);
   const sealer = createFastSealer(DEFAULT_MERCHANT.app_key);
@@ -79,7 +84,9 @@ async function main() {
       },
     );
     const base = sandbox.url;
-    console.log(`soak: sandbox pid ${sandbox.pid} at ${base} (STORE=sqlite), ${CONNECTIONS} connections, ${DURATION_S} s${RATE ? `, ${RATE} req/s` : ''}`);
+    console.log(
+      `soak: sandbox pid ${sandbox.pid} at ${base} (STORE=sqlite), ${CONNECTIONS} connections, ${DURATION_S} s${RATE ? `, ${RATE} req/s` : ''}`,
+    );
 
     // ── the load: per connection, create → pay → 4 status polls, over and over ──────────────────
     const counts = { create: 0, pay: 0, paid: 0, status: 0, unexpected: 0 };
@@ -107,20 +114,38 @@ async function main() {
         setupRequest: (req, context) => {
           delete (context as Ctx).hash;
           const n = ++orderSeq;
-          const order = { order: { amount: 100 + (n % 9000), order_id: `soak-${process.pid}-${n}`, description: `Soak order ${n}` }, user: { email: `buyer${n % 997}@example.kz` } };
+          const order = {
+            order: {
+              amount: 100 + (n % 9000),
+              order_id: `soak-${process.pid}-${n}`,
+              description: `Soak order ${n}`,
+            },
+            user: { email: `buyer${n % 997}@example.kz` },
+          };
           return { ...req, body: sealer.seal(JSON.stringify(order)) };
         },
         onResponse: (status, body, context) => {
           counts.create++;
           if (status !== 200) return note('create', status, body);
-          (context as Ctx).hash = (JSON.parse(body) as { payload: { transaction_hash: string } }).payload.transaction_hash;
+          (context as Ctx).hash = (
+            JSON.parse(body) as { payload: { transaction_hash: string } }
+          ).payload.transaction_hash;
         },
       },
       {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ pan: '4405639704015096', exp_month: '12', exp_year: '30', cvc: '123', cardholder: 'SOAK TEST' }),
-        setupRequest: (req, context) => ({ ...req, path: `/__admin/transactions/${(context as Ctx).hash ?? 'none'}/pay` }),
+        body: JSON.stringify({
+          pan: '4405639704015096',
+          exp_month: '12',
+          exp_year: '30',
+          cvc: '123',
+          cardholder: 'SOAK TEST',
+        }),
+        setupRequest: (req, context) => ({
+          ...req,
+          path: `/__admin/transactions/${(context as Ctx).hash ?? 'none'}/pay`,
+        }),
         onResponse: (status, body) => {
           counts.pay++;
           if (status !== 200) note('pay', status, body);
@@ -170,7 +195,10 @@ async function main() {
       await new Promise((r) => setTimeout(r, 1000));
       previous = total;
       total = await deliveryCount(base);
-      open = (await deliveryCount(base, 'pending')) + (await deliveryCount(base, 'retrying')) + (await deliveryCount(base, 'delivering'));
+      open =
+        (await deliveryCount(base, 'pending')) +
+        (await deliveryCount(base, 'retrying')) +
+        (await deliveryCount(base, 'delivering'));
       if (open === 0 && total === previous && receiver.stats().acknowledged >= total) break;
     }
     const drainS = (Date.now() - drainStart) / 1000;
@@ -208,7 +236,9 @@ async function main() {
 
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     const mib = (b: number) => (b / MIB).toFixed(1);
-    const every30 = samples.filter((s, i) => i === 0 || Math.floor(s.t / 30) !== Math.floor(samples[i - 1]!.t / 30));
+    const every30 = samples.filter(
+      (s, i) => i === 0 || Math.floor(s.t / 30) !== Math.floor(samples[i - 1]!.t / 30),
+    );
     const lines = [
       `Measured by \`npm run soak\` on ${new Date(t0).toISOString().slice(0, 16).replace('T', ' ')} UTC: Node ${process.version}, ${cpus().length} cores shared with the load generator and with other work on the machine (1-minute load average ${loadStart[0]!.toFixed(1)} before, ${loadEnd[0]!.toFixed(1)} at the end of the load).`,
       `Sandbox: \`node dist/mock-server/cli.js serve\`, STORE=sqlite, CLEARING_DELAY_MS=200, CALLBACK_TIME_SCALE=0.001; receiver fails ${FAIL_RATE * 100} % of attempts (seeded).`,

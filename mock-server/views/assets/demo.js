@@ -12,7 +12,8 @@ const button = document.getElementById('pay-button');
 const amountFormat = new Intl.NumberFormat('ru-RU', { maximumFractionDigits: 2 });
 form.amount.addEventListener('input', () => {
   const amount = Number(String(form.amount.value).replace(',', '.'));
-  if (Number.isFinite(amount) && amount > 0) button.textContent = `Оплатить ${amountFormat.format(amount)}\u00a0₸`;
+  if (Number.isFinite(amount) && amount > 0)
+    button.textContent = `Оплатить ${amountFormat.format(amount)}\u00a0₸`;
 });
 
 /** Every message the widget posted, for curious developers and the browser tests. */
@@ -84,7 +85,8 @@ form.addEventListener('submit', async (event) => {
     const data = json.payload || (json.response && json.response.data);
     if (!response.ok || !data) {
       const err = json.error || {};
-      const text = err.message || (err.messages && Object.values(err.messages).join(' ')) || response.statusText;
+      const text =
+        err.message || (err.messages && Object.values(err.messages).join(' ')) || response.statusText;
       throw new Error(`${err.code || response.status}: ${text}`);
     }
     status.textContent = '';

@@ -58,7 +58,10 @@
   for (i = 0; i < forms.length; i++) {
     forms[i].addEventListener('submit', function () {
       var b = this.querySelector('button[type="submit"]');
-      if (b) setTimeout(function () { b.disabled = true; }, 0);
+      if (b)
+        setTimeout(function () {
+          b.disabled = true;
+        }, 0);
     });
   }
 })();

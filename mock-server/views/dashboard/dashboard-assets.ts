@@ -7,7 +7,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** `mock-server/views/dashboard/assets`, whether this module runs from source or from `dist/`. */
 function dashboardAssetsDir(): string {
-  const candidates = [join(here, 'assets'), join(here, '..', '..', '..', '..', 'mock-server', 'views', 'dashboard', 'assets')];
+  const candidates = [
+    join(here, 'assets'),
+    join(here, '..', '..', '..', '..', 'mock-server', 'views', 'dashboard', 'assets'),
+  ];
   return candidates.find((d) => existsSync(join(d, 'dashboard.js'))) ?? candidates[0]!;
 }
 

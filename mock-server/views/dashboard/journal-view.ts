@@ -6,7 +6,9 @@ import { jsonView, warningMarks } from './json-view.js';
 import { DASHBOARD_BASE, dashboardPage } from './layout.js';
 
 /** A catalog code's texts, for saying in words what a failed request ran into. */
-export type CodeText = (code: number) => { message: string; message_en?: string | undefined; hint: string } | undefined;
+export type CodeText = (
+  code: number,
+) => { message: string; message_en?: string | undefined; hint: string } | undefined;
 
 function headersText(h: Record<string, string>): string {
   return Object.entries(h)
@@ -56,7 +58,11 @@ function entryRow(e: JournalEntry, codeText: CodeText, showOrder: boolean): Safe
 }
 
 /** Journal entries as an expandable list; failed ones carry the code and the plain-words reason. */
-export function journalRows(entries: readonly JournalEntry[], codeText: CodeText, opts: { showOrder: boolean }): SafeHtml {
+export function journalRows(
+  entries: readonly JournalEntry[],
+  codeText: CodeText,
+  opts: { showOrder: boolean },
+): SafeHtml {
   return html`<ol class="journal-list">${entries.map((e) => entryRow(e, codeText, opts.showOrder))}</ol>`;
 }
 

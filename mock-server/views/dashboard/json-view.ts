@@ -60,7 +60,9 @@ function render(value: unknown, path: string, depth: number, marks: ReadonlyMap<
 
 function wrap(line: SafeHtml, path: string, marks: ReadonlyMap<string, string>): SafeHtml {
   const note = marks.get(path);
-  return note === undefined ? line : html`<mark class="warn" data-path="${path}" title="${note}">${line}</mark>`;
+  return note === undefined
+    ? line
+    : html`<mark class="warn" data-path="${path}" title="${note}">${line}</mark>`;
 }
 
 function join(items: SafeHtml[]): SafeHtml {

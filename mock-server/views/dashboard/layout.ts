@@ -89,7 +89,12 @@ export function loginPage(o: { next: string; failed: boolean }): string {
 }
 
 /** An error inside the dashboard (unknown transaction, bad filter): the catalog code and what to do. */
-export function dashboardErrorPage(o: { code: number; message: string; hint: string; signedIn: boolean }): string {
+export function dashboardErrorPage(o: {
+  code: number;
+  message: string;
+  hint: string;
+  signedIn: boolean;
+}): string {
   const body = html`<section class="card error-card">
   <h1>Error <span class="code-badge">${o.code}</span></h1>
   <p>${o.message}</p>

@@ -25,9 +25,12 @@ function copyable(label: string, value: string, id: string): SafeHtml {
 function merchantCard(r: MerchantRow, d: MerchantsData): SafeHtml {
   const m = r.merchant;
   const options = d.scenarios.map(
-    (s) => html`<option value="${s.name}" ${m.scenario === s.name ? 'selected' : ''} title="${s.description}">${s.name}</option>`,
+    (s) =>
+      html`<option value="${s.name}" ${m.scenario === s.name ? 'selected' : ''} title="${s.description}">${s.name}</option>`,
   );
-  const urls = (['callback_post_url', 'callback_back_url', 'callback_success_url', 'callback_failed_url'] as const).filter((k) => m[k]);
+  const urls = (
+    ['callback_post_url', 'callback_back_url', 'callback_success_url', 'callback_failed_url'] as const
+  ).filter((k) => m[k]);
   return html`<article class="card merchant" data-app-id="${m.app_id}">
   <div class="section-head">
     <h2>${m.name} ${m.builtin ? html`<span class="badge">built-in</span>` : ''}</h2>

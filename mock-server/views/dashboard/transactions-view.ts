@@ -74,9 +74,12 @@ ${
 
 export function transactionsPage(d: TxListData, signedIn: boolean): string {
   const merchantOptions = [...d.merchants.values()].map(
-    (m) => html`<option value="${m.app_id}" ${d.filter.app_id === m.app_id ? 'selected' : ''}>${m.name}</option>`,
+    (m) =>
+      html`<option value="${m.app_id}" ${d.filter.app_id === m.app_id ? 'selected' : ''}>${m.name}</option>`,
   );
-  const statusOptions = STATUSES.map((s) => html`<option value="${s}" ${d.filter.status === s ? 'selected' : ''}>${s}</option>`);
+  const statusOptions = STATUSES.map(
+    (s) => html`<option value="${s}" ${d.filter.status === s ? 'selected' : ''}>${s}</option>`,
+  );
   const body = html`<div class="page-head">
   <h1>Transactions</h1>
   <div class="actions-row">
@@ -127,7 +130,9 @@ function attemptView(a: DeliveryAttempt): SafeHtml {
     <div data-testid="callback-response"><h4>Response</h4>${
       a.sent
         ? html`<pre class="code-block">${a.response_headers ? lines(a.response_headers) : '(no headers)'}</pre>${
-            a.response_body ? html`<pre class="code-block raw-body">${a.response_body}</pre>` : html`<p class="muted small">(empty body)</p>`
+            a.response_body
+              ? html`<pre class="code-block raw-body">${a.response_body}</pre>`
+              : html`<p class="muted small">(empty body)</p>`
           }`
         : html`<p class="muted">Nothing was sent.</p>`
     }</div>
@@ -152,7 +157,9 @@ function deliveryView(d: Delivery): SafeHtml {
 
 function timeline(tx: Transaction): SafeHtml {
   return html`<ol class="timeline">${tx.history.map(
-    (h) => html`<li><span class="dot status-${h.status}"></span><div class="tl-row"><span class="nowrap muted">${formatAlmaty(h.at)}</span> ${statusBadge(h.status)}
+    (
+      h,
+    ) => html`<li><span class="dot status-${h.status}"></span><div class="tl-row"><span class="nowrap muted">${formatAlmaty(h.at)}</span> ${statusBadge(h.status)}
     <span class="event">${h.event}</span></div>${h.detail ? html`<div class="muted small">${h.detail}</div>` : ''}</li>`,
   )}</ol>`;
 }
@@ -255,5 +262,11 @@ export function transactionPage(d: TxDetailData, signedIn: boolean): string {
   <div class="detail-main">${transactionLive(d)}</div>
   <aside class="detail-side">${actions(d)}</aside>
 </div>`;
-  return dashboardPage({ title: `Order ${d.tx.order_id}`, section: 'transactions', body, head: sodiumImportMap(), signedIn });
+  return dashboardPage({
+    title: `Order ${d.tx.order_id}`,
+    section: 'transactions',
+    body,
+    head: sodiumImportMap(),
+    signedIn,
+  });
 }

@@ -2,13 +2,15 @@ import type { FailureReport, RunReport, ScenarioResult } from '../outcome.js';
 
 /** XML 1.0 text: escaped, with characters XML cannot hold dropped. */
 export function xmlText(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
+  return (
+    s
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+  );
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
@@ -18,7 +20,9 @@ export function failureLines(f: FailureReport & { step: number; step_type: strin
   const e = f.evidence;
   const evidence = [
     e.journal_entry !== undefined ? `journal entry ${e.journal_entry} (GET /__admin/journal)` : '',
-    e.delivery ? `delivery ${e.delivery}${e.attempt !== undefined ? ` attempt ${e.attempt}` : ''} (GET /__admin/callbacks/${e.delivery})` : '',
+    e.delivery
+      ? `delivery ${e.delivery}${e.attempt !== undefined ? ` attempt ${e.attempt}` : ''} (GET /__admin/callbacks/${e.delivery})`
+      : '',
     e.request ? `request ${e.request}` : '',
     e.response ? `response ${e.response}` : '',
     e.path && e.path.length > 0 ? `shopper path ${e.path.join(' → ')}` : '',
@@ -34,9 +38,14 @@ export function failureLines(f: FailureReport & { step: number; step_type: strin
 
 function testcase(r: ScenarioResult): string {
   const attrs = `classname="${xmlText(`ktpay-mock.${r.suite}`)}" name="${xmlText(r.name)}" file="${xmlText(r.file)}" time="${seconds(r.duration_ms)}"`;
-  const steps = r.steps.map((s) => `${s.index}. [${s.status}] ${s.explain}${s.notes.length ? `\n   ${s.notes.join('\n   ')}` : ''}`).join('\n');
+  const steps = r.steps
+    .map(
+      (s) => `${s.index}. [${s.status}] ${s.explain}${s.notes.length ? `\n   ${s.notes.join('\n   ')}` : ''}`,
+    )
+    .join('\n');
   const out = `    <system-out>${xmlText(`${r.description}\n${r.order_id ? `order_id ${r.order_id}\n` : ''}${r.transaction_hash ? `transaction ${r.transaction_hash}\n` : ''}${steps}`)}</system-out>\n`;
-  if (r.status === 'skipped') return `  <testcase ${attrs}>\n    <skipped message="${xmlText(r.skip_reason ?? 'skipped')}"/>\n${out}  </testcase>`;
+  if (r.status === 'skipped')
+    return `  <testcase ${attrs}>\n    <skipped message="${xmlText(r.skip_reason ?? 'skipped')}"/>\n${out}  </testcase>`;
   if (r.status === 'failed' && r.failure) {
     return `  <testcase ${attrs}>\n    <failure message="${xmlText(`${r.failure.message} [${r.failure.check}]`)}" type="${xmlText(r.failure.check)}">${xmlText(failureLines(r.failure).join('\n'))}</failure>\n${out}  </testcase>`;
   }

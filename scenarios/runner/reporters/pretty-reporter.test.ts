@@ -3,7 +3,16 @@ import type { RunReport, ScenarioResult } from '../outcome.js';
 import type { RunnerScenario } from '../suite-loader.js';
 import { createPrettyReporter } from './pretty-reporter.js';
 
-const scenario = (name: string): RunnerScenario => ({ suite: 's', file: `${name}.yaml`, name, description: 'd', tags: [], requires: [], steps: [], sandboxSteps: [] });
+const scenario = (name: string): RunnerScenario => ({
+  suite: 's',
+  file: `${name}.yaml`,
+  name,
+  description: 'd',
+  tags: [],
+  requires: [],
+  steps: [],
+  sandboxSteps: [],
+});
 const result = (name: string, over: Partial<ScenarioResult> = {}): ScenarioResult => ({
   name,
   suite: 's',
@@ -19,7 +28,16 @@ const result = (name: string, over: Partial<ScenarioResult> = {}): ScenarioResul
 });
 const failed = result('b', {
   status: 'failed',
-  failure: { step: 3, step_type: 'expect_callback', check: 'ack_body', message: 'not acknowledged', expected: '{"status":"ok"}', actual: '{"received":true}', evidence: { delivery: 'dlv_1', attempt: 1 }, hint: 'answer {"status":"ok"}' },
+  failure: {
+    step: 3,
+    step_type: 'expect_callback',
+    check: 'ack_body',
+    message: 'not acknowledged',
+    expected: '{"status":"ok"}',
+    actual: '{"received":true}',
+    evidence: { delivery: 'dlv_1', attempt: 1 },
+    hint: 'answer {"status":"ok"}',
+  },
 });
 const report = (rs: ScenarioResult[]): RunReport => ({
   tool: 'ktpay-mock run',
@@ -30,7 +48,12 @@ const report = (rs: ScenarioResult[]): RunReport => ({
   sandbox: { mode: 'embedded', url: 'http://127.0.0.1:1' },
   merchant: { app_id: 'a', created: false },
   trigger: 'http',
-  summary: { total: rs.length, passed: rs.filter((r) => r.status === 'passed').length, failed: rs.filter((r) => r.status === 'failed').length, skipped: 0 },
+  summary: {
+    total: rs.length,
+    passed: rs.filter((r) => r.status === 'passed').length,
+    failed: rs.filter((r) => r.status === 'failed').length,
+    skipped: 0,
+  },
   scenarios: rs,
 });
 
@@ -52,7 +75,9 @@ describe('pretty reporter', () => {
     const out = drive(false);
     expect(out.includes('\r')).toBe(false);
     expect(out).toContain('✓ [1/2] a (120 ms)\n');
-    expect(out).toContain('✗ [2/2] b (120 ms)\n    step 3 expect_callback: not acknowledged [ack_body]\n    expected: {"status":"ok"}\n    actual:   {"received":true}\n    evidence: delivery dlv_1 attempt 1 (GET /__admin/callbacks/dlv_1)\n    fix:      answer {"status":"ok"}\n');
+    expect(out).toContain(
+      '✗ [2/2] b (120 ms)\n    step 3 expect_callback: not acknowledged [ack_body]\n    expected: {"status":"ok"}\n    actual:   {"received":true}\n    evidence: delivery dlv_1 attempt 1 (GET /__admin/callbacks/dlv_1)\n    fix:      answer {"status":"ok"}\n',
+    );
     expect(out).toContain('FAIL 1 passed, 1 failed in 1.5 s (seed 5; rerun with --seed 5)');
   });
 

@@ -18,7 +18,9 @@ const ms = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${n} ms`)
  * redrawn with a spinner; in CI (no TTY, or CI set) it prints one plain line per scenario. Either
  * way each failure is printed in full: what was expected, what happened, the evidence, the fix.
  */
-export function createPrettyReporter(o: PrettyOptions): RunObserver & { finish(report: RunReport): void; stop(): void } {
+export function createPrettyReporter(
+  o: PrettyOptions,
+): RunObserver & { finish(report: RunReport): void; stop(): void } {
   const paint = (code: number, s: string) => (o.color ? `\u001b[${code}m${s}\u001b[0m` : s);
   const green = (s: string) => paint(32, s);
   const red = (s: string) => paint(31, s);
@@ -44,13 +46,19 @@ export function createPrettyReporter(o: PrettyOptions): RunObserver & { finish(r
   const describe = (r: ScenarioResult, index: number, total: number) => {
     const head = `[${index}/${total}]`;
     if (r.status === 'passed') return `${green('✓')} ${dim(head)} ${r.name} ${dim(`(${ms(r.duration_ms)})`)}`;
-    if (r.status === 'skipped') return `${yellow('-')} ${dim(head)} ${r.name} ${yellow(`skipped: ${r.skip_reason ?? ''}`)}`;
+    if (r.status === 'skipped')
+      return `${yellow('-')} ${dim(head)} ${r.name} ${yellow(`skipped: ${r.skip_reason ?? ''}`)}`;
     const lines = r.failure ? failureLines(r.failure) : ['failed'];
-    return [`${red('✗')} ${dim(head)} ${r.name} ${dim(`(${ms(r.duration_ms)})`)}`, ...lines.map((l, i) => `    ${i === 0 ? red(l) : l}`)].join('\n');
+    return [
+      `${red('✗')} ${dim(head)} ${r.name} ${dim(`(${ms(r.duration_ms)})`)}`,
+      ...lines.map((l, i) => `    ${i === 0 ? red(l) : l}`),
+    ].join('\n');
   };
   return {
     onRunStart(info) {
-      line(`ktpay-mock run: ${info.total} scenario${info.total === 1 ? '' : 's'} against ${info.mode === 'embedded' ? 'an embedded sandbox' : 'the sandbox'} at ${info.sandbox}, merchant ${info.merchant}, seed ${info.seed}`);
+      line(
+        `ktpay-mock run: ${info.total} scenario${info.total === 1 ? '' : 's'} against ${info.mode === 'embedded' ? 'an embedded sandbox' : 'the sandbox'} at ${info.sandbox}, merchant ${info.merchant}, seed ${info.seed}`,
+      );
       if (o.live) timer = setInterval(draw, 80);
     },
     onScenarioStart(index, total, s) {
@@ -74,8 +82,14 @@ export function createPrettyReporter(o: PrettyOptions): RunObserver & { finish(r
     finish(report) {
       this.stop();
       const s = report.summary;
-      const parts = [`${s.passed} passed`, `${s.failed} failed`, ...(s.skipped ? [`${s.skipped} skipped`] : [])];
-      o.write(`\n${s.failed === 0 ? green('PASS') : red('FAIL')} ${parts.join(', ')} in ${ms(report.duration_ms)} (seed ${report.seed}; rerun with --seed ${report.seed})\n`);
+      const parts = [
+        `${s.passed} passed`,
+        `${s.failed} failed`,
+        ...(s.skipped ? [`${s.skipped} skipped`] : []),
+      ];
+      o.write(
+        `\n${s.failed === 0 ? green('PASS') : red('FAIL')} ${parts.join(', ')} in ${ms(report.duration_ms)} (seed ${report.seed}; rerun with --seed ${report.seed})\n`,
+      );
     },
   };
 }

@@ -9,10 +9,16 @@ import type { StepImpl } from './step.js';
 type Attempt = DeliveryView['attempts'][number];
 
 /** What kind of miss a failed attempt is, and how to fix it. */
-export function classifyAttempt(a: Pick<Attempt, 'response_status' | 'reason'>): { check: CheckId; hint: string } {
+export function classifyAttempt(a: Pick<Attempt, 'response_status' | 'reason'>): {
+  check: CheckId;
+  hint: string;
+} {
   const s = a.response_status;
   if (s !== null && s >= 200 && s < 300) {
-    return { check: 'ack_body', hint: 'answer every callback with HTTP 200, Content-Type: application/json and exactly {"status":"ok"}' };
+    return {
+      check: 'ack_body',
+      hint: 'answer every callback with HTTP 200, Content-Type: application/json and exactly {"status":"ok"}',
+    };
   }
   if (/timeout/i.test(a.reason)) {
     return {
@@ -21,9 +27,15 @@ export function classifyAttempt(a: Pick<Attempt, 'response_status' | 'reason'>):
     };
   }
   if (s !== null) {
-    return { check: 'callback_status', hint: 'the callback handler must answer 2xx for every well-formed callback it accepted, including ones it has seen before; look at the shop log for the error' };
+    return {
+      check: 'callback_status',
+      hint: 'the callback handler must answer 2xx for every well-formed callback it accepted, including ones it has seen before; look at the shop log for the error',
+    };
   }
-  return { check: 'callback_unreachable', hint: "check the callback_post_url (order or merchant) and that the shop listens there, reachable from the sandbox" };
+  return {
+    check: 'callback_unreachable',
+    hint: 'check the callback_post_url (order or merchant) and that the shop listens there, reachable from the sandbox',
+  };
 }
 
 function attemptFailure(d: DeliveryView, a: Attempt, message: string): FailureReport {
@@ -52,28 +64,48 @@ export const expectCallbackStep: StepImpl<'expect_callback'> = {
     const hurried = new Set<string>();
     const started = Date.now();
     let seen: DeliveryView[] = [];
-    const ready = await waitFor(within, async () => {
-      seen = (await run.sandbox.deliveries(hash)).filter((d) => d.status === step.status).sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
-      // A retry far in the future (an external sandbox at full time scale): run it now.
-      for (const d of seen) {
-        if (d.state === 'retrying' && !settled(d, skip) && !hurried.has(d.id) && Date.now() - started > 1000) {
-          hurried.add(d.id);
-          await run.sandbox.redeliver(d.id);
+    const ready = await waitFor(
+      within,
+      async () => {
+        seen = (await run.sandbox.deliveries(hash))
+          .filter((d) => d.status === step.status)
+          .sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
+        // A retry far in the future (an external sandbox at full time scale): run it now.
+        for (const d of seen) {
+          if (
+            d.state === 'retrying' &&
+            !settled(d, skip) &&
+            !hurried.has(d.id) &&
+            Date.now() - started > 1000
+          ) {
+            hurried.add(d.id);
+            await run.sandbox.redeliver(d.id);
+          }
         }
-      }
-      const done = seen.filter((d) => settled(d, skip));
-      // Each settled delivery with a failed first real attempt is already a verdict.
-      const failedEarly = done.find((d) => d.attempts.find((a) => a.sent && a.attempt > skip)?.verdict === 'failed');
-      if (failedEarly) return seen;
-      return done.length >= want ? seen : undefined;
-    }, 20);
+        const done = seen.filter((d) => settled(d, skip));
+        // Each settled delivery with a failed first real attempt is already a verdict.
+        const failedEarly = done.find(
+          (d) => d.attempts.find((a) => a.sent && a.attempt > skip)?.verdict === 'failed',
+        );
+        if (failedEarly) return seen;
+        return done.length >= want ? seen : undefined;
+      },
+      20,
+    );
     if (!ready) {
       const all = await run.sandbox.deliveries(hash);
       const tx = await run.sandbox.transaction(hash);
       const pending = seen.find((d) => !settled(d, skip));
       if (pending) {
         const last = pending.attempts.at(-1);
-        if (last) throw new CheckFailure(attemptFailure(pending, last, `the "${step.status}" callback was not acknowledged within ${within / 1000} s`));
+        if (last)
+          throw new CheckFailure(
+            attemptFailure(
+              pending,
+              last,
+              `the "${step.status}" callback was not acknowledged within ${within / 1000} s`,
+            ),
+          );
       }
       throw new CheckFailure({
         check: seen.length > 0 ? 'sandbox' : 'callback_missing',
@@ -88,7 +120,7 @@ export const expectCallbackStep: StepImpl<'expect_callback'> = {
           seen.length > 0
             ? 'this sandbox build does not apply the callback effect of the active scenario; use a sandbox of the same version as the runner'
             : state.trigger?.kind === 'runner'
-              ? 'the runner made this order: set callback_url in the check config (or the merchant\'s callback_post_url)'
+              ? "the runner made this order: set callback_url in the check config (or the merchant's callback_post_url)"
               : 'send callback_post_url with the order (or set it on the merchant); the sandbox notes say why no callback was queued',
       });
     }
@@ -113,44 +145,69 @@ export const expectCallbackStep: StepImpl<'expect_callback'> = {
         throw new CheckFailure(
           last
             ? attemptFailure(d, last, `the "${step.status}" callback never reached the shop`)
-            : { check: 'callback_unreachable', message: `the "${step.status}" callback was not sent`, expected: 'a delivery attempt', actual: d.note ?? d.state, evidence: { delivery: d.id }, hint: 'check callback_post_url and the merchant domains' },
+            : {
+                check: 'callback_unreachable',
+                message: `the "${step.status}" callback was not sent`,
+                expected: 'a delivery attempt',
+                actual: d.note ?? d.state,
+                evidence: { delivery: d.id },
+                hint: 'check callback_post_url and the merchant domains',
+              },
         );
       }
       if (real.verdict !== 'acknowledged') {
-        const what = skip > 0 ? `the retry after the sandbox's failed attempt was not acknowledged` : step.stale ? 'the stale callback was not acknowledged' : `the "${step.status}" callback was not acknowledged on the first attempt`;
+        const what =
+          skip > 0
+            ? `the retry after the sandbox's failed attempt was not acknowledged`
+            : step.stale
+              ? 'the stale callback was not acknowledged'
+              : `the "${step.status}" callback was not acknowledged on the first attempt`;
         const report = attemptFailure(d, real, what);
-        throw new CheckFailure(skip > 0 && report.check === 'callback_unreachable' ? { ...report, check: 'callback_retry' } : report);
+        throw new CheckFailure(
+          skip > 0 && report.check === 'callback_unreachable'
+            ? { ...report, check: 'callback_retry' }
+            : report,
+        );
       }
     }
     if (ready[0]) state.delivery = ready[0];
     state.notes.push(
       ready
-        .map((d) => `${d.id}: ${d.attempts.map((a) => `#${a.attempt} ${a.sent ? a.verdict : 'failed by the sandbox'}`).join(', ')}`)
+        .map(
+          (d) =>
+            `${d.id}: ${d.attempts.map((a) => `#${a.attempt} ${a.sent ? a.verdict : 'failed by the sandbox'}`).join(', ')}`,
+        )
         .join('; '),
     );
   },
 };
 
 function needDelivery(state: ScenarioState): DeliveryView {
-  if (!state.delivery) throw new StepNotApplicable('no acknowledged callback to repeat (an expect_callback step must come first)');
+  if (!state.delivery)
+    throw new StepNotApplicable(
+      'no acknowledged callback to repeat (an expect_callback step must come first)',
+    );
   return state.delivery;
 }
 
 export const redeliverStep: StepImpl<'redeliver'> = {
-  explain: (step) => `the sandbox sends the same callback again${step.times && step.times > 1 ? ` ${step.times} times` : ''} (admin redeliver): it must be acknowledged again`,
+  explain: (step) =>
+    `the sandbox sends the same callback again${step.times && step.times > 1 ? ` ${step.times} times` : ''} (admin redeliver): it must be acknowledged again`,
   async run(step, state, run) {
     const d = needDelivery(state);
     for (let i = 0; i < (step.times ?? 1); i++) {
       const after = await run.sandbox.redeliver(d.id);
       const a = after.attempts.at(-1)!;
       state.notes.push(`${d.id} #${a.attempt}: ${a.verdict}`);
-      if (a.verdict !== 'acknowledged') throw new CheckFailure(attemptFailure(after, a, 'a repeated callback was not acknowledged'));
+      if (a.verdict !== 'acknowledged')
+        throw new CheckFailure(attemptFailure(after, a, 'a repeated callback was not acknowledged'));
     }
   },
 };
 
 export const duplicateStep: StepImpl<'duplicate'> = {
-  explain: (step) => `send the identical callback body ${step.copies ?? 2} times at once (as a gateway retrying in parallel would): each must be acknowledged`,
+  explain: (step) =>
+    `send the identical callback body ${step.copies ?? 2} times at once (as a gateway retrying in parallel would): each must be acknowledged`,
   async run(step, state, run) {
     const d = needDelivery(state);
     const copies = step.copies ?? 2;
@@ -159,7 +216,12 @@ export const duplicateStep: StepImpl<'duplicate'> = {
       try {
         const res = await request(d.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'user-agent': 'ktpay-mock-runner', 'x-ktpay-delivery-id': d.id, 'x-ktpay-attempt': `dup-${i + 1}` },
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'ktpay-mock-runner',
+            'x-ktpay-delivery-id': d.id,
+            'x-ktpay-attempt': `dup-${i + 1}`,
+          },
           body: d.body,
           headersTimeout: run.callbackTimeoutMs,
           bodyTimeout: run.callbackTimeoutMs,
@@ -167,20 +229,37 @@ export const duplicateStep: StepImpl<'duplicate'> = {
         const text = await res.body.text();
         const ct = res.headers['content-type'];
         const verdict = judgeAnswer(res.statusCode, Array.isArray(ct) ? ct[0] : ct, text);
-        return { i, status: res.statusCode, text, verdict, ms: Date.now() - started, error: undefined as string | undefined };
+        return {
+          i,
+          status: res.statusCode,
+          text,
+          verdict,
+          ms: Date.now() - started,
+          error: undefined as string | undefined,
+        };
       } catch (err) {
         const e = err as Error & { code?: string };
-        return { i, status: null, text: '', verdict: { acknowledged: false, reason: `${e.code ?? ''} ${e.message}`.trim() }, ms: Date.now() - started, error: e.code ?? e.message };
+        return {
+          i,
+          status: null,
+          text: '',
+          verdict: { acknowledged: false, reason: `${e.code ?? ''} ${e.message}`.trim() },
+          ms: Date.now() - started,
+          error: e.code ?? e.message,
+        };
       }
     };
     const results = await Promise.all(Array.from({ length: copies }, (_v, i) => send(i)));
     if (results.every((r) => r.error && /ENOTFOUND|ECONNREFUSED|EAI_AGAIN/.test(r.error))) {
       // The runner cannot reach the callback URL from where it runs (e.g. a Docker-only host name): let the sandbox send it.
-      state.notes.push(`the runner cannot reach ${d.url} (${results[0]!.error}); the sandbox redelivered instead`);
+      state.notes.push(
+        `the runner cannot reach ${d.url} (${results[0]!.error}); the sandbox redelivered instead`,
+      );
       await sleep(0);
       const after = await run.sandbox.redeliver(d.id);
       const a = after.attempts.at(-1)!;
-      if (a.verdict !== 'acknowledged') throw new CheckFailure(attemptFailure(after, a, 'a duplicate callback was not acknowledged'));
+      if (a.verdict !== 'acknowledged')
+        throw new CheckFailure(attemptFailure(after, a, 'a duplicate callback was not acknowledged'));
       return;
     }
     for (const r of results) {

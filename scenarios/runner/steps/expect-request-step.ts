@@ -4,7 +4,15 @@ import { CheckFailure, clip, StepNotApplicable, type FailureReport } from '../ou
 import type { StepImpl, StepOf } from './step.js';
 
 type Check = NonNullable<StepOf<'expect_request'>['checks']>[number];
-const ALL: Check[] = ['auth_identifier', 'encoding', 'schema', 'contract_warnings', 'order_id_unique', 'callback_domains', 'amount'];
+const ALL: Check[] = [
+  'auth_identifier',
+  'encoding',
+  'schema',
+  'contract_warnings',
+  'order_id_unique',
+  'callback_domains',
+  'amount',
+];
 const CALLBACK_FIELDS = [
   'callback_post_url',
   'callback_back_url',
@@ -35,9 +43,13 @@ function firstProblem(checks: Check[], state: ScenarioState, run: RunContext): F
         if (!sent || (code !== null && APP_ID_CODES.has(code))) {
           return {
             check,
-            message: sent ? `Auth-Identifier "${clip(sent, 40)}" names no merchant in this sandbox` : 'the create-payment request has no Auth-Identifier header',
+            message: sent
+              ? `Auth-Identifier "${clip(sent, 40)}" names no merchant in this sandbox`
+              : 'the create-payment request has no Auth-Identifier header',
             expected: `header Auth-Identifier: ${run.merchant.app_id}`,
-            actual: sent ? `Auth-Identifier: ${clip(sent, 60)} → ${code}` : `no Auth-Identifier header → ${code ?? e.response.status}`,
+            actual: sent
+              ? `Auth-Identifier: ${clip(sent, 60)} → ${code}`
+              : `no Auth-Identifier header → ${code ?? e.response.status}`,
             evidence,
             hint: 'send Auth-Identifier: <app_id> with every API request (create, status, cancel, refund)',
           };
@@ -59,7 +71,8 @@ function firstProblem(checks: Check[], state: ScenarioState, run: RunContext): F
           return {
             check,
             message: `the body is not a sealed box in ORIGINAL base64 (${code})`,
-            expected: 'the raw body = base64 (ORIGINAL variant: + / and = padding) of crypto_box_seal(json, app_key)',
+            expected:
+              'the raw body = base64 (ORIGINAL variant: + / and = padding) of crypto_box_seal(json, app_key)',
             actual: why || `answered ${code}`,
             evidence,
             hint: 'seal with sodium.crypto_box_seal and encode with sodium.to_base64(cipher, sodium.base64_variants.ORIGINAL); send it as the raw body, not JSON',
@@ -90,7 +103,9 @@ function firstProblem(checks: Check[], state: ScenarioState, run: RunContext): F
         }
         const validate = run.schemas.validator('createPaymentRequest');
         if (!validate(body)) {
-          const errs = (validate.errors ?? []).slice(0, 4).map((x) => `${x.instancePath || '(root)'} ${x.message}`);
+          const errs = (validate.errors ?? [])
+            .slice(0, 4)
+            .map((x) => `${x.instancePath || '(root)'} ${x.message}`);
           return {
             check,
             message: 'the order does not match the create-payment contract',
@@ -101,7 +116,9 @@ function firstProblem(checks: Check[], state: ScenarioState, run: RunContext): F
           };
         }
         if (code !== null && String(code).startsWith('422') && !scenarioMade) {
-          const validation = (e.response.body as { error?: { validation?: unknown; messages?: unknown } } | null)?.error;
+          const validation = (
+            e.response.body as { error?: { validation?: unknown; messages?: unknown } } | null
+          )?.error;
           return {
             check,
             message: `the sandbox refused the order (${code})`,
@@ -183,10 +200,14 @@ export const expectRequestStep: StepImpl<'expect_request'> = {
   explain: (step) =>
     `check the create-payment request: ${(step.checks ?? ALL).map((c) => c.replace(/_/g, ' ')).join(', ')}`,
   async run(step, state, run) {
-    if (state.trigger?.kind === 'runner') throw new StepNotApplicable('the runner made this request itself (no trigger configured)');
-    if (!state.create) throw new StepNotApplicable('no create-payment was seen (the trigger step did not wait for one)');
+    if (state.trigger?.kind === 'runner')
+      throw new StepNotApplicable('the runner made this request itself (no trigger configured)');
+    if (!state.create)
+      throw new StepNotApplicable('no create-payment was seen (the trigger step did not wait for one)');
     const problem = firstProblem(step.checks ?? ALL, state, run);
     if (problem) throw new CheckFailure(problem);
-    state.notes.push(`journal entry ${state.create.id}: sealed, Auth-Identifier present, contract-valid, no warnings`);
+    state.notes.push(
+      `journal entry ${state.create.id}: sealed, Auth-Identifier present, contract-valid, no warnings`,
+    );
   },
 };

@@ -3,7 +3,13 @@ import type { RunContext, ScenarioState } from '../context.js';
 import { activateStep } from './activate-step.js';
 import { duplicateStep, expectCallbackStep, redeliverStep } from './callback-steps.js';
 import { expectRequestStep } from './expect-request-step.js';
-import { cancelStep, expectTriggerResponseStep, refundStep, statusStep, verifyStep } from './merchant-steps.js';
+import {
+  cancelStep,
+  expectTriggerResponseStep,
+  refundStep,
+  statusStep,
+  verifyStep,
+} from './merchant-steps.js';
 import { clearStep, payStep } from './pay-step.js';
 import type { StepImpl } from './step.js';
 import { triggerStep } from './trigger-step.js';

@@ -19,11 +19,16 @@ export const expectTriggerResponseStep: StepImpl<'expect_trigger_response'> = {
     `the shop answers the trigger with ${typeof step.status === 'number' ? step.status : step.status === '<500' ? 'no 5xx (a gateway failure is not a crash of the shop)' : step.status}${step.within_ms ? ` within ${step.within_ms / 1000} s` : ''}`,
   async run(step, state, run) {
     const t = state.trigger;
-    if (!t || t.kind === 'runner') throw new StepNotApplicable('no trigger configured: the shop was not asked anything');
+    if (!t || t.kind === 'runner')
+      throw new StepNotApplicable('no trigger configured: the shop was not asked anything');
     const gateway = state.create
       ? ` The gateway answered its create-payment with ${state.create.response.status}${state.create.verdict.error_code ? ` ${state.create.verdict.error_code}` : ''} (journal entry ${state.create.id}).`
       : '';
-    const evidence = { request: t.request, ...(t.text ? { response: clip(t.text, 300) } : {}), ...(state.create ? { journal_entry: state.create.id } : {}) };
+    const evidence = {
+      request: t.request,
+      ...(t.text ? { response: clip(t.text, 300) } : {}),
+      ...(state.create ? { journal_entry: state.create.id } : {}),
+    };
     if (t.timed_out || (step.within_ms !== undefined && t.duration_ms > step.within_ms)) {
       throw new CheckFailure({
         check: 'trigger_timeout',
@@ -36,7 +41,14 @@ export const expectTriggerResponseStep: StepImpl<'expect_trigger_response'> = {
     }
     if (t.kind === 'command') {
       if (t.exit_code !== 0) {
-        throw new CheckFailure({ check: 'trigger_response', message: `the trigger command exited ${t.exit_code}`, expected: 'exit 0', actual: clip(t.text ?? '', 300), evidence, hint: 'run the command by hand to see why' });
+        throw new CheckFailure({
+          check: 'trigger_response',
+          message: `the trigger command exited ${t.exit_code}`,
+          expected: 'exit 0',
+          actual: clip(t.text ?? '', 300),
+          evidence,
+          hint: 'run the command by hand to see why',
+        });
       }
       return;
     }
@@ -46,7 +58,12 @@ export const expectTriggerResponseStep: StepImpl<'expect_trigger_response'> = {
       throw new CheckFailure({
         check,
         message: `the shop answered ${got}${got >= 500 ? ' (5xx)' : ''} to the trigger.${gateway}`,
-        expected: typeof step.status === 'number' ? `HTTP ${step.status}` : step.status.startsWith('<') ? `an HTTP status below ${step.status.slice(1)}` : `an HTTP ${step.status} status`,
+        expected:
+          typeof step.status === 'number'
+            ? `HTTP ${step.status}`
+            : step.status.startsWith('<')
+              ? `an HTTP status below ${step.status.slice(1)}`
+              : `an HTTP ${step.status} status`,
         actual: `${got} ${clip(t.text ?? '', 200)}`,
         evidence,
         hint:
@@ -72,7 +89,10 @@ async function orderAction(
   const scope = { ...scopeOf(state), vars: { ...state.vars, ...extraVars } };
   const method = action.method ?? 'POST';
   const url = renderString(action.url, scope);
-  const body = action.body !== undefined && method !== 'GET' ? JSON.stringify(renderValue(action.body, scope)) : undefined;
+  const body =
+    action.body !== undefined && method !== 'GET'
+      ? JSON.stringify(renderValue(action.body, scope))
+      : undefined;
   const headers: Record<string, string> = { ...(body ? { 'content-type': 'application/json' } : {}) };
   for (const [k, v] of Object.entries(action.headers ?? {})) headers[k] = renderString(v, scope);
   const mark = await run.sandbox.journalMark();
@@ -81,13 +101,29 @@ async function orderAction(
   let status: number;
   let text: string;
   try {
-    const res = await fetch(url, { method, headers, redirect: 'manual', signal: AbortSignal.timeout(run.config.timeouts.trigger_ms), ...(body ? { body } : {}) });
+    const res = await fetch(url, {
+      method,
+      headers,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(run.config.timeouts.trigger_ms),
+      ...(body ? { body } : {}),
+    });
     status = res.status;
     text = await res.text();
   } catch (err) {
-    throw new CheckFailure({ check, message: `the shop's ${kind} endpoint could not be reached`, expected: `an answer to ${request}`, actual: (err as Error).message, evidence: { request }, hint: `check trigger.${kind}.url` });
+    throw new CheckFailure({
+      check,
+      message: `the shop's ${kind} endpoint could not be reached`,
+      expected: `an answer to ${request}`,
+      actual: (err as Error).message,
+      evidence: { request },
+      hint: `check trigger.${kind}.url`,
+    });
   }
-  const gatewayPath = kind === 'status' ? `/api/v1/merchant-widget/payment/${hash}` : `/api/v1/merchant-widget/payment/${hash}/${kind}`;
+  const gatewayPath =
+    kind === 'status'
+      ? `/api/v1/merchant-widget/payment/${hash}`
+      : `/api/v1/merchant-widget/payment/${hash}/${kind}`;
   const entry = await waitFor(run.config.timeouts.create_ms, async () =>
     (await run.sandbox.journal({ transaction_hash: hash, limit: 100 })).find(
       (e) => e.id > mark && pathOf(e) === gatewayPath && e.method === (kind === 'status' ? 'GET' : 'POST'),
@@ -120,7 +156,10 @@ async function orderAction(
       expected: `${kind} accepted`,
       actual: entry.verdict.explanation ?? JSON.stringify(entry.response.body).slice(0, 300),
       evidence: { journal_entry: entry.id },
-      hint: kind === 'status' ? 'GET /payment/{transaction_hash} with Auth-Identifier, no body' : `seal the ${kind} body like the create-payment (or send none)`,
+      hint:
+        kind === 'status'
+          ? 'GET /payment/{transaction_hash} with Auth-Identifier, no body'
+          : `seal the ${kind} body like the create-payment (or send none)`,
     });
   }
   if (status >= 400) {
@@ -137,31 +176,45 @@ async function orderAction(
 }
 
 export const cancelStep: StepImpl<'cancel'> = {
-  explain: (_s, run) => `ask the shop to cancel the payment (${run.config.trigger?.cancel?.url ?? 'trigger.cancel'}); it must call the gateway's cancel`,
+  explain: (_s, run) =>
+    `ask the shop to cancel the payment (${run.config.trigger?.cancel?.url ?? 'trigger.cancel'}); it must call the gateway's cancel`,
   async run(_step, state, run) {
     const { entry, answer } = await orderAction('cancel', state, run);
-    state.notes.push(`shop answered ${answer}; gateway cancel: journal entry ${entry.id} → ${entry.response.status}`);
+    state.notes.push(
+      `shop answered ${answer}; gateway cancel: journal entry ${entry.id} → ${entry.response.status}`,
+    );
   },
 };
 
 export const refundStep: StepImpl<'refund'> = {
-  explain: (step, run) => `ask the shop to refund ${step.amount ?? 'the payment'} (${run.config.trigger?.refund?.url ?? 'trigger.refund'}); it must call the gateway's refund`,
+  explain: (step, run) =>
+    `ask the shop to refund ${step.amount ?? 'the payment'} (${run.config.trigger?.refund?.url ?? 'trigger.refund'}); it must call the gateway's refund`,
   async run(step, state, run) {
-    const { entry, answer } = await orderAction('refund', state, run, { refund_amount: step.amount ?? state.vars.amount });
-    state.notes.push(`shop answered ${answer}; gateway refund: journal entry ${entry.id} → ${entry.response.status}`);
+    const { entry, answer } = await orderAction('refund', state, run, {
+      refund_amount: step.amount ?? state.vars.amount,
+    });
+    state.notes.push(
+      `shop answered ${answer}; gateway refund: journal entry ${entry.id} → ${entry.response.status}`,
+    );
   },
 };
 
 export const statusStep: StepImpl<'status'> = {
-  explain: (_s, run) => `ask the shop to re-check the payment (${run.config.trigger?.status?.url ?? 'trigger.status'}); it must call the gateway's status endpoint`,
+  explain: (_s, run) =>
+    `ask the shop to re-check the payment (${run.config.trigger?.status?.url ?? 'trigger.status'}); it must call the gateway's status endpoint`,
   async run(_step, state, run) {
     const { entry, answer } = await orderAction('status', state, run);
-    state.notes.push(`shop answered ${answer}; gateway status: journal entry ${entry.id} → ${entry.response.status}`);
+    state.notes.push(
+      `shop answered ${answer}; gateway status: journal entry ${entry.id} → ${entry.response.status}`,
+    );
   },
 };
 
 /** Reads the shop's order view. */
-async function readOrder(state: ScenarioState, run: RunContext): Promise<{ request: string; status: number; text: string; json: unknown }> {
+async function readOrder(
+  state: ScenarioState,
+  run: RunContext,
+): Promise<{ request: string; status: number; text: string; json: unknown }> {
   const v = run.config.verify!;
   const url = renderString(v.url, scopeOf(state));
   const headers: Record<string, string> = {};
@@ -178,25 +231,41 @@ async function readOrder(state: ScenarioState, run: RunContext): Promise<{ reque
     }
     return { request, status: res.status, text, json };
   } catch (err) {
-    throw new CheckFailure({ check: 'verify', message: 'the verify URL could not be reached', expected: `an answer to ${request}`, actual: (err as Error).message, evidence: { request }, hint: 'check verify.url' });
+    throw new CheckFailure({
+      check: 'verify',
+      message: 'the verify URL could not be reached',
+      expected: `an answer to ${request}`,
+      actual: (err as Error).message,
+      evidence: { request },
+      hint: 'check verify.url',
+    });
   }
 }
 
 export const verifyStep: StepImpl<'verify'> = {
   explain: (step, run) => {
     const exp = run.config.verify?.expect?.[step.outcome];
-    const what = exp ? Object.entries(exp).map(([p, e]) => `${p} ${typeof e === 'object' && e !== null ? JSON.stringify(e) : `== ${JSON.stringify(e)}`}`).join(', ') : 'verify.expect not configured';
+    const what = exp
+      ? Object.entries(exp)
+          .map(
+            ([p, e]) =>
+              `${p} ${typeof e === 'object' && e !== null ? JSON.stringify(e) : `== ${JSON.stringify(e)}`}`,
+          )
+          .join(', ')
+      : 'verify.expect not configured';
     return `${step.before_callback ? 'before any callback, ' : ''}the shop shows the order as ${step.outcome} (${what})`;
   },
   async run(step, state, run) {
     const expect = run.config.verify?.expect?.[step.outcome] as Record<string, Expectation> | undefined;
-    if (!run.config.verify || !expect) throw new StepNotApplicable(`the check config has no verify.expect.${step.outcome}`);
+    if (!run.config.verify || !expect)
+      throw new StepNotApplicable(`the check config has no verify.expect.${step.outcome}`);
     if (step.before_callback && state.hash) {
       const sent = (await run.sandbox.deliveries(state.hash)).filter((d) => d.attempts.length > 0);
       if (sent.length > 0) {
         throw new CheckFailure({
           check: 'sandbox',
-          message: 'inconclusive: the sandbox had already sent the callback, so "paid before the callback" cannot be told apart',
+          message:
+            'inconclusive: the sandbox had already sent the callback, so "paid before the callback" cannot be told apart',
           expected: 'no callback yet (the payment is success, not cleared)',
           actual: `delivery ${sent[0]!.id} already made ${sent[0]!.attempts.length} attempt(s)`,
           evidence: { delivery: sent[0]!.id },
@@ -221,13 +290,20 @@ export const verifyStep: StepImpl<'verify'> = {
       return;
     }
     const paidExpect = run.config.verify.expect.paid as Record<string, Expectation> | undefined;
-    const lookedPaid = step.before_callback && paidExpect !== undefined && mismatches(read.json, paidExpect).length === 0;
+    const lookedPaid =
+      step.before_callback && paidExpect !== undefined && mismatches(read.json, paidExpect).length === 0;
     if (lookedPaid && state.hash) {
       const statusCall = (await run.sandbox.journal({ transaction_hash: state.hash, limit: 100 })).find(
-        (e) => e.id > state.mark && e.method === 'GET' && pathOf(e) === `/api/v1/merchant-widget/payment/${state.hash}` && e.response.status === 200,
+        (e) =>
+          e.id > state.mark &&
+          e.method === 'GET' &&
+          pathOf(e) === `/api/v1/merchant-widget/payment/${state.hash}` &&
+          e.response.status === 200,
       );
       if (statusCall) {
-        state.notes.push(`the shop shows paid before the callback, after asking the status endpoint itself (journal entry ${statusCall.id})`);
+        state.notes.push(
+          `the shop shows paid before the callback, after asking the status endpoint itself (journal entry ${statusCall.id})`,
+        );
         return;
       }
     }

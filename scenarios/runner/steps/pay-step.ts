@@ -17,12 +17,22 @@ function cardOf(step: StepOf<'pay'>, state: ScenarioState): CardInput {
     exp_month: step.card.exp_month ?? '12',
     exp_year: step.card.exp_year ?? String(new Date().getFullYear() + 3),
     cvc: step.card.cvc ?? (amex ? '1234' : '123'),
-    cardholder: step.card.cardholder ?? state.faker.person.fullName().toUpperCase().replace(/[^A-Z ]/g, '') ?? 'IVAN IVANOV',
+    cardholder:
+      step.card.cardholder ??
+      state.faker.person
+        .fullName()
+        .toUpperCase()
+        .replace(/[^A-Z ]/g, '') ??
+      'IVAN IVANOV',
   };
 }
 
 /** The URL the shop asked for this outcome: the order's own, else the merchant's [doc precedence]. */
-function expectedLanding(kind: 'success' | 'failed' | 'back', state: ScenarioState, run: RunContext): string | undefined {
+function expectedLanding(
+  kind: 'success' | 'failed' | 'back',
+  state: ScenarioState,
+  run: RunContext,
+): string | undefined {
   const order = (state.create?.decrypted as { order?: Record<string, unknown> } | null)?.order ?? {};
   const own = order[`callback_${kind}_url`];
   if (typeof own === 'string') return own;
@@ -46,7 +56,12 @@ export const payStep: StepImpl<'pay'> = {
     const hash = needPayment(state, run, 'pay');
     let walk;
     try {
-      walk = await walkShopper({ sandboxUrl: run.sandbox.url, hash, card: cardOf(step, state), ...(step.otp ? { otp: step.otp } : {}) });
+      walk = await walkShopper({
+        sandboxUrl: run.sandbox.url,
+        hash,
+        card: cardOf(step, state),
+        ...(step.otp ? { otp: step.otp } : {}),
+      });
     } catch (err) {
       if (!(err instanceof ShopperError)) throw err;
       throw new CheckFailure({
@@ -59,7 +74,9 @@ export const payStep: StepImpl<'pay'> = {
       });
     }
     const tx = await run.sandbox.transaction(hash);
-    state.notes.push(`shopper: ${walk.hops.length} hops${walk.challenged ? ', 3-D Secure shown' : step.otp ? ', no 3-D Secure was asked for (the OTP was not used)' : ''}; transaction ${tx.status}`);
+    state.notes.push(
+      `shopper: ${walk.hops.length} hops${walk.challenged ? ', 3-D Secure shown' : step.otp ? ', no 3-D Secure was asked for (the OTP was not used)' : ''}; transaction ${tx.status}`,
+    );
     const ok = step.expect === 'approved' ? APPROVED.has(tx.status) : DECLINED.has(tx.status);
     if (!ok) {
       throw new CheckFailure({
@@ -72,7 +89,9 @@ export const payStep: StepImpl<'pay'> = {
       });
     }
     if (walk.sandbox_result_page) {
-      state.notes.push(`the shopper ends on the sandbox's own result page (${walk.sandbox_result_page}): the shop set no ${step.lands_on ?? 'result'} URL`);
+      state.notes.push(
+        `the shopper ends on the sandbox's own result page (${walk.sandbox_result_page}): the shop set no ${step.lands_on ?? 'result'} URL`,
+      );
       if (step.lands_on && state.trigger?.kind !== 'runner') {
         throw new CheckFailure({
           check: 'landing',

@@ -1,7 +1,15 @@
 import { spawn } from 'node:child_process';
 import { cryptoReady, sealToBase64 } from '../../../mock-server/crypto/sealed-box.js';
 import type { JournalEntry } from '../../../mock-server/journal/journal-entry.js';
-import { CREATE_PATH, pathOf, scopeOf, waitFor, type RunContext, type ScenarioState, type TriggerRecord } from '../context.js';
+import {
+  CREATE_PATH,
+  pathOf,
+  scopeOf,
+  waitFor,
+  type RunContext,
+  type ScenarioState,
+  type TriggerRecord,
+} from '../context.js';
 import { CheckFailure, clip } from '../outcome.js';
 import { renderString, renderValue } from '../template.js';
 import type { StepImpl } from './step.js';
@@ -15,10 +23,16 @@ async function fireHttp(state: ScenarioState, run: RunContext): Promise<TriggerR
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(http.headers ?? {})) headers[k] = renderString(v, scope);
   const hasBody = http.body !== undefined && method !== 'GET';
-  if (hasBody && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  if (hasBody && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type'))
+    headers['content-type'] = 'application/json';
   const body = hasBody ? JSON.stringify(renderValue(http.body, scope)) : undefined;
   const started = Date.now();
-  const rec: TriggerRecord = { kind: 'http', request: `${method} ${url}${body ? ` ${clip(body, 200)}` : ''}`, started_at: started, duration_ms: 0 };
+  const rec: TriggerRecord = {
+    kind: 'http',
+    request: `${method} ${url}${body ? ` ${clip(body, 200)}` : ''}`,
+    started_at: started,
+    duration_ms: 0,
+  };
   try {
     const res = await fetch(url, {
       method,
@@ -57,7 +71,12 @@ async function fireCommand(state: ScenarioState, run: RunContext): Promise<Trigg
     KTPAY_RUN_APP_KEY: run.merchant.app_key,
   };
   await new Promise<void>((resolve) => {
-    const child = spawn(command, { shell: true, cwd: run.config.baseDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, {
+      shell: true,
+      cwd: run.config.baseDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out = (out + d.toString('utf8')).slice(-20_000)));
     child.stderr.on('data', (d: Buffer) => (out = (out + d.toString('utf8')).slice(-20_000)));
@@ -97,11 +116,20 @@ async function createAsMerchant(state: ScenarioState, run: RunContext): Promise<
       type: 'ecom',
       ...(callback ? { callback_post_url: callback } : {}),
     },
-    user: { merchant_user_id: f.string.numeric(6), email: f.internet.email(), phone: `+7707${f.string.numeric(7)}` },
+    user: {
+      merchant_user_id: f.string.numeric(6),
+      email: f.internet.email(),
+      phone: `+7707${f.string.numeric(7)}`,
+    },
   };
   const url = `${run.sandbox.url}${CREATE_PATH}`;
   const started = Date.now();
-  const rec: TriggerRecord = { kind: 'runner', request: `POST ${url} (sealed by the runner)`, started_at: started, duration_ms: 0 };
+  const rec: TriggerRecord = {
+    kind: 'runner',
+    request: `POST ${url} (sealed by the runner)`,
+    started_at: started,
+    duration_ms: 0,
+  };
   try {
     const res = await fetch(url, {
       method: 'POST',
@@ -124,7 +152,11 @@ async function createAsMerchant(state: ScenarioState, run: RunContext): Promise<
  * time since, which keeps out a slow create left over from an earlier scenario). A shop that
  * retries gets its last successful attempt picked.
  */
-export async function findCreate(state: ScenarioState, run: RunContext, waitMs: number): Promise<JournalEntry | undefined> {
+export async function findCreate(
+  state: ScenarioState,
+  run: RunContext,
+  waitMs: number,
+): Promise<JournalEntry | undefined> {
   const pick = async (): Promise<JournalEntry | undefined> => {
     const since = Date.now() - state.trigger!.started_at + 1000;
     const entries = (await run.sandbox.journal({ limit: 200 })).filter(
@@ -152,7 +184,12 @@ export const triggerStep: StepImpl<'trigger'> = {
   async run(step, state, run) {
     state.mark = await run.sandbox.journalMark();
     const kind = run.config.trigger?.http ? 'http' : run.config.trigger?.command ? 'command' : 'runner';
-    state.trigger = kind === 'http' ? await fireHttp(state, run) : kind === 'command' ? await fireCommand(state, run) : await createAsMerchant(state, run);
+    state.trigger =
+      kind === 'http'
+        ? await fireHttp(state, run)
+        : kind === 'command'
+          ? await fireCommand(state, run)
+          : await createAsMerchant(state, run);
     const t = state.trigger;
     state.vars.trigger = { status: t.status ?? null, body: t.body ?? null, duration_ms: t.duration_ms };
     state.notes.push(
@@ -161,11 +198,17 @@ export const triggerStep: StepImpl<'trigger'> = {
     if (t.error && kind !== 'command') {
       throw new CheckFailure({
         check: 'trigger_failed',
-        message: kind === 'runner' ? 'the runner could not reach the sandbox to create a payment' : 'the shop could not be reached',
+        message:
+          kind === 'runner'
+            ? 'the runner could not reach the sandbox to create a payment'
+            : 'the shop could not be reached',
         expected: `an answer to ${t.request}`,
         actual: t.error,
         evidence: { request: t.request },
-        hint: kind === 'runner' ? 'check --sandbox' : 'start the shop first (or set app.command in the check config) and check trigger.http.url',
+        hint:
+          kind === 'runner'
+            ? 'check --sandbox'
+            : 'start the shop first (or set app.command in the check config) and check trigger.http.url',
       });
     }
     if (kind === 'command' && t.exit_code !== 0 && !t.timed_out) {
@@ -193,7 +236,10 @@ export const triggerStep: StepImpl<'trigger'> = {
     state.create = entry;
     if (entry.transaction_hash) state.hash = entry.transaction_hash;
     state.vars.payment = {
-      order_id: entry.order_id ?? (entry.decrypted as { order?: { order_id?: unknown } } | null)?.order?.order_id ?? null,
+      order_id:
+        entry.order_id ??
+        (entry.decrypted as { order?: { order_id?: unknown } } | null)?.order?.order_id ??
+        null,
       transaction_hash: entry.transaction_hash ?? null,
       journal_entry: entry.id,
     };

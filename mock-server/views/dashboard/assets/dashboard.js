@@ -49,7 +49,10 @@ async function refresh() {
   }
   inflight = true;
   try {
-    const res = await fetch(location.href, { headers: { 'x-dashboard-partial': '1' }, credentials: 'same-origin' });
+    const res = await fetch(location.href, {
+      headers: { 'x-dashboard-partial': '1' },
+      credentials: 'same-origin',
+    });
     if (res.status === 401) {
       location.reload();
       return;
@@ -63,7 +66,8 @@ async function refresh() {
     if (!next || !now || next.id !== 'live') return;
     const opened = openKeys(now);
     for (const owner of next.querySelectorAll('[data-entry]')) {
-      if (opened.has(`entry:${owner.getAttribute('data-entry')}`)) owner.querySelector('details')?.setAttribute('open', '');
+      if (opened.has(`entry:${owner.getAttribute('data-entry')}`))
+        owner.querySelector('details')?.setAttribute('open', '');
     }
     const known = new Set([...now.querySelectorAll('tr[data-hash]')].map((r) => r.getAttribute('data-hash')));
     for (const row of next.querySelectorAll('tr[data-hash]')) {
@@ -166,9 +170,22 @@ async function sealFor(appKey, payload) {
 function describeError(body, status) {
   const err = body && typeof body === 'object' ? body.error : null;
   if (err && typeof err === 'object') {
-    const message = err.message || (err.messages ? Object.entries(err.messages).map(([k, v]) => (k === 'error' ? v : `${k}: ${v}`)).join('; ') : '');
-    const validation = err.validation ? Object.entries(err.validation).map(([k, v]) => `${k}: ${[].concat(v).join(' ')}`).join('; ') : '';
-    return { title: `${err.code ?? status} ${message}`.trim(), detail: [validation, err.hint].filter(Boolean).join(' — ') };
+    const message =
+      err.message ||
+      (err.messages
+        ? Object.entries(err.messages)
+            .map(([k, v]) => (k === 'error' ? v : `${k}: ${v}`))
+            .join('; ')
+        : '');
+    const validation = err.validation
+      ? Object.entries(err.validation)
+          .map(([k, v]) => `${k}: ${[].concat(v).join(' ')}`)
+          .join('; ')
+      : '';
+    return {
+      title: `${err.code ?? status} ${message}`.trim(),
+      detail: [validation, err.hint].filter(Boolean).join(' — '),
+    };
   }
   return { title: `HTTP ${status}`, detail: typeof body === 'string' ? body.slice(0, 300) : '' };
 }
@@ -179,7 +196,8 @@ function summarize(label, body) {
   const payload = body.payload || (body.response && body.response.data) || body;
   if (payload.status && typeof payload.status === 'object') return `${label}: ${payload.status.status}`;
   if (typeof payload.status === 'string') return `${label}: ${payload.status}`;
-  if (typeof body.flushed === 'number') return `${label}: ${body.flushed} deliver${body.flushed === 1 ? 'y' : 'ies'}`;
+  if (typeof body.flushed === 'number')
+    return `${label}: ${body.flushed} deliver${body.flushed === 1 ? 'y' : 'ies'}`;
   if (body.state) return `${label}: ${body.state}`;
   if (body.app_id && body.name) return `${label}: ${body.name}`;
   return label;
@@ -195,7 +213,10 @@ async function callApi(spec, opts) {
     headers['auth-identifier'] = actions?.getAttribute('data-app-id') || '';
     headers['content-type'] = 'text/plain';
     const payload = opts.fields || {};
-    body = Object.keys(payload).length > 0 ? await sealFor(actions?.getAttribute('data-app-key') || '', payload) : '';
+    body =
+      Object.keys(payload).length > 0
+        ? await sealFor(actions?.getAttribute('data-app-key') || '', payload)
+        : '';
   } else if (opts.scenario) {
     if (!opts.fields.name) method = 'DELETE';
     else {
@@ -227,7 +248,8 @@ async function run(control, spec, opts) {
     if (result.ok) {
       toast(summarize(label, result.body), '', false);
       if (control.hasAttribute('data-reset-on-success')) {
-        for (const input of control.querySelectorAll('input:not([data-keep]):not([type="checkbox"])')) input.value = '';
+        for (const input of control.querySelectorAll('input:not([data-keep]):not([type="checkbox"])'))
+          input.value = '';
       }
     } else {
       const e = describeError(result.body, result.status);
@@ -254,7 +276,8 @@ document.addEventListener('click', (e) => {
         copy.textContent = 'Copy';
       }, 1500);
     };
-    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(value).then(done, () => fallbackCopy(value, done));
+    if (navigator.clipboard && window.isSecureContext)
+      navigator.clipboard.writeText(value).then(done, () => fallbackCopy(value, done));
     else fallbackCopy(value, done);
     return;
   }
