@@ -80,6 +80,9 @@ export interface BenchOptions extends BenchSettings {
 
 const HASH_IN_BODY = /"transaction_hash":"([0-9a-f]{40})"/;
 const APP_ID = DEFAULT_MERCHANT.app_id;
+/** The most orders the client seals; bigger runs rotate over MERCHANTS merchants (see Orders). */
+const POOL_MAX = 25_000;
+const MERCHANTS = 8;
 /** Settings every bench sandbox shares: no per-request log lines (pino at `warn`), memory store. */
 const BASE_ENV = { LOG_LEVEL: 'warn', STORE: 'memory' };
 
@@ -95,45 +98,96 @@ function machine(): Omit<Machine, 'load_after'> {
   };
 }
 
-/** Create-payment requests over a pre-sealed pool; collects the hashes the server answers with. */
-function createRequests(pool: SealedOrder[], cursor: { next: number }, hashes: string[] | undefined): autocannon.Request[] {
+/**
+ * The sealed orders and the merchants they are sent as. Order i is `pool[i % P]` sent by merchant
+ * `floor(i / P)`: every merchant holds the same server keypair as the built-in one (a merchant may
+ * share keys), so one pool of P sealed bodies gives M × P distinct transactions (order_id is unique
+ * per merchant) while the client seals only P of them. `owner` remembers which merchant made which
+ * transaction, for the status GET's Auth-Identifier.
+ */
+interface Orders {
+  pool: SealedOrder[];
+  merchants: string[];
+  owner: Map<string, string>;
+}
+
+function take(orders: Orders, cursor: { next: number }): { appId: string; body: string } {
+  const i = cursor.next++;
+  const P = orders.pool.length;
+  return { appId: orders.merchants[Math.floor(i / P) % orders.merchants.length]!, body: orders.pool[i % P]!.body };
+}
+
+/** The app_ids of the bench's merchants: the built-in one, then extra ones sharing its keys. */
+function benchMerchantIds(count: number): string[] {
+  return [APP_ID, ...Array.from({ length: count - 1 }, (_, k) => `be4c${(k + 1).toString(16).padStart(28, '0')}`)];
+}
+
+/** Registers the extra bench merchants a sandbox needs for `creates` transactions. */
+async function prepareMerchants(base: string, orders: Orders, creates: number): Promise<void> {
+  const needed = Math.min(orders.merchants.length, Math.ceil(creates / orders.pool.length));
+  for (const appId of orders.merchants.slice(1, needed)) {
+    const res = await request(`${base}/__admin/merchants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        app_id: appId,
+        name: `Bench shop ${appId.slice(-4)}`,
+        domains: ['127.0.0.1', 'localhost'],
+        public_key: DEFAULT_MERCHANT.merchant_public_key,
+        server_keys: [{ public_key: DEFAULT_MERCHANT.app_key, secret_key: DEFAULT_MERCHANT.server_secret_key }],
+      }),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 201) throw new Error(`registering bench merchant ${appId}: ${res.statusCode} ${text.slice(0, 200)}`);
+  }
+}
+
+/** Create-payment requests over the sealed orders; collects the hashes the server answers with. */
+function createRequests(orders: Orders, cursor: { next: number }, hashes: string[] | undefined): autocannon.Request[] {
   return [
     {
       method: 'POST',
       path: `${API}/payment`,
       headers: { 'auth-identifier': APP_ID, 'content-type': 'text/plain' },
-      setupRequest: (req) => {
-        req.body = pool[cursor.next++ % pool.length]!.body;
+      setupRequest: (req, context) => {
+        const { appId, body } = take(orders, cursor);
+        (context as { appId?: string }).appId = appId;
+        req.headers = { 'auth-identifier': appId, 'content-type': 'text/plain' };
+        req.body = body;
         return req;
       },
-      onResponse: (_status, body) => {
+      onResponse: (_status, body, context) => {
         const m = HASH_IN_BODY.exec(body);
-        if (m && hashes) hashes.push(m[1]!);
+        if (m && hashes) {
+          hashes.push(m[1]!);
+          orders.owner.set(m[1]!, (context as { appId?: string }).appId ?? APP_ID);
+        }
       },
     },
   ];
 }
 
-/** GETs cycling over known transactions. */
-function cyclingGets(hashes: string[], path: (h: string) => string, headers: Record<string, string> = {}): autocannon.Request[] {
+/** GETs cycling over known transactions (with the owner's Auth-Identifier when `withOwner`). */
+function cyclingGets(orders: Orders, hashes: string[], path: (h: string) => string, withOwner = false): autocannon.Request[] {
   let i = 0;
   return [
     {
       method: 'GET',
       path: path(hashes[0]!),
-      headers,
       setupRequest: (req) => {
-        req.path = path(hashes[i++ % hashes.length]!);
+        const h = hashes[i++ % hashes.length]!;
+        req.path = path(h);
+        if (withOwner) req.headers = { 'auth-identifier': orders.owner.get(h) ?? APP_ID };
         return req;
       },
     },
   ];
 }
 
-/** Creates exactly `n` transactions on `target` with bodies from `pool` (from `cursor`); returns their hashes. */
-async function createMany(target: string, pool: SealedOrder[], cursor: { next: number }, n: number, connections: number) {
+/** Creates exactly `n` transactions on `target` (orders from `cursor`); returns their hashes. */
+async function createMany(target: string, orders: Orders, cursor: { next: number }, n: number, connections: number) {
   const hashes: string[] = [];
-  const r = await load({ url: target, requests: createRequests(pool, cursor, hashes), amount: n, connections });
+  const r = await load({ url: target, requests: createRequests(orders, cursor, hashes), amount: n, connections });
   if (r.bad > 0) throw new Error(`creating ${n} transactions: ${r.bad} failed (${JSON.stringify(r.statuses)})`);
   return hashes;
 }
@@ -205,7 +259,7 @@ interface CallbackRound {
 
 async function callbackRound(
   o: BenchOptions,
-  pool: SealedOrder[],
+  orders: Orders,
   receiver: CallbackReceiver,
   notes: string[],
   withDrain: boolean,
@@ -217,7 +271,9 @@ async function callbackRound(
   });
   try {
     const slack = o.connections * 2;
-    const hashes = await createMany(sb.url, pool, { next: 0 }, (withDrain ? 2 : 1) * (n + slack), o.connections);
+    const total = (withDrain ? 2 : 1) * (n + slack);
+    await prepareMerchants(sb.url, orders, total);
+    const hashes = await createMany(sb.url, orders, { next: 0 }, total, o.connections);
     const payPath = (h: string) => `/__admin/transactions/${h}/pay`;
 
     // Stream: pays at full speed, callbacks flow while they run. Latency = callback arrival − pay sent.
@@ -263,7 +319,7 @@ async function callbackRound(
 }
 
 /** 10 % of attempts fail (HTTP 500); with a time scale, everything must end acknowledged exactly once. */
-async function failingCallbacks(o: BenchOptions, pool: SealedOrder[], receiver: CallbackReceiver) {
+async function failingCallbacks(o: BenchOptions, orders: Orders, receiver: CallbackReceiver) {
   const n = o.failing_callbacks;
   const scale = 0.001;
   const sb = await startProcess(o.sandbox, {
@@ -271,7 +327,8 @@ async function failingCallbacks(o: BenchOptions, pool: SealedOrder[], receiver: 
     readyPath: '/__admin/health',
   });
   try {
-    const hashes = await createMany(sb.url, pool, { next: 0 }, n + o.connections * 2, o.connections);
+    await prepareMerchants(sb.url, orders, n + o.connections * 2);
+    const hashes = await createMany(sb.url, orders, { next: 0 }, n + o.connections * 2, o.connections);
     receiver.reset({ kind: 'fail', rate: 0.1, seed: 20_251_127 });
     const started = performance.now();
     const pay = await payAll(sb.url, (h) => `/__admin/transactions/${h}/pay`, hashes, n, o.connections);
@@ -319,11 +376,12 @@ async function failingCallbacks(o: BenchOptions, pool: SealedOrder[], receiver: 
 }
 
 /** RSS after `memory_transactions` creates (and a full journal ring) in the given store. */
-async function memoryCase(o: BenchOptions, pool: SealedOrder[], store: string) {
+async function memoryCase(o: BenchOptions, orders: Orders, store: string) {
   const sb = await startProcess(o.sandbox, { env: { ...BASE_ENV, STORE: store }, readyPath: '/__admin/health' });
   try {
+    await prepareMerchants(sb.url, orders, o.memory_transactions);
     const started = performance.now();
-    await createMany(sb.url, pool, { next: 0 }, o.memory_transactions, o.connections);
+    await createMany(sb.url, orders, { next: 0 }, o.memory_transactions, o.connections);
     const seconds = (performance.now() - started) / 1000;
     const health = await getJson<{ transactions: number; process?: { heap_used_bytes?: number; heap_total_bytes?: number } }>(`${sb.url}/__admin/health`);
     const journal = await getJson<{ entries: unknown[] }>(`${sb.url}/__admin/journal?limit=1000`);
@@ -373,7 +431,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
 
   const receiver = await startCallbackReceiver();
   try {
-    const poolSize = Math.max(o.memory_transactions, 2 * o.callbacks, o.failing_callbacks) + o.connections * 6;
+    // Enough for one callback round; larger runs rotate merchants over the same bodies (see Orders).
+    const poolSize = Math.min(POOL_MAX, Math.max(o.memory_transactions, 2 * o.callbacks, o.failing_callbacks, 3000) + o.connections * 6);
     o.log(`sealing ${poolSize} distinct orders (client side, before any measured run)…`);
     const sealStart = performance.now();
     const pool = await buildSealedPool({
@@ -383,6 +442,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       appKey: DEFAULT_MERCHANT.app_key,
       secretKey: DEFAULT_MERCHANT.server_secret_key,
     });
+    const orders: Orders = { pool, merchants: benchMerchantIds(MERCHANTS), owner: new Map() };
     o.log(`  sealed in ${((performance.now() - sealStart) / 1000).toFixed(1)} s`);
 
     // ---- startup ------------------------------------------------------------------------------
@@ -404,6 +464,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     const main = await startProcess(o.sandbox, { env: { ...BASE_ENV, CLEARING_DELAY_MS: 'manual' }, readyPath: '/__admin/health' });
     let mainClosed = false;
     try {
+      await prepareMerchants(main.url, orders, orders.pool.length * MERCHANTS);
       const hashes: string[] = [];
       const createCursor = { next: 0 };
       const floorCursor = { next: 0 };
@@ -413,9 +474,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const throughput = { url: '', duration: o.seconds, warmup: o.warmup, connections: o.connections };
       for (let r = 0; r < R; r++) {
         const runFloor = async () =>
-          floors.push(await load({ ...throughput, url: floor.url, requests: createRequests(pool, floorCursor, undefined) }));
+          floors.push(await load({ ...throughput, url: floor.url, requests: createRequests(orders, floorCursor, undefined) }));
         const runCreate = async () =>
-          creates.push(await load({ ...throughput, url: main.url, requests: createRequests(pool, createCursor, hashes) }));
+          creates.push(await load({ ...throughput, url: main.url, requests: createRequests(orders, createCursor, hashes) }));
         // Alternate the order so neither side always runs on a hotter machine.
         if (r % 2 === 0) {
           await runFloor();
@@ -428,7 +489,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       }
       const badCreates = creates.reduce((a, c) => a + c.bad, 0);
       if (badCreates > 0) notes.push(`create-payment: ${badCreates} answers were not 200 (${JSON.stringify(creates.map((c) => c.statuses))})`);
-      if (createCursor.next > pool.length) notes.push('create-payment: the sealed pool wrapped around; repeated order_ids were answered 422');
+      if (createCursor.next > orders.pool.length * MERCHANTS) notes.push('create-payment: the sealed orders wrapped around; repeated order_ids were answered 422');
       add(roundRow('create-payment', 'req/s', 'req/s', creates.map((c) => c.rps)));
       add(roundRow('create-payment', 'p50 latency', 'ms', creates.map((c) => c.p50)));
       add(roundRow('create-payment', 'p99 latency', 'ms', creates.map((c) => c.p99)));
@@ -440,12 +501,12 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
 
       // ---- reads and pages on the same sandbox (it now holds every transaction created above) --
       const probeHash = hashes[hashes.length - 1]!;
-      const status = await probeStatus(main.url, probeHash, APP_ID);
+      const status = await probeStatus(main.url, probeHash, orders.owner.get(probeHash) ?? APP_ID);
       if (status.ok) {
         o.log('status GET');
         const res: LoadResult[] = [];
         for (let r = 0; r < R; r++) {
-          res.push(await load({ ...throughput, url: main.url, requests: cyclingGets(hashes, status.value, { 'auth-identifier': APP_ID }) }));
+          res.push(await load({ ...throughput, url: main.url, requests: cyclingGets(orders, hashes, status.value, true) }));
         }
         add(roundRow('status GET', 'req/s', 'req/s', res.map((x) => x.rps), { target: { op: '>=', value: 10_000 } }));
         add(roundRow('status GET', 'p99 latency', 'ms', res.map((x) => x.p99)));
@@ -458,7 +519,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         o.log('widget page GET');
         const res: LoadResult[] = [];
         const expect = (s: number) => s === widget.value.status;
-        for (let r = 0; r < R; r++) res.push(await load({ ...throughput, url: main.url, requests: cyclingGets(hashes, widget.value.path), expect }));
+        for (let r = 0; r < R; r++) res.push(await load({ ...throughput, url: main.url, requests: cyclingGets(orders, hashes, widget.value.path), expect }));
         add(
           roundRow('widget page GET (/payment-card?hash=…)', 'req/s', 'req/s', res.map((x) => x.rps), {
             note: `answers ${widget.value.status}${widget.value.status === 303 ? ' (to the bank card page)' : ''}`,
@@ -468,11 +529,11 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         add({ case: 'widget page GET', figure: 'req/s', unit: 'req/s', median: null, rounds: [], note: widget.reason });
       }
 
-      const bank = await probeBankPage(main.url, probeHash, APP_ID);
+      const bank = await probeBankPage(main.url, probeHash, orders.owner.get(probeHash) ?? APP_ID);
       if (bank.ok) {
         o.log('bank card page GET, card form POST');
         const pages: LoadResult[] = [];
-        for (let r = 0; r < R; r++) pages.push(await load({ ...throughput, url: main.url, requests: cyclingGets(hashes, bank.value.page) }));
+        for (let r = 0; r < R; r++) pages.push(await load({ ...throughput, url: main.url, requests: cyclingGets(orders, hashes, bank.value.page) }));
         add(roundRow('bank card page GET (payment_page)', 'req/s', 'req/s', pages.map((x) => x.rps)));
 
         // Each POST pays a different pending transaction (approved, frictionless; clearing is manual
@@ -500,7 +561,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         const okPost = (s: number) => s >= 200 && s < 400;
         const ensure = async (n: number) => {
           const missing = n + o.connections * 2 - (pending.length - k);
-          if (missing > 0) pending.push(...(await createMany(main.url, pool, createCursor, missing, o.connections)));
+          if (missing > 0) pending.push(...(await createMany(main.url, orders, createCursor, missing, o.connections)));
         };
         let rate = Math.max(...creates.map((c) => c.rps), 100);
         for (let r = 0; r < R; r++) {
@@ -527,7 +588,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const payProbe = await (async () => {
         const sb = await startProcess(o.sandbox, { env: BASE_ENV, readyPath: '/__admin/health' });
         try {
-          const [h] = await createMany(sb.url, pool, { next: 0 }, 1, 1);
+          const [h] = await createMany(sb.url, orders, { next: 0 }, 1, 1);
           return await probeAdminPay(sb.url, h!);
         } finally {
           await sb.stop();
@@ -536,7 +597,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       if (payProbe.ok) {
         o.log(`callbacks: ${o.callbacks} deliveries per round (stream; the first round also drains a full queue)`);
         const rounds: CallbackRound[] = [];
-        for (let r = 0; r < R; r++) rounds.push(await callbackRound(o, pool, receiver, notes, r === 0));
+        for (let r = 0; r < R; r++) rounds.push(await callbackRound(o, orders, receiver, notes, r === 0));
         add(roundRow('callbacks (stream: pay → clear → deliver)', 'deliveries/s', '/s', rounds.map((x) => x.streamRate), { target: { op: '>=', value: 2000 } }));
         add(roundRow('callbacks (stream: pay → clear → deliver)', 'end-to-end p50 (pay sent → callback received)', 'ms', rounds.map((x) => x.e2eP50)));
         add(roundRow('callbacks (stream: pay → clear → deliver)', 'end-to-end p99', 'ms', rounds.map((x) => x.e2eP99)));
@@ -547,7 +608,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         );
 
         o.log(`callbacks with 10 % failing attempts: ${o.failing_callbacks} deliveries`);
-        const f = await failingCallbacks(o, pool, receiver);
+        const f = await failingCallbacks(o, orders, receiver);
         const verdict =
           f.lost === 0 && f.duplicated === 0 && f.acknowledged === f.paid && f.server.acknowledged === f.paid && f.server.open === 0 && f.server.failed === 0;
         add({
@@ -575,7 +636,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           ['SQLite store', `sqlite:${join(dir, 'bench.db')}`],
         ] as const) {
           o.log(`memory: ${o.memory_transactions} transactions, ${label}`);
-          const mem = await memoryCase(o, pool, store);
+          const mem = await memoryCase(o, orders, store);
           if (mem.transactions !== o.memory_transactions) notes.push(`memory (${label}): the sandbox holds ${mem.transactions} transactions, not ${o.memory_transactions}`);
           add({
             case: `memory, ${label}`,
@@ -584,7 +645,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
             median: mb(mem.rss),
             rounds: [mb(mem.rss)],
             target: { op: '<=', value: 300 },
-            note: `peak ${mem.peak === null ? '?' : mb(mem.peak)} MB${mem.heapUsed ? `; V8 heap ${mb(mem.heapUsed)} MB used${mem.heapTotal ? ` of ${mb(mem.heapTotal)}` : ''}` : ''}; journal ${mem.journal} entries (the default ring); created at ${Math.round(mem.transactions / mem.seconds)}/s`,
+            note: `${Math.ceil(o.memory_transactions / orders.pool.length)} merchant(s); peak ${mem.peak === null ? '?' : mb(mem.peak)} MB${mem.heapUsed ? `; V8 heap ${mb(mem.heapUsed)} MB used${mem.heapTotal ? ` of ${mb(mem.heapTotal)}` : ''}` : ''}; journal ${mem.journal} entries (the default ring); created at ${Math.round(mem.transactions / mem.seconds)}/s`,
           });
         }
       } finally {

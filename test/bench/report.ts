@@ -60,10 +60,7 @@ export function renderMarkdown(r: BenchReport, opts: { command: string; evidence
   }
   lines.push('## How each figure is measured', '');
   lines.push(
-    `- **create-payment**: \`POST /api/v1/merchant-widget/payment\` with \`Auth-Identifier\` of the built-in merchant. The bench seals ${Math.max(
-      s.memory_transactions,
-      2 * s.callbacks,
-    ).toLocaleString('en')}+ distinct orders (libsodium's \`crypto_box_seal\`, in worker threads) (unique \`order_id\`, a \`callback_post_url\`, a \`user\`) before anything is measured, so the load generator spends no CPU on crypto while it shares the 2 cores with the server. Each request is opened, validated against the contract, checked for a duplicate order, stored and journaled.`,
+    `- **create-payment**: \`POST /api/v1/merchant-widget/payment\` with \`Auth-Identifier\` of the built-in merchant. Before anything is measured the bench seals up to 25,000 distinct orders (unique \`order_id\`, a \`callback_post_url\`, a \`user\`; libsodium's \`crypto_box_seal\` in worker threads), so the load generator spends no CPU on crypto while it shares the 2 cores with the server. Runs that need more transactions send the same bodies as further merchants registered with the built-in merchant's server keypair (\`order_id\` is unique per merchant), so every create is a new transaction. Each request is opened, validated against the contract, checked for a duplicate order, stored and journaled.`,
     '- **floor**: a bare `node:http` server in the same run, fed the same sealed bodies: read, trim, base64-decode, `crypto_box_seal_open` (libsodium-wrappers), answer a fixed JSON. The ratio is per round (both run back to back, alternating which goes first).',
     '- **status GET**, **widget page**, **bank card page**: the sandbox that served the creates, cycling over every transaction it holds. The widget page answers `303` to the bank page for a pending payment; that answer is what is counted.',
     '- **card form POST**: the form of the bank page (found through acquirer-options v2 `payment_page`, fields as served) with the approved frictionless card; every POST pays a different pending transaction. Clearing is `manual` on this sandbox so no callback traffic mixes in.',
