@@ -46,8 +46,19 @@ describe('npm run bench (smoke, tiny durations)', () => {
 
   it('every figure is a positive measured number; only a part missing from this build has none', () => {
     const cases = report.rows.map((r) => r.case);
-    for (const want of ['startup', 'create-payment', 'create / floor', 'status GET', 'card form POST', 'memory, memory store', 'memory, SQLite store']) {
-      expect(cases.some((c) => c.startsWith(want)), want).toBe(true);
+    for (const want of [
+      'startup',
+      'create-payment',
+      'create / floor',
+      'status GET',
+      'card form POST',
+      'memory, memory store',
+      'memory, SQLite store',
+    ]) {
+      expect(
+        cases.some((c) => c.startsWith(want)),
+        want,
+      ).toBe(true);
     }
     expect(cases.some((c) => c.startsWith('floor'))).toBe(true);
     expect(cases.some((c) => c.startsWith('callbacks (stream'))).toBe(true);
@@ -56,7 +67,9 @@ describe('npm run bench (smoke, tiny durations)', () => {
       if (row.median === null) {
         // The runner is measured only when the build has `ktpay-mock run` and the fixture merchant.
         expect(row.case).toBe('runner');
-        const runnable = cliHasRun(launches(projectPath(), 'source').runner.cli) && existsSync(projectPath('test', 'fixtures', 'merchants', 'correct'));
+        const runnable =
+          cliHasRun(launches(projectPath(), 'source').runner.cli) &&
+          existsSync(projectPath('test', 'fixtures', 'merchants', 'correct'));
         expect(runnable, row.note).toBe(false);
         expect(row.note).toMatch(/not available in this build/);
         continue;
@@ -72,11 +85,15 @@ describe('npm run bench (smoke, tiny durations)', () => {
     const multi = report.rows.filter((r) => r.rounds.length > 1);
     expect(multi.length).toBeGreaterThan(5);
     const identical = multi.filter((r) => r.rounds.every((v) => v === r.rounds[0]));
-    expect(identical.length, identical.map((r) => `${r.case} · ${r.figure}`).join('; ')).toBeLessThan(multi.length / 2);
+    expect(identical.length, identical.map((r) => `${r.case} · ${r.figure}`).join('; ')).toBeLessThan(
+      multi.length / 2,
+    );
   });
 
   it('the failing-callback run ends with every delivery acknowledged once', () => {
-    expect(report.notes.some((n) => /every one of \d+ deliveries ended acknowledged exactly once/.test(n))).toBe(true);
+    expect(
+      report.notes.some((n) => /every one of \d+ deliveries ended acknowledged exactly once/.test(n)),
+    ).toBe(true);
     const row = report.rows.find((r) => r.case.startsWith('callbacks, 10 %'))!;
     expect(row.note).toMatch(/lost 0, duplicated beyond retries 0/);
   });

@@ -128,7 +128,11 @@ export async function startCallbackReceiver() {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiter = undefined;
-          reject(new Error(`callback receiver: ${ackedCount} of ${n} deliveries acknowledged after ${timeoutMs} ms`));
+          reject(
+            new Error(
+              `callback receiver: ${ackedCount} of ${n} deliveries acknowledged after ${timeoutMs} ms`,
+            ),
+          );
         }, timeoutMs);
         waiter = {
           n,

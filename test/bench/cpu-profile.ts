@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 
 /** The parts of a V8 `.cpuprofile` this summary reads. */
 interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
+  nodes: Array<{
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }>;
   samples: number[];
   timeDeltas: number[];
 }
@@ -39,7 +43,8 @@ export function summariseProfile(path: string, by: 'file' | 'function' | 'self')
   for (const [id, t] of self) {
     const cf = byId.get(id)!.callFrame;
     if (by === 'self') {
-      const key = `${cf.functionName || '(anonymous)'} ${cf.url ? `${shortUrl(cf.url)}:${cf.lineNumber + 1}` : ''}`.trim();
+      const key =
+        `${cf.functionName || '(anonymous)'} ${cf.url ? `${shortUrl(cf.url)}:${cf.lineNumber + 1}` : ''}`.trim();
       agg.set(key, (agg.get(key) ?? 0) + t);
     } else if (by === 'file') {
       let key = cf.url ? shortUrl(cf.url) : `(${cf.functionName})`;

@@ -48,5 +48,6 @@ export function checkFastSeal(publicKeyB64, secretKeyB64) {
     new Uint8Array(Buffer.from(publicKeyB64, 'base64')),
     new Uint8Array(Buffer.from(secretKeyB64, 'base64')),
   );
-  if (sodium.to_string(opened) !== text) throw new Error('fast-seal: the sealed box did not round-trip through libsodium');
+  if (sodium.to_string(opened) !== text)
+    throw new Error('fast-seal: the sealed box did not round-trip through libsodium');
 }

@@ -6,7 +6,15 @@ import type autocannon from 'autocannon';
 import { request } from 'undici';
 import { DEFAULT_MERCHANT } from '../../mock-server/merchants/default-merchant.js';
 import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver.js';
-import { API, APPROVED_CARD, adminStatus, probeAdminPay, probeBankPage, probeStatus, probeWidget } from './journey.js';
+import {
+  API,
+  APPROVED_CARD,
+  adminStatus,
+  probeAdminPay,
+  probeBankPage,
+  probeStatus,
+  probeWidget,
+} from './journey.js';
 import { load, type LoadResult } from './load.js';
 import { startProcess, type Launch } from './processes.js';
 import { measureRunner, type RunnerSetup } from './runner-case.js';
@@ -114,12 +122,18 @@ interface Orders {
 function take(orders: Orders, cursor: { next: number }): { appId: string; body: string } {
   const i = cursor.next++;
   const P = orders.pool.length;
-  return { appId: orders.merchants[Math.floor(i / P) % orders.merchants.length]!, body: orders.pool[i % P]!.body };
+  return {
+    appId: orders.merchants[Math.floor(i / P) % orders.merchants.length]!,
+    body: orders.pool[i % P]!.body,
+  };
 }
 
 /** The app_ids of the bench's merchants: the built-in one, then extra ones sharing its keys. */
 function benchMerchantIds(count: number): string[] {
-  return [APP_ID, ...Array.from({ length: count - 1 }, (_, k) => `be4c${(k + 1).toString(16).padStart(28, '0')}`)];
+  return [
+    APP_ID,
+    ...Array.from({ length: count - 1 }, (_, k) => `be4c${(k + 1).toString(16).padStart(28, '0')}`),
+  ];
 }
 
 /** Registers the extra bench merchants a sandbox needs for `creates` transactions. */
@@ -134,16 +148,23 @@ async function prepareMerchants(base: string, orders: Orders, creates: number): 
         name: `Bench shop ${appId.slice(-4)}`,
         domains: ['127.0.0.1', 'localhost'],
         public_key: DEFAULT_MERCHANT.merchant_public_key,
-        server_keys: [{ public_key: DEFAULT_MERCHANT.app_key, secret_key: DEFAULT_MERCHANT.server_secret_key }],
+        server_keys: [
+          { public_key: DEFAULT_MERCHANT.app_key, secret_key: DEFAULT_MERCHANT.server_secret_key },
+        ],
       }),
     });
     const text = await res.body.text();
-    if (res.statusCode !== 201) throw new Error(`registering bench merchant ${appId}: ${res.statusCode} ${text.slice(0, 200)}`);
+    if (res.statusCode !== 201)
+      throw new Error(`registering bench merchant ${appId}: ${res.statusCode} ${text.slice(0, 200)}`);
   }
 }
 
 /** Create-payment requests over the sealed orders; collects the hashes the server answers with. */
-function createRequests(orders: Orders, cursor: { next: number }, hashes: string[] | undefined): autocannon.Request[] {
+function createRequests(
+  orders: Orders,
+  cursor: { next: number },
+  hashes: string[] | undefined,
+): autocannon.Request[] {
   return [
     {
       method: 'POST',
@@ -168,7 +189,12 @@ function createRequests(orders: Orders, cursor: { next: number }, hashes: string
 }
 
 /** GETs cycling over known transactions (with the owner's Auth-Identifier when `withOwner`). */
-function cyclingGets(orders: Orders, hashes: string[], path: (h: string) => string, withOwner = false): autocannon.Request[] {
+function cyclingGets(
+  orders: Orders,
+  hashes: string[],
+  path: (h: string) => string,
+  withOwner = false,
+): autocannon.Request[] {
   let i = 0;
   return [
     {
@@ -185,10 +211,22 @@ function cyclingGets(orders: Orders, hashes: string[], path: (h: string) => stri
 }
 
 /** Creates exactly `n` transactions on `target` (orders from `cursor`); returns their hashes. */
-async function createMany(target: string, orders: Orders, cursor: { next: number }, n: number, connections: number) {
+async function createMany(
+  target: string,
+  orders: Orders,
+  cursor: { next: number },
+  n: number,
+  connections: number,
+) {
   const hashes: string[] = [];
-  const r = await load({ url: target, requests: createRequests(orders, cursor, hashes), amount: n, connections });
-  if (r.bad > 0) throw new Error(`creating ${n} transactions: ${r.bad} failed (${JSON.stringify(r.statuses)})`);
+  const r = await load({
+    url: target,
+    requests: createRequests(orders, cursor, hashes),
+    amount: n,
+    connections,
+  });
+  if (r.bad > 0)
+    throw new Error(`creating ${n} transactions: ${r.bad} failed (${JSON.stringify(r.statuses)})`);
   return hashes;
 }
 
@@ -216,7 +254,13 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
  * Pays `hashes` through the admin pay route at full speed and returns which ones answered 200,
  * with the time each pay request left the client (performance.now()).
  */
-async function payAll(base: string, payPath: (h: string) => string, hashes: string[], count: number, connections: number) {
+async function payAll(
+  base: string,
+  payPath: (h: string) => string,
+  hashes: string[],
+  count: number,
+  connections: number,
+) {
   let i = 0;
   const sentAt = new Map<string, number>();
   const paid: string[] = [];
@@ -286,7 +330,9 @@ async function callbackRound(
     const e2e = seen.map((d) => (d.ackedAt ?? 0) - (stream.sentAt.get(d.hash) ?? 0));
     const dupes = seen.filter((d) => d.acks !== 1 || d.attempts.length !== 1).length;
     if (seen.length !== stream.paid.length || dupes > 0) {
-      notes.push(`callbacks (stream): ${stream.paid.length} paid, ${seen.length} deliveries seen, ${dupes} with more than one attempt`);
+      notes.push(
+        `callbacks (stream): ${stream.paid.length} paid, ${seen.length} deliveries seen, ${dupes} with more than one attempt`,
+      );
     }
     const streamRate = stream.paid.length / ((lastAck - firstSent) / 1000);
 
@@ -298,7 +344,8 @@ async function callbackRound(
       await waitFor(
         'every callback to be queued',
         async () =>
-          (await deliveriesIn(sb.url, 'pending')) + (await deliveriesIn(sb.url, 'delivering')) >= held.paid.length,
+          (await deliveriesIn(sb.url, 'pending')) + (await deliveriesIn(sb.url, 'delivering')) >=
+          held.paid.length,
         60_000,
       );
       const releasedAt = receiver.release();
@@ -347,9 +394,11 @@ async function failingCallbacks(o: BenchOptions, orders: Orders, receiver: Callb
       (d) => d.attempts.length !== d.failures + d.acks || d.attempts.some((a, i) => a !== i + 1),
     ).length;
     // Give the sandbox a moment to record the last verdicts, then ask it too.
-    await waitFor('the sandbox to record every acknowledgement', async () => (await deliveriesIn(sb.url, 'acknowledged')) >= paid.size, 10_000).catch(
-      () => undefined,
-    );
+    await waitFor(
+      'the sandbox to record every acknowledgement',
+      async () => (await deliveriesIn(sb.url, 'acknowledged')) >= paid.size,
+      10_000,
+    ).catch(() => undefined);
     const server = {
       acknowledged: await deliveriesIn(sb.url, 'acknowledged'),
       failed: await deliveriesIn(sb.url, 'failed'),
@@ -377,13 +426,19 @@ async function failingCallbacks(o: BenchOptions, orders: Orders, receiver: Callb
 
 /** RSS after `memory_transactions` creates (and a full journal ring) in the given store. */
 async function memoryCase(o: BenchOptions, orders: Orders, store: string) {
-  const sb = await startProcess(o.sandbox, { env: { ...BASE_ENV, STORE: store }, readyPath: '/__admin/health' });
+  const sb = await startProcess(o.sandbox, {
+    env: { ...BASE_ENV, STORE: store },
+    readyPath: '/__admin/health',
+  });
   try {
     await prepareMerchants(sb.url, orders, o.memory_transactions);
     const started = performance.now();
     await createMany(sb.url, orders, { next: 0 }, o.memory_transactions, o.connections);
     const seconds = (performance.now() - started) / 1000;
-    const health = await getJson<{ transactions: number; process?: { heap_used_bytes?: number; heap_total_bytes?: number } }>(`${sb.url}/__admin/health`);
+    const health = await getJson<{
+      transactions: number;
+      process?: { heap_used_bytes?: number; heap_total_bytes?: number };
+    }>(`${sb.url}/__admin/health`);
     const journal = await getJson<{ entries: unknown[] }>(`${sb.url}/__admin/journal?limit=1000`);
     await new Promise((r) => setTimeout(r, 500));
     const mem = sb.memory();
@@ -417,10 +472,19 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const R = o.rounds;
   const add = (row: Row) => {
     rows.push(row);
-    const v = row.median === null ? `n/a (${row.note ?? ''})` : `${row.median.toFixed(row.median < 10 ? 2 : 0)} ${row.unit}`;
+    const v =
+      row.median === null
+        ? `n/a (${row.note ?? ''})`
+        : `${row.median.toFixed(row.median < 10 ? 2 : 0)} ${row.unit}`;
     o.log(`  ${row.case} · ${row.figure}: ${v}`);
   };
-  const roundRow = (c: string, figure: string, unit: string, values: number[], extra: Partial<Row> = {}): Row => ({
+  const roundRow = (
+    c: string,
+    figure: string,
+    unit: string,
+    values: number[],
+    extra: Partial<Row> = {},
+  ): Row => ({
     case: c,
     figure,
     unit,
@@ -432,7 +496,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const receiver = await startCallbackReceiver();
   try {
     // Enough for one callback round; larger runs rotate merchants over the same bodies (see Orders).
-    const poolSize = Math.min(POOL_MAX, Math.max(o.memory_transactions, 2 * o.callbacks, o.failing_callbacks, 3000) + o.connections * 6);
+    const poolSize = Math.min(
+      POOL_MAX,
+      Math.max(o.memory_transactions, 2 * o.callbacks, o.failing_callbacks, 3000) + o.connections * 6,
+    );
     o.log(`sealing ${poolSize} distinct orders (client side, before any measured run)…`);
     const sealStart = performance.now();
     const pool = await buildSealedPool({
@@ -453,15 +520,25 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       startups.push(p.startupMs);
       await p.stop();
     }
-    add(roundRow('startup', `spawn → healthy, median of ${o.startup_samples}`, 'ms', startups, { target: { op: '<=', value: 400 } }));
+    add(
+      roundRow('startup', `spawn → healthy, median of ${o.startup_samples}`, 'ms', startups, {
+        target: { op: '<=', value: 400 },
+      }),
+    );
 
     // ---- create vs floor ----------------------------------------------------------------------
     o.log('create-payment vs floor');
     const floor = await startProcess(o.floor, {
-      env: { FLOOR_PUBLIC_KEY: DEFAULT_MERCHANT.app_key, FLOOR_SECRET_KEY: DEFAULT_MERCHANT.server_secret_key },
+      env: {
+        FLOOR_PUBLIC_KEY: DEFAULT_MERCHANT.app_key,
+        FLOOR_SECRET_KEY: DEFAULT_MERCHANT.server_secret_key,
+      },
       readyPath: '/',
     });
-    const main = await startProcess(o.sandbox, { env: { ...BASE_ENV, CLEARING_DELAY_MS: 'manual' }, readyPath: '/__admin/health' });
+    const main = await startProcess(o.sandbox, {
+      env: { ...BASE_ENV, CLEARING_DELAY_MS: 'manual' },
+      readyPath: '/__admin/health',
+    });
     let mainClosed = false;
     try {
       await prepareMerchants(main.url, orders, orders.pool.length * MERCHANTS);
@@ -474,9 +551,21 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const throughput = { url: '', duration: o.seconds, warmup: o.warmup, connections: o.connections };
       for (let r = 0; r < R; r++) {
         const runFloor = async () =>
-          floors.push(await load({ ...throughput, url: floor.url, requests: createRequests(orders, floorCursor, undefined) }));
+          floors.push(
+            await load({
+              ...throughput,
+              url: floor.url,
+              requests: createRequests(orders, floorCursor, undefined),
+            }),
+          );
         const runCreate = async () =>
-          creates.push(await load({ ...throughput, url: main.url, requests: createRequests(orders, createCursor, hashes) }));
+          creates.push(
+            await load({
+              ...throughput,
+              url: main.url,
+              requests: createRequests(orders, createCursor, hashes),
+            }),
+          );
         // Alternate the order so neither side always runs on a hotter machine.
         if (r % 2 === 0) {
           await runFloor();
@@ -488,15 +577,65 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         ratios.push(creates[r]!.rps / floors[r]!.rps);
       }
       const badCreates = creates.reduce((a, c) => a + c.bad, 0);
-      if (badCreates > 0) notes.push(`create-payment: ${badCreates} answers were not 200 (${JSON.stringify(creates.map((c) => c.statuses))})`);
-      if (createCursor.next > orders.pool.length * MERCHANTS) notes.push('create-payment: the sealed orders wrapped around; repeated order_ids were answered 422');
-      add(roundRow('create-payment', 'req/s', 'req/s', creates.map((c) => c.rps)));
-      add(roundRow('create-payment', 'p50 latency', 'ms', creates.map((c) => c.p50)));
-      add(roundRow('create-payment', 'p99 latency', 'ms', creates.map((c) => c.p99)));
-      add(roundRow('floor (node:http + base64 + crypto_box_seal_open, libsodium-wrappers)', 'req/s', 'req/s', floors.map((c) => c.rps)));
-      add(roundRow('floor (node:http + base64 + crypto_box_seal_open, libsodium-wrappers)', 'p50 latency', 'ms', floors.map((c) => c.p50)));
-      add(roundRow('floor (node:http + base64 + crypto_box_seal_open, libsodium-wrappers)', 'p99 latency', 'ms', floors.map((c) => c.p99)));
-      add(roundRow('create / floor', 'ratio of req/s (per round)', '×', ratios, { target: { op: '>=', value: 0.85 } }));
+      if (badCreates > 0)
+        notes.push(
+          `create-payment: ${badCreates} answers were not 200 (${JSON.stringify(creates.map((c) => c.statuses))})`,
+        );
+      if (createCursor.next > orders.pool.length * MERCHANTS)
+        notes.push('create-payment: the sealed orders wrapped around; repeated order_ids were answered 422');
+      add(
+        roundRow(
+          'create-payment',
+          'req/s',
+          'req/s',
+          creates.map((c) => c.rps),
+        ),
+      );
+      add(
+        roundRow(
+          'create-payment',
+          'p50 latency',
+          'ms',
+          creates.map((c) => c.p50),
+        ),
+      );
+      add(
+        roundRow(
+          'create-payment',
+          'p99 latency',
+          'ms',
+          creates.map((c) => c.p99),
+        ),
+      );
+      add(
+        roundRow(
+          'floor (node:http + base64 + crypto_box_seal_open, libsodium-wrappers)',
+          'req/s',
+          'req/s',
+          floors.map((c) => c.rps),
+        ),
+      );
+      add(
+        roundRow(
+          'floor (node:http + base64 + crypto_box_seal_open, libsodium-wrappers)',
+          'p50 latency',
+          'ms',
+          floors.map((c) => c.p50),
+        ),
+      );
+      add(
+        roundRow(
+          'floor (node:http + base64 + crypto_box_seal_open, libsodium-wrappers)',
+          'p99 latency',
+          'ms',
+          floors.map((c) => c.p99),
+        ),
+      );
+      add(
+        roundRow('create / floor', 'ratio of req/s (per round)', '×', ratios, {
+          target: { op: '>=', value: 0.85 },
+        }),
+      );
       await floor.stop();
 
       // ---- reads and pages on the same sandbox (it now holds every transaction created above) --
@@ -506,12 +645,41 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         o.log('status GET');
         const res: LoadResult[] = [];
         for (let r = 0; r < R; r++) {
-          res.push(await load({ ...throughput, url: main.url, requests: cyclingGets(orders, hashes, status.value, true) }));
+          res.push(
+            await load({
+              ...throughput,
+              url: main.url,
+              requests: cyclingGets(orders, hashes, status.value, true),
+            }),
+          );
         }
-        add(roundRow('status GET', 'req/s', 'req/s', res.map((x) => x.rps), { target: { op: '>=', value: 10_000 } }));
-        add(roundRow('status GET', 'p99 latency', 'ms', res.map((x) => x.p99)));
+        add(
+          roundRow(
+            'status GET',
+            'req/s',
+            'req/s',
+            res.map((x) => x.rps),
+            { target: { op: '>=', value: 10_000 } },
+          ),
+        );
+        add(
+          roundRow(
+            'status GET',
+            'p99 latency',
+            'ms',
+            res.map((x) => x.p99),
+          ),
+        );
       } else {
-        add({ case: 'status GET', figure: 'req/s', unit: 'req/s', median: null, rounds: [], target: { op: '>=', value: 10_000 }, note: status.reason });
+        add({
+          case: 'status GET',
+          figure: 'req/s',
+          unit: 'req/s',
+          median: null,
+          rounds: [],
+          target: { op: '>=', value: 10_000 },
+          note: status.reason,
+        });
       }
 
       const widget = await probeWidget(main.url, probeHash);
@@ -519,22 +687,57 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         o.log('widget page GET');
         const res: LoadResult[] = [];
         const expect = (s: number) => s === widget.value.status;
-        for (let r = 0; r < R; r++) res.push(await load({ ...throughput, url: main.url, requests: cyclingGets(orders, hashes, widget.value.path), expect }));
+        for (let r = 0; r < R; r++)
+          res.push(
+            await load({
+              ...throughput,
+              url: main.url,
+              requests: cyclingGets(orders, hashes, widget.value.path),
+              expect,
+            }),
+          );
         add(
-          roundRow('widget page GET (/payment-card?hash=…)', 'req/s', 'req/s', res.map((x) => x.rps), {
-            note: `answers ${widget.value.status}${widget.value.status === 303 ? ' (to the bank card page)' : ''}`,
-          }),
+          roundRow(
+            'widget page GET (/payment-card?hash=…)',
+            'req/s',
+            'req/s',
+            res.map((x) => x.rps),
+            {
+              note: `answers ${widget.value.status}${widget.value.status === 303 ? ' (to the bank card page)' : ''}`,
+            },
+          ),
         );
       } else {
-        add({ case: 'widget page GET', figure: 'req/s', unit: 'req/s', median: null, rounds: [], note: widget.reason });
+        add({
+          case: 'widget page GET',
+          figure: 'req/s',
+          unit: 'req/s',
+          median: null,
+          rounds: [],
+          note: widget.reason,
+        });
       }
 
       const bank = await probeBankPage(main.url, probeHash, orders.owner.get(probeHash) ?? APP_ID);
       if (bank.ok) {
         o.log('bank card page GET, card form POST');
         const pages: LoadResult[] = [];
-        for (let r = 0; r < R; r++) pages.push(await load({ ...throughput, url: main.url, requests: cyclingGets(orders, hashes, bank.value.page) }));
-        add(roundRow('bank card page GET (payment_page)', 'req/s', 'req/s', pages.map((x) => x.rps)));
+        for (let r = 0; r < R; r++)
+          pages.push(
+            await load({
+              ...throughput,
+              url: main.url,
+              requests: cyclingGets(orders, hashes, bank.value.page),
+            }),
+          );
+        add(
+          roundRow(
+            'bank card page GET (payment_page)',
+            'req/s',
+            'req/s',
+            pages.map((x) => x.rps),
+          ),
+        );
 
         // Each POST pays a different pending transaction (approved, frictionless; clearing is manual
         // here), so the runs are counted (autocannon `amount`), each with fresh transactions made
@@ -561,25 +764,56 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         const okPost = (s: number) => s >= 200 && s < 400;
         const ensure = async (n: number) => {
           const missing = n + o.connections * 2 - (pending.length - k);
-          if (missing > 0) pending.push(...(await createMany(main.url, orders, createCursor, missing, o.connections)));
+          if (missing > 0)
+            pending.push(...(await createMany(main.url, orders, createCursor, missing, o.connections)));
         };
         let rate = Math.max(...creates.map((c) => c.rps), 100);
         for (let r = 0; r < R; r++) {
           const warm = Math.ceil(rate * o.warmup);
           const n = Math.max(o.connections * 4, Math.ceil(rate * o.seconds));
           await ensure(warm + n);
-          if (warm > 0) await load({ url: main.url, connections: o.connections, requests: postRequests, amount: warm, expect: okPost });
-          const res = await load({ url: main.url, connections: o.connections, requests: postRequests, amount: n, expect: okPost });
+          if (warm > 0)
+            await load({
+              url: main.url,
+              connections: o.connections,
+              requests: postRequests,
+              amount: warm,
+              expect: okPost,
+            });
+          const res = await load({
+            url: main.url,
+            connections: o.connections,
+            requests: postRequests,
+            amount: n,
+            expect: okPost,
+          });
           posts.push(res);
           rate = res.rps;
         }
-        if (reused > 0) notes.push(`card form POST: ${reused} posts hit an already-paid transaction (pool too small)`);
+        if (reused > 0)
+          notes.push(`card form POST: ${reused} posts hit an already-paid transaction (pool too small)`);
         const sample = pending[Math.floor(k / 2)]!;
         const after = await adminStatus(main.url, sample);
-        if (after !== undefined && after === 'pending') notes.push(`card form POST: transaction ${sample} is still pending after its POST`);
-        add(roundRow('card form POST (approved card)', 'req/s', 'req/s', posts.map((x) => x.rps), { note: `pays one pending transaction per POST; sample ends ${after ?? '?'}` }));
+        if (after !== undefined && after === 'pending')
+          notes.push(`card form POST: transaction ${sample} is still pending after its POST`);
+        add(
+          roundRow(
+            'card form POST (approved card)',
+            'req/s',
+            'req/s',
+            posts.map((x) => x.rps),
+            { note: `pays one pending transaction per POST; sample ends ${after ?? '?'}` },
+          ),
+        );
       } else {
-        add({ case: 'bank card page GET / card form POST', figure: 'req/s', unit: 'req/s', median: null, rounds: [], note: bank.reason });
+        add({
+          case: 'bank card page GET / card form POST',
+          figure: 'req/s',
+          unit: 'req/s',
+          median: null,
+          rounds: [],
+          note: bank.reason,
+        });
       }
       await main.stop();
       mainClosed = true;
@@ -595,22 +829,57 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         }
       })();
       if (payProbe.ok) {
-        o.log(`callbacks: ${o.callbacks} deliveries per round (stream; the first round also drains a full queue)`);
+        o.log(
+          `callbacks: ${o.callbacks} deliveries per round (stream; the first round also drains a full queue)`,
+        );
         const rounds: CallbackRound[] = [];
         for (let r = 0; r < R; r++) rounds.push(await callbackRound(o, orders, receiver, notes, r === 0));
-        add(roundRow('callbacks (stream: pay → clear → deliver)', 'deliveries/s', '/s', rounds.map((x) => x.streamRate), { target: { op: '>=', value: 2000 } }));
-        add(roundRow('callbacks (stream: pay → clear → deliver)', 'end-to-end p50 (pay sent → callback received)', 'ms', rounds.map((x) => x.e2eP50)));
-        add(roundRow('callbacks (stream: pay → clear → deliver)', 'end-to-end p99', 'ms', rounds.map((x) => x.e2eP99)));
         add(
-          roundRow('callbacks (drain: all queued, then the receiver opens)', 'deliveries/s', '/s', rounds.flatMap((x) => (x.drainRate === null ? [] : [x.drainRate])), {
-            note: 'the outbox alone, default concurrency 16; one round',
-          }),
+          roundRow(
+            'callbacks (stream: pay → clear → deliver)',
+            'deliveries/s',
+            '/s',
+            rounds.map((x) => x.streamRate),
+            { target: { op: '>=', value: 2000 } },
+          ),
+        );
+        add(
+          roundRow(
+            'callbacks (stream: pay → clear → deliver)',
+            'end-to-end p50 (pay sent → callback received)',
+            'ms',
+            rounds.map((x) => x.e2eP50),
+          ),
+        );
+        add(
+          roundRow(
+            'callbacks (stream: pay → clear → deliver)',
+            'end-to-end p99',
+            'ms',
+            rounds.map((x) => x.e2eP99),
+          ),
+        );
+        add(
+          roundRow(
+            'callbacks (drain: all queued, then the receiver opens)',
+            'deliveries/s',
+            '/s',
+            rounds.flatMap((x) => (x.drainRate === null ? [] : [x.drainRate])),
+            {
+              note: 'the outbox alone, default concurrency 16; one round',
+            },
+          ),
         );
 
         o.log(`callbacks with 10 % failing attempts: ${o.failing_callbacks} deliveries`);
         const f = await failingCallbacks(o, orders, receiver);
         const verdict =
-          f.lost === 0 && f.duplicated === 0 && f.acknowledged === f.paid && f.server.acknowledged === f.paid && f.server.open === 0 && f.server.failed === 0;
+          f.lost === 0 &&
+          f.duplicated === 0 &&
+          f.acknowledged === f.paid &&
+          f.server.acknowledged === f.paid &&
+          f.server.open === 0 &&
+          f.server.failed === 0;
         add({
           case: `callbacks, 10 % of attempts fail (time scale ${f.scale})`,
           figure: 'acknowledged / paid',
@@ -625,7 +894,15 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
             : `callbacks with 10 % failing attempts: CHECK FAILED — paid ${f.paid}, acknowledged ${f.acknowledged}, lost ${f.lost}, duplicated ${f.duplicated}, sandbox ${JSON.stringify(f.server)}.`,
         );
       } else {
-        add({ case: 'callbacks', figure: 'deliveries/s', unit: '/s', median: null, rounds: [], target: { op: '>=', value: 2000 }, note: payProbe.reason });
+        add({
+          case: 'callbacks',
+          figure: 'deliveries/s',
+          unit: '/s',
+          median: null,
+          rounds: [],
+          target: { op: '>=', value: 2000 },
+          note: payProbe.reason,
+        });
       }
 
       // ---- memory ---------------------------------------------------------------------------------
@@ -637,7 +914,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         ] as const) {
           o.log(`memory: ${o.memory_transactions} transactions, ${label}`);
           const mem = await memoryCase(o, orders, store);
-          if (mem.transactions !== o.memory_transactions) notes.push(`memory (${label}): the sandbox holds ${mem.transactions} transactions, not ${o.memory_transactions}`);
+          if (mem.transactions !== o.memory_transactions)
+            notes.push(
+              `memory (${label}): the sandbox holds ${mem.transactions} transactions, not ${o.memory_transactions}`,
+            );
           add({
             case: `memory, ${label}`,
             figure: `RSS after ${o.memory_transactions.toLocaleString('en')} transactions + full journal`,
@@ -656,9 +936,25 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       o.log('runner: built-in suite against the correct fixture merchant');
       const runner = await measureRunner(o.runner);
       if (runner.ok) {
-        add({ case: 'runner', figure: 'built-in suite vs the correct fixture merchant, wall time', unit: 's', median: runner.seconds, rounds: [runner.seconds], target: { op: '<=', value: 15 }, note: runner.note });
+        add({
+          case: 'runner',
+          figure: 'built-in suite vs the correct fixture merchant, wall time',
+          unit: 's',
+          median: runner.seconds,
+          rounds: [runner.seconds],
+          target: { op: '<=', value: 15 },
+          note: runner.note,
+        });
       } else {
-        add({ case: 'runner', figure: 'wall time', unit: 's', median: null, rounds: [], target: { op: '<=', value: 15 }, note: runner.reason });
+        add({
+          case: 'runner',
+          figure: 'wall time',
+          unit: 's',
+          median: null,
+          rounds: [],
+          target: { op: '<=', value: 15 },
+          note: runner.reason,
+        });
       }
     } finally {
       if (!mainClosed) await main.stop();

@@ -40,23 +40,36 @@ async function get(url: string, headers: Record<string, string> = {}) {
 function attrs(tag: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of tag.matchAll(/([a-zA-Z_:-]+)\s*=\s*("([^"]*)"|'([^']*)')/g)) {
-    out[m[1]!.toLowerCase()] = (m[3] ?? m[4] ?? '').replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+    out[m[1]!.toLowerCase()] = (m[3] ?? m[4] ?? '')
+      .replace(/&amp;/g, '&')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'");
   }
   return out;
 }
 
 /** GET /payment/{hash} with the owner's Auth-Identifier answers 200 with the status object. */
-export async function probeStatus(base: string, hash: string, appId: string): Promise<Probe<(h: string) => string>> {
+export async function probeStatus(
+  base: string,
+  hash: string,
+  appId: string,
+): Promise<Probe<(h: string) => string>> {
   const path = (h: string) => `${API}/payment/${h}`;
   const res = await get(base + path(hash), { 'auth-identifier': appId });
   if (res.status !== 200 || !res.text.includes(hash)) {
-    return { ok: false, reason: `GET ${API}/payment/{hash} answered ${res.status}: ${res.text.slice(0, 120)}` };
+    return {
+      ok: false,
+      reason: `GET ${API}/payment/{hash} answered ${res.status}: ${res.text.slice(0, 120)}`,
+    };
   }
   return { ok: true, value: path };
 }
 
 /** GET /payment-card?hash=… answers 200 or a redirect to the bank page. */
-export async function probeWidget(base: string, hash: string): Promise<Probe<{ path: (h: string) => string; status: number }>> {
+export async function probeWidget(
+  base: string,
+  hash: string,
+): Promise<Probe<{ path: (h: string) => string; status: number }>> {
   const path = (h: string) => `/payment-card?hash=${h}`;
   const res = await get(base + path(hash));
   if (res.status !== 200 && !(res.status >= 300 && res.status < 400)) {
@@ -77,16 +90,22 @@ export async function probeBankPage(
   const opts = await get(`${base}${API}/payment/${hash}/acquirer-options`, { 'auth-identifier': appId });
   const m = /"payment_page"\s*:\s*"([^"]+)"/.exec(opts.text);
   if (opts.status !== 200 || !m) {
-    return { ok: false, reason: `acquirer-options answered ${opts.status} without payment_page: ${opts.text.slice(0, 120)}` };
+    return {
+      ok: false,
+      reason: `acquirer-options answered ${opts.status} without payment_page: ${opts.text.slice(0, 120)}`,
+    };
   }
   const pageUrl = new URL(m[1]!.replace(/\\\//g, '/'), base);
   const pagePath = pageUrl.pathname + pageUrl.search;
-  if (!pagePath.includes(hash)) return { ok: false, reason: `payment_page ${pagePath} does not name the transaction` };
+  if (!pagePath.includes(hash))
+    return { ok: false, reason: `payment_page ${pagePath} does not name the transaction` };
   const page = await get(base + pagePath);
   const form = page.text.split(/<form\b/i).find((chunk) => /name=["']pan["']/.test(chunk));
-  if (page.status !== 200 || !form) return { ok: false, reason: `payment_page answered ${page.status} without a card form` };
+  if (page.status !== 200 || !form)
+    return { ok: false, reason: `payment_page answered ${page.status} without a card form` };
   const formTag = attrs(form.slice(0, form.indexOf('>')));
-  if ((formTag.method ?? 'get').toLowerCase() !== 'post') return { ok: false, reason: 'the card form is not method="post"' };
+  if ((formTag.method ?? 'get').toLowerCase() !== 'post')
+    return { ok: false, reason: 'the card form is not method="post"' };
   const action = new URL(formTag.action ?? pagePath, base + pagePath);
   const hidden: Array<[string, string]> = [];
   for (const tag of form.split('</form>')[0]!.match(/<input\b[^>]*>/gi) ?? []) {
@@ -131,6 +150,10 @@ export async function probeAdminPay(base: string, hash: string): Promise<Probe<(
     body: JSON.stringify(APPROVED_CARD),
   });
   const text = await res.body.text();
-  if (res.statusCode !== 200) return { ok: false, reason: `POST /__admin/transactions/{hash}/pay answered ${res.statusCode}: ${text.slice(0, 120)}` };
+  if (res.statusCode !== 200)
+    return {
+      ok: false,
+      reason: `POST /__admin/transactions/{hash}/pay answered ${res.statusCode}: ${text.slice(0, 120)}`,
+    };
   return { ok: true, value: path };
 }

@@ -52,7 +52,8 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
   const statuses: Record<string, number> = {};
   let ok = 0;
   let answered = 0;
-  const stats = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
+  const stats =
+    (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
   for (const [code, { count }] of Object.entries(stats)) {
     statuses[code] = count;
     answered += count;

@@ -107,7 +107,11 @@ export async function startProcess(
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...cleanEnv(), ...opts.env, PORT: String(port), HOST: '127.0.0.1' };
   const started = performance.now();
-  const child = spawn(launch.command, launch.args, { cwd: launch.cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(launch.command, launch.args, {
+    cwd: launch.cwd,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let errText = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (d: string) => {
@@ -124,10 +128,13 @@ export async function startProcess(
   const deadline = started + (opts.timeoutMs ?? 20_000);
   let startupMs: number | undefined;
   while (startupMs === undefined) {
-    if (exited !== undefined) throw new Error(`${launch.args.join(' ')} exited (${exited}) before it was ready:\n${errText}`);
+    if (exited !== undefined)
+      throw new Error(`${launch.args.join(' ')} exited (${exited}) before it was ready:\n${errText}`);
     if (performance.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${launch.args.join(' ')} was not ready within ${opts.timeoutMs ?? 20_000} ms:\n${errText}`);
+      throw new Error(
+        `${launch.args.join(' ')} was not ready within ${opts.timeoutMs ?? 20_000} ms:\n${errText}`,
+      );
     }
     try {
       if ((await probe(url + opts.readyPath)) === 200) startupMs = performance.now() - started;

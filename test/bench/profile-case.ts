@@ -21,7 +21,12 @@ import { buildSealedPool } from './sealed-pool.js';
  */
 
 const { values } = parseArgs({
-  options: { root: { type: 'string' }, case: { type: 'string', default: 'create' }, seconds: { type: 'string', default: '5' }, top: { type: 'string', default: '25' } },
+  options: {
+    root: { type: 'string' },
+    case: { type: 'string', default: 'create' },
+    seconds: { type: 'string', default: '5' },
+    top: { type: 'string', default: '25' },
+  },
 });
 const root = values.root ?? projectPath();
 const { sandbox } = launches(root, 'dist');
@@ -111,9 +116,11 @@ const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error('no profile was written');
 const top = Number(values.top);
 const out = [summary, '', 'self time by package/file:'];
-for (const l of summariseProfile(join(dir, file), 'file').slice(0, top)) out.push(`  ${l.ms.toFixed(0).padStart(7)} ms ${(100 * l.share).toFixed(1).padStart(5)} %  ${l.what}`);
+for (const l of summariseProfile(join(dir, file), 'file').slice(0, top))
+  out.push(`  ${l.ms.toFixed(0).padStart(7)} ms ${(100 * l.share).toFixed(1).padStart(5)} %  ${l.what}`);
 out.push('', 'self time by function:');
-for (const l of summariseProfile(join(dir, file), 'self').slice(0, top)) out.push(`  ${l.ms.toFixed(0).padStart(7)} ms ${(100 * l.share).toFixed(1).padStart(5)} %  ${l.what}`);
+for (const l of summariseProfile(join(dir, file), 'self').slice(0, top))
+  out.push(`  ${l.ms.toFixed(0).padStart(7)} ms ${(100 * l.share).toFixed(1).padStart(5)} %  ${l.what}`);
 out.push('', 'inclusive time by function (project code):');
 for (const l of summariseProfile(join(dir, file), 'function')
   .filter((l) => /^(\S+) (dist\/)?(mock-server|contracts)\//.test(l.what))

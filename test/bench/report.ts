@@ -1,6 +1,7 @@
 import type { BenchReport, Row, Target } from './harness.js';
 
-const fmtTarget = (t: Target | undefined) => (t ? `${t.op === '>=' ? '≥' : '≤'} ${t.value.toLocaleString('en')}` : '');
+const fmtTarget = (t: Target | undefined) =>
+  t ? `${t.op === '>=' ? '≥' : '≤'} ${t.value.toLocaleString('en')}` : '';
 
 /** Whether a row meets its target; undefined when it has no target or no figure. */
 export function targetMet(row: Row): boolean | undefined {
@@ -30,7 +31,10 @@ export function renderMarkdown(r: BenchReport, opts: { command: string; evidence
     '',
   );
   lines.push('## Machine', '');
-  lines.push('| CPU | Cores | RAM | Node | OS | Load average before → after |', '|---|---:|---:|---|---|---|');
+  lines.push(
+    '| CPU | Cores | RAM | Node | OS | Load average before → after |',
+    '|---|---:|---:|---|---|---|',
+  );
   lines.push(
     `| ${cell(m.cpu)} | ${m.cores} | ${m.ram_gb} GB | ${m.node} | ${cell(m.os)} | ${m.load_before.join(' / ')} → ${m.load_after.join(' / ')} |`,
     '',
@@ -45,7 +49,10 @@ export function renderMarkdown(r: BenchReport, opts: { command: string; evidence
   lines.push('| Case | Figure | Median | Rounds | Target | Met |', '|---|---|---:|---|---|---|');
   for (const row of r.rows) {
     const met = targetMet(row);
-    const value = row.median === null ? 'not measured' : `${formatValue(row.median, row.unit)} ${row.unit === '×' ? '' : row.unit}`.trim();
+    const value =
+      row.median === null
+        ? 'not measured'
+        : `${formatValue(row.median, row.unit)} ${row.unit === '×' ? '' : row.unit}`.trim();
     const rounds = row.rounds.length > 1 ? row.rounds.map((x) => formatValue(x, row.unit)).join(' · ') : '';
     const figure = row.note ? `${row.figure} — ${row.note}` : row.figure;
     lines.push(

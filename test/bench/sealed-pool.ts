@@ -57,7 +57,9 @@ export async function buildSealedPool(opts: {
   } else {
     const per = Math.ceil(plaintexts.length / workers);
     const parts = await Promise.all(
-      Array.from({ length: workers }, (_, w) => sealInWorker(opts.appKey, plaintexts.slice(w * per, (w + 1) * per))),
+      Array.from({ length: workers }, (_, w) =>
+        sealInWorker(opts.appKey, plaintexts.slice(w * per, (w + 1) * per)),
+      ),
     );
     bodies = parts.flat();
   }
@@ -67,7 +69,10 @@ export async function buildSealedPool(opts: {
 function sealInWorker(appKey: string, plaintexts: string[]): Promise<string[]> {
   return new Promise((resolve, reject) => {
     // Plain Node in the worker (execArgv: []): no TypeScript loader runs in these threads.
-    const worker = new Worker(new URL('./seal-worker.mjs', import.meta.url), { workerData: { appKey, plaintexts }, execArgv: [] });
+    const worker = new Worker(new URL('./seal-worker.mjs', import.meta.url), {
+      workerData: { appKey, plaintexts },
+      execArgv: [],
+    });
     // ~330 µs a seal; a worker that has not answered in far longer is stuck, and the bench says so.
     const limitMs = 30_000 + plaintexts.length * 3;
     const timer = setTimeout(() => {
