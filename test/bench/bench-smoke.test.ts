@@ -112,6 +112,24 @@ describe('npm run bench (smoke, tiny durations)', () => {
     expect(markdown).toContain('## How each figure is measured');
   });
 
+  it('a missed target comes with a CPU profile of that case', () => {
+    const missed = (c: string) => report.rows.some((r) => r.case === c && targetMet(r) === false);
+    const expected: Array<[string, string]> = [
+      ['startup', 'startup'],
+      ['create / floor', 'create-payment and status GET'],
+      ['status GET', 'create-payment and status GET'],
+    ];
+    for (const [row, evidence] of expected) {
+      if (!missed(row)) continue;
+      const ev = report.evidence.find((e) => e.case === evidence);
+      expect(ev, row).toBeDefined();
+      expect(ev!.files.length).toBeGreaterThan(0);
+      expect(ev!.sampled_ms).toBeGreaterThan(0);
+      expect(markdown).toContain(`### ${evidence}`);
+    }
+    if (report.evidence.length > 0) expect(markdown).toContain('## Profile evidence for missed targets');
+  });
+
   it('leaves the real BENCHMARKS.md alone', () => {
     expect(existsSync(real) ? statSync(real).mtimeMs : undefined).toBe(realBefore);
   });

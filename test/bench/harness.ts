@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +17,7 @@ import {
 } from './journey.js';
 import { load, type LoadResult } from './load.js';
 import { startProcess, type Launch } from './processes.js';
+import { summariseProfile, type ProfileLine } from './cpu-profile.js';
 import { measureRunner, type RunnerSetup } from './runner-case.js';
 import { buildSealedPool, type SealedOrder } from './sealed-pool.js';
 import { median, percentile } from './stats.js';
@@ -50,6 +51,19 @@ export interface Machine {
   load_after: number[];
 }
 
+/** One profiled case, summarised for the report (see cpu-profile.ts). */
+export interface ProfileEvidence {
+  /** The row's case this explains. */
+  case: string;
+  /** What was profiled, in words. */
+  what: string;
+  sampled_ms: number;
+  /** Self time by package or file. */
+  files: ProfileLine[];
+  /** Inclusive time of the project's own functions. */
+  functions: ProfileLine[];
+}
+
 export interface BenchReport {
   machine: Machine;
   started_at: string;
@@ -58,6 +72,8 @@ export interface BenchReport {
   rows: Row[];
   /** Plain-words findings: checks that passed or failed, what was not available. */
   notes: string[];
+  /** CPU profiles (`node --cpu-prof`) of the cases whose target was missed. */
+  evidence: ProfileEvidence[];
 }
 
 export interface BenchSettings {
@@ -366,10 +382,15 @@ async function callbackRound(
 }
 
 /** 10 % of attempts fail (HTTP 500); with a time scale, everything must end acknowledged exactly once. */
-async function failingCallbacks(o: BenchOptions, orders: Orders, receiver: CallbackReceiver) {
+async function failingCallbacks(
+  o: BenchOptions,
+  orders: Orders,
+  receiver: CallbackReceiver,
+  profileDir?: string,
+) {
   const n = o.failing_callbacks;
   const scale = 0.001;
-  const sb = await startProcess(o.sandbox, {
+  const sb = await startProcess(profileDir ? withProfiler(o.sandbox, profileDir) : o.sandbox, {
     env: { ...BASE_ENV, CLEARING_DELAY_MS: '0', CALLBACK_TIME_SCALE: String(scale) },
     readyPath: '/__admin/health',
   });
@@ -424,6 +445,29 @@ async function failingCallbacks(o: BenchOptions, orders: Orders, receiver: Callb
   }
 }
 
+/** The same launch under `node --cpu-prof`, writing its profile into `dir` at exit. */
+function withProfiler(launch: Launch, dir: string): Launch {
+  return { ...launch, args: ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...launch.args] };
+}
+
+/** Summarises the one profile a profiled process left in `dir`. */
+function evidenceFrom(dir: string, c: string, what: string): ProfileEvidence | undefined {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return undefined;
+  const files = summariseProfile(join(dir, file), 'file');
+  const own = summariseProfile(join(dir, file), 'function').filter((l) =>
+    /^\S+ (dist\/)?(mock-server|contracts|scenarios)\//.test(l.what),
+  );
+  const sampled = files.reduce((a, l) => a + l.ms, 0);
+  return {
+    case: c,
+    what,
+    sampled_ms: Math.round(sampled),
+    files: files.slice(0, 10),
+    functions: own.slice(0, 12),
+  };
+}
+
 /** RSS after `memory_transactions` creates (and a full journal ring) in the given store. */
 async function memoryCase(o: BenchOptions, orders: Orders, store: string) {
   const sb = await startProcess(o.sandbox, {
@@ -469,6 +513,11 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const m = machine();
   const rows: Row[] = [];
   const notes: string[] = [];
+  const evidence: ProfileEvidence[] = [];
+  const meets = (r: Row) =>
+    r.target!.op === '>=' ? r.median! >= r.target!.value : r.median! <= r.target!.value;
+  const missed = (c: string) =>
+    rows.some((r) => r.case === c && r.target !== undefined && r.median !== null && !meets(r));
   const R = o.rounds;
   const add = (row: Row) => {
     rows.push(row);
@@ -872,7 +921,20 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         );
 
         o.log(`callbacks with 10 % failing attempts: ${o.failing_callbacks} deliveries`);
-        const f = await failingCallbacks(o, orders, receiver);
+        const cbProfile = mkdtempSync(join(tmpdir(), 'ktpay-bench-prof-'));
+        const f = await failingCallbacks(o, orders, receiver, cbProfile);
+        const cbMissed = rows.some(
+          (r) => r.case.startsWith('callbacks') && r.target && r.median !== null && !meets(r),
+        );
+        if (cbMissed) {
+          const ev = evidenceFrom(
+            cbProfile,
+            'callbacks',
+            `the 10 %-failing callback run (${f.paid} pays through the admin route, their clearing and ${f.attempts} delivery attempts), under node --cpu-prof`,
+          );
+          if (ev) evidence.push(ev);
+        }
+        rmSync(cbProfile, { recursive: true, force: true });
         const verdict =
           f.lost === 0 &&
           f.duplicated === 0 &&
@@ -956,6 +1018,64 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           note: runner.reason,
         });
       }
+
+      // ---- profile evidence for missed targets ---------------------------------------------------
+      if (missed('startup')) {
+        o.log('profile: one more startup under node --cpu-prof');
+        const dir = mkdtempSync(join(tmpdir(), 'ktpay-bench-prof-'));
+        const p = await startProcess(withProfiler(o.sandbox, dir), {
+          env: BASE_ENV,
+          readyPath: '/__admin/health',
+        });
+        await p.stop();
+        const ev = evidenceFrom(
+          dir,
+          'startup',
+          `one start, spawn to the first healthy answer and a clean stop (${p.startupMs.toFixed(0)} ms with the profiler)`,
+        );
+        if (ev) evidence.push(ev);
+        rmSync(dir, { recursive: true, force: true });
+      }
+      if (missed('create / floor') || missed('status GET')) {
+        o.log('profile: create-payment then status GET under node --cpu-prof');
+        const dir = mkdtempSync(join(tmpdir(), 'ktpay-bench-prof-'));
+        const p = await startProcess(withProfiler(o.sandbox, dir), {
+          env: { ...BASE_ENV, CLEARING_DELAY_MS: 'manual' },
+          readyPath: '/__admin/health',
+        });
+        try {
+          const hashes: string[] = [];
+          await load({
+            url: p.url,
+            duration: 2,
+            connections: o.connections,
+            requests: createRequests(orders, { next: 0 }, hashes),
+          });
+          await load({
+            url: p.url,
+            duration: 2,
+            connections: o.connections,
+            requests: cyclingGets(orders, hashes, (h) => `${API}/payment/${h}`, true),
+          });
+        } finally {
+          await p.stop();
+        }
+        const ev = evidenceFrom(
+          dir,
+          'create-payment and status GET',
+          'a fresh sandbox: 2 s of create-payment, then 2 s of status GET over those transactions, 50 connections',
+        );
+        if (ev) evidence.push(ev);
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const memoryMissed = rows.filter(
+        (r) => r.case.startsWith('memory') && r.target && r.median !== null && !meets(r),
+      );
+      for (const r of memoryMissed) {
+        notes.push(
+          `${r.case}: the RSS is mostly the V8 heap (see the row: heap used after ${o.memory_transactions.toLocaleString('en')} creates) plus ~100 MB the idle process holds; no CPU profile applies to memory.`,
+        );
+      }
     } finally {
       if (!mainClosed) await main.stop();
       await floor.stop();
@@ -979,6 +1099,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     },
     rows,
     notes,
+    evidence,
   };
 }
 

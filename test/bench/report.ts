@@ -20,7 +20,7 @@ export function formatValue(v: number, unit: string): string {
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The BENCHMARKS.md text for a report. */
-export function renderMarkdown(r: BenchReport, opts: { command: string; evidence?: string[] }): string {
+export function renderMarkdown(r: BenchReport, opts: { command: string }): string {
   const m = r.machine;
   const s = r.settings;
   const lines: string[] = [];
@@ -78,9 +78,28 @@ export function renderMarkdown(r: BenchReport, opts: { command: string; evidence
     '- **runner**: `ktpay-mock run` with the built-in suite against `test/fixtures/merchants/correct/`, spawn to exit.',
     '',
   );
-  if (opts.evidence && opts.evidence.length > 0) {
+  if (r.evidence.length > 0) {
     lines.push('## Profile evidence for missed targets', '');
-    lines.push(...opts.evidence, '');
+    lines.push(
+      'Each missed target above was profiled in the same run with `node --cpu-prof` (sampled wall time of the server process; system calls include time the process waited for a core). ' +
+        'Reproduce one case with `node --import tsx test/bench/profile-case.ts --case create|status|callbacks|startup`.',
+      '',
+    );
+    for (const ev of r.evidence) {
+      lines.push(`### ${ev.case}`, '', `${ev.what}; ${ev.sampled_ms.toLocaleString('en')} ms sampled.`, '');
+      lines.push('| Self time by package / file | ms | share |', '|---|---:|---:|');
+      for (const l of ev.files)
+        lines.push(
+          `| ${cell(l.what)} | ${Math.round(l.ms).toLocaleString('en')} | ${(100 * l.share).toFixed(1)} % |`,
+        );
+      lines.push('');
+      lines.push("| Inclusive time, the sandbox's own functions | ms | share |", '|---|---:|---:|');
+      for (const l of ev.functions)
+        lines.push(
+          `| \`${cell(l.what)}\` | ${Math.round(l.ms).toLocaleString('en')} | ${(100 * l.share).toFixed(1)} % |`,
+        );
+      lines.push('');
+    }
   }
   return lines.join('\n');
 }
