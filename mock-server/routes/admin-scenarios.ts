@@ -71,7 +71,8 @@ export async function adminScenarios(app: FastifyInstance, opts: { ctx: SandboxC
   app.delete<{ Params: { app_id: string } }>('/merchants/:app_id/scenario', async (request) => {
     const m = ctx.merchants.get(request.params.app_id);
     if (!m) throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
-    const { scenario: _dropped, ...rest } = m;
+    const rest = { ...m };
+    delete rest.scenario;
     ctx.merchants.update(rest);
     return merchantView(rest, ctx.clock.now());
   });
