@@ -9,6 +9,13 @@ interface CpuProfile {
   }>;
   samples: number[];
   timeDeltas: number[];
+  /** Microseconds on the machine's monotonic clock (the one `process.hrtime` reads). */
+  startTime: number;
+}
+
+/** Now on the monotonic clock the profiles use, in microseconds (comparable across processes). */
+export function monotonicMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
 }
 
 export interface ProfileLine {
@@ -26,18 +33,30 @@ function shortUrl(url: string): string {
 
 /**
  * Summarises a `node --cpu-prof` file: self time by package/file (`by: 'file'`), or inclusive
- * time by function (`by: 'function'`, a function's own time plus everything it called).
+ * time by function (`by: 'function'`, a function's own time plus everything it called), over
+ * the whole profile or only the samples taken inside `window`.
  *
  * @example
  * summariseProfile('CPU.123.cpuprofile', 'file').slice(0, 10)
  */
-export function summariseProfile(path: string, by: 'file' | 'function' | 'self'): ProfileLine[] {
+export function summariseProfile(
+  path: string,
+  by: 'file' | 'function' | 'self',
+  window: { from?: number; to?: number } = {},
+): ProfileLine[] {
   const p = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map<number, number>();
-  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  // Only the samples inside `window` (monotonic microseconds, see monotonicMicros) count.
+  let at = p.startTime;
+  p.samples.forEach((id, i) => {
+    at += p.timeDeltas[i] ?? 0;
+    if ((window.from !== undefined && at < window.from) || (window.to !== undefined && at > window.to))
+      return;
+    self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
+  });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const agg = new Map<string, number>();
   for (const [id, t] of self) {

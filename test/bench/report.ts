@@ -26,7 +26,7 @@ export function renderMarkdown(r: BenchReport, opts: { command: string }): strin
   const lines: string[] = [];
   lines.push('# Benchmarks', '');
   lines.push(
-    `Written by \`${opts.command}\` on ${r.started_at.slice(0, 10)} (started ${r.started_at}, ${r.wall_seconds} s in all). ` +
+    `Written by \`${opts.command}\` on ${r.started_at.slice(0, 10)} (started ${r.started_at}; ${r.wall_seconds} s from the first sealed order to the last profile). ` +
       'Every figure below was measured in that one run against freshly started processes; none is a constant.',
     '',
   );
