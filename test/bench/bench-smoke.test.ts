@@ -90,6 +90,12 @@ describe('npm run bench (smoke, tiny durations)', () => {
     );
   });
 
+  it('the memory rows give the RSS after a forced full GC too', () => {
+    for (const row of report.rows.filter((r) => r.case.startsWith('memory'))) {
+      expect(row.note).toMatch(/\d+(\.\d)? MB after one full GC forced through the inspector/);
+    }
+  });
+
   it('the failing-callback run ends with every delivery acknowledged once', () => {
     expect(
       report.notes.some((n) => /every one of \d+ deliveries ended acknowledged exactly once/.test(n)),
