@@ -15,3 +15,18 @@ export const httpUrl = {
   pattern: '^https?://',
   maxLength: 2048,
 } as const;
+
+/** Payment statuses (spec §9): the first six are [doc], the last three [mock]. The one list. */
+export const PAYMENT_STATUSES = [
+  'pending',
+  'authorized',
+  'success',
+  'completed',
+  'error',
+  'denied',
+  'cancelled',
+  'partially_refunded',
+  'refunded',
+] as const;
+
+export const paymentStatusName = { type: 'string', enum: PAYMENT_STATUSES } as const;

@@ -1,4 +1,4 @@
-import { ID_BASE } from './common.js';
+import { ID_BASE, paymentStatusName } from './common.js';
 
 const almatyTime = {
   type: 'string',
@@ -37,20 +37,7 @@ export const callbackBody = {
       required: ['status', 'created_at', 'updated_at', 'error'],
       additionalProperties: false,
       properties: {
-        status: {
-          type: 'string',
-          enum: [
-            'pending',
-            'authorized',
-            'success',
-            'completed',
-            'error',
-            'denied',
-            'cancelled',
-            'partially_refunded',
-            'refunded',
-          ],
-        },
+        status: paymentStatusName,
         created_at: almatyTime,
         updated_at: { oneOf: [almatyTime, { type: 'null' }] },
         error: {

@@ -1,23 +1,10 @@
-import { ID_BASE, httpUrl } from './common.js';
+import { ID_BASE, httpUrl, paymentStatusName } from './common.js';
 
 const almatyTime = {
   type: 'string',
   pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\+06:00$',
 } as const;
-const statusEnum = {
-  type: 'string',
-  enum: [
-    'pending',
-    'authorized',
-    'success',
-    'completed',
-    'error',
-    'denied',
-    'cancelled',
-    'partially_refunded',
-    'refunded',
-  ],
-} as const;
+const statusEnum = paymentStatusName;
 const errorTypeEnum = { type: 'string', enum: ['ERROR_PAYMENT', 'ERROR_INPUT', 'ERROR_SYSTEM'] } as const;
 const acquirerCode = { type: 'string', pattern: '^-?[0-9A-Z]{1,3}$' } as const;
 

@@ -1,3 +1,4 @@
+import { paymentStatusName } from '../../contracts/schemas/common.js';
 import type { SchemaName } from '../../contracts/schema-registry.js';
 
 /**
@@ -296,20 +297,7 @@ export const ROUTES: readonly RouteSpec[] = [
       {
         name: 'status',
         description: 'Only this status.',
-        schema: {
-          type: 'string',
-          enum: [
-            'pending',
-            'authorized',
-            'success',
-            'completed',
-            'error',
-            'denied',
-            'cancelled',
-            'partially_refunded',
-            'refunded',
-          ],
-        },
+        schema: paymentStatusName,
       },
       str('order_id', 'Only this order.'),
       limit(1000),

@@ -1,15 +1,7 @@
-/** Payment statuses: spec §9. The first six are [doc]; the last three are [mock]. */
-export const STATUSES = [
-  'pending',
-  'authorized',
-  'success',
-  'completed',
-  'error',
-  'denied',
-  'cancelled',
-  'partially_refunded',
-  'refunded',
-] as const;
+import { PAYMENT_STATUSES } from '../../contracts/schemas/common.js';
+
+/** Payment statuses: spec §9, from the contracts. */
+export const STATUSES = PAYMENT_STATUSES;
 export type PaymentStatus = (typeof STATUSES)[number];
 
 export const FINAL_STATUSES: ReadonlySet<PaymentStatus> = new Set([
