@@ -15,11 +15,26 @@ export function cryptoReady(): Promise<void> {
 }
 
 const B64 = () => sodium.base64_variants.ORIGINAL;
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** 1 for the 64 characters of the standard base64 alphabet, by char code. */
+const ALPHABET = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')
+  ALPHABET[c.charCodeAt(0)] = 1;
 
-/** True when `text` is ORIGINAL-variant base64 (standard alphabet, `=` padding) and not empty. */
+/**
+ * True when `text` is ORIGINAL-variant base64 (standard alphabet, `=` padding) and not empty: a
+ * length that is a multiple of 4, alphabet characters only, and at most two `=` at the very end.
+ * One pass over the char codes; the equivalent anchored regex cost ~4 µs per create (issue 10).
+ */
 export function isOriginalBase64(text: string): boolean {
-  return text.length > 0 && STRICT_BASE64.test(text);
+  const n = text.length;
+  if (n === 0 || n % 4 !== 0) return false;
+  let end = n;
+  if (text.charCodeAt(n - 1) === 61) end = text.charCodeAt(n - 2) === 61 ? n - 2 : n - 1;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127 || ALPHABET[c] !== 1) return false;
+  }
+  return true;
 }
 
 /** Decodes ORIGINAL base64, or returns undefined for anything else (URL-safe, unpadded, junk). */

@@ -1,4 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type {
+  FastifyInstance,
+  onResponseHookHandler,
+  onSendHookHandler,
+  preSerializationHookHandler,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
@@ -25,12 +30,19 @@ interface JournalReply {
   journalObject?: unknown;
 }
 
+/** A route-level hook list as Fastify takes it: absent, one function, or several. */
+type HookList<F> = F | F[] | undefined;
+const withHook = <F>(existing: HookList<F>, hook: F): F[] =>
+  existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
+
 /**
  * Records every request to a route marked `config: { journal: true }`: time, app_id, headers,
  * body size (not the body), the decrypted payload, the verdict and the response.
  *
- * The hooks are callback-style (no promise per hook) and a JSON reply is recorded from the object
- * it was serialized from, instead of parsing the string that was just produced: both are measured
+ * The recording hooks are attached to the journaled routes only (in `onRoute`), so other routes pay
+ * nothing and no hook has to ask `request.routeOptions` (a getter that builds a fresh object on
+ * every read). They are callback-style (no promise per hook), and a JSON reply is recorded from the
+ * object it was serialized from instead of parsing the string just produced: all measured
  * per-request costs (issue 10). A route with a response schema (whose serializer may drop fields),
  * a non-object payload or a body over 8 KiB is still recorded from what was actually sent.
  */
@@ -41,20 +53,16 @@ export const requestJournal = fp(
       request.ktpay = { warnings: [], raw_body_size: Number(request.headers['content-length'] ?? 0) || 0 };
       done();
     });
-    app.addHook('preSerialization', (request, reply, payload, done) => {
-      if (request.routeOptions.config?.journal && request.routeOptions.schema?.response === undefined) {
-        (reply as unknown as JournalReply).journalObject = payload;
-      }
+
+    const keepObject: preSerializationHookHandler = (_request, reply, payload, done) => {
+      (reply as unknown as JournalReply).journalObject = payload;
       done(null, payload);
-    });
-    app.addHook('onSend', (request, reply, payload, done) => {
-      if (request.routeOptions.config?.journal) {
-        (reply as unknown as JournalReply).journalBody = payload;
-      }
+    };
+    const keepSent: onSendHookHandler = (_request, reply, payload, done) => {
+      (reply as unknown as JournalReply).journalBody = payload;
       done(null, payload);
-    });
-    app.addHook('onResponse', (request, reply, done) => {
-      if (!request.routeOptions.config?.journal) return done();
+    };
+    const record: onResponseHookHandler = (request, reply, done) => {
       try {
         const s = request.ktpay;
         const headers: Record<string, string> = {};
@@ -94,6 +102,16 @@ export const requestJournal = fp(
       } catch (err) {
         done(err as Error);
       }
+    };
+
+    app.addHook('onRoute', (route) => {
+      const config = route.config as { journal?: boolean } | undefined;
+      if (!config?.journal) return;
+      if (route.schema?.response === undefined) {
+        route.preSerialization = withHook(route.preSerialization, keepObject);
+      }
+      route.onSend = withHook(route.onSend, keepSent);
+      route.onResponse = withHook(route.onResponse, record);
     });
   },
   { name: 'request-journal' },

@@ -59,10 +59,11 @@ export const cors = fp(
       return tx ? ctx.store.getMerchant(tx.app_id) : undefined;
     }
 
-    app.addHook('onRequest', async (request, reply) => {
-      if (request.method !== 'OPTIONS') return;
+    // A reply sent from a callback-style hook ends the request there (no done()).
+    app.addHook('onRequest', (request, reply, done) => {
+      if (request.method !== 'OPTIONS') return done();
       const origin = request.headers.origin;
-      if (!origin || !request.headers['access-control-request-method']) return;
+      if (!origin || !request.headers['access-control-request-method']) return done();
       addVary(reply, 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers');
       const host = originHost(origin);
       if (host && registeredAnywhere(host)) {
@@ -72,15 +73,16 @@ export const cors = fp(
         reply.header('access-control-allow-headers', ALLOWED_HEADERS.join(', '));
         reply.header('access-control-max-age', '600');
       }
-      return reply.code(204).send();
+      reply.code(204).send();
     });
 
-    app.addHook('onSend', async (request, reply, payload) => {
+    // Callback-style: most requests carry no Origin, and they should not pay for a promise (issue 10).
+    app.addHook('onSend', (request, reply, payload, done) => {
       const origin = request.headers.origin;
-      if (!origin || request.method === 'OPTIONS') return payload;
+      if (!origin || request.method === 'OPTIONS') return done(null, payload);
       addVary(reply, 'Origin');
       const host = originHost(origin);
-      if (!host) return payload;
+      if (!host) return done(null, payload);
       const merchant = merchantOf(request);
       const allowed = merchant ? hostInDomains(host, merchant.domains) : registeredAnywhere(host);
       if (allowed) {
@@ -88,7 +90,7 @@ export const cors = fp(
         reply.header('access-control-allow-credentials', 'true');
         reply.header('access-control-expose-headers', 'Content-Disposition');
       }
-      return payload;
+      done(null, payload);
     });
   },
   { name: 'ktpay-cors' },

@@ -1,0 +1,46 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeOriginalBase64, isOriginalBase64 } from './sealed-box.js';
+
+/** The grammar of ORIGINAL base64 written as a regex: the specification the fast check must match. */
+const GRAMMAR = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const spec = (s: string) => s.length > 0 && GRAMMAR.test(s);
+
+describe('isOriginalBase64', () => {
+  it.each([
+    ['QQ==', true],
+    ['QUI=', true],
+    ['QUJD', true],
+    ['', false],
+    ['QQ', false],
+    ['QQ=', false],
+    ['Q===', false],
+    ['=QQ=', false],
+    ['QQ=A', false],
+    ['Q-_A', false],
+    ['QU JD', false],
+    ['QUJDé===', false],
+    ['QUJD\n', false],
+  ])('%j is %s', (text, ok) => expect(isOriginalBase64(text)).toBe(ok));
+
+  it('agrees with the grammar on arbitrary strings over the alphabet, padding and junk', () => {
+    const chars = fc.constantFrom(...'AZaz09+/=-_ \n\u00e9'.split(''));
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 24 }), (cs) => {
+        const s = cs.join('');
+        expect(isOriginalBase64(s)).toBe(spec(s));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('agrees with the grammar on real base64 of random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const s = Buffer.from(bytes).toString('base64');
+        expect(isOriginalBase64(s)).toBe(spec(s));
+        if (s) expect(Buffer.from(decodeOriginalBase64(s)!)).toEqual(Buffer.from(bytes));
+      }),
+    );
+  });
+});
