@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import type { Merchant } from '../merchants/merchant.js';
 import { judgeAnswer } from './ack-rule.js';
 import { RESPONSE_BODY_LOG_LIMIT, type Delivery } from './delivery.js';
@@ -12,6 +12,8 @@ import {
   type AddressRules,
   type Resolver,
 } from './destination-guard.js';
+
+const importUndici = () => import('undici');
 
 /** The largest answer read to judge an ack; a bigger answer is a failed attempt. */
 const MAX_ANSWER_BYTES = 65_536;
@@ -84,14 +86,19 @@ const clip = (s: string) =>
 export function createCallbackDispatcher(opts: DispatcherOptions) {
   const resolve = opts.resolve ?? systemResolver;
   const agents = new Map<string, Agent>();
+  // undici is loaded with the first attempt, not at startup: importing it took ~60 ms of the
+  // sandbox's start (issue 10), and many runs never send a callback.
+  type Undici = Awaited<ReturnType<typeof importUndici>>;
+  let undici: Promise<Undici> | undefined;
+  const loadUndici = () => (undici ??= importUndici());
   const inFlight = new Set<AbortController>();
   const cutByShutdown = new WeakSet<AbortController>();
 
-  function agentFor(appId: string, rules: AddressRules): Agent {
+  function agentFor(AgentClass: typeof Agent, appId: string, rules: AddressRules): Agent {
     const key = `${appId}|${rules.loopbackAllowed}`;
     let agent = agents.get(key);
     if (!agent) {
-      agent = new Agent({
+      agent = new AgentClass({
         keepAliveTimeout: KEEP_ALIVE_MS,
         // Our own timer decides; undici's own deadlines only back it up.
         headersTimeout: opts.timeoutMs + 1_000,
@@ -190,11 +197,12 @@ export function createCallbackDispatcher(opts: DispatcherOptions) {
       let status: number | null = null;
       let responseHeaders: Record<string, string> | null = null;
       try {
+        const { Agent: AgentClass, request } = await loadUndici();
         const res = await request(url, {
           method: 'POST',
           headers,
           body: d.body,
-          dispatcher: agentFor(merchant.app_id, rules),
+          dispatcher: agentFor(AgentClass, merchant.app_id, rules),
           signal: ac.signal,
         });
         status = res.statusCode;
