@@ -12,7 +12,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
 import type { TransitionHub } from './payment-events.js';
 import { isRejection, transition, type PaymentEvent } from './payment-state.js';
-import type { Transaction, TransactionUrls } from './transaction.js';
+import { NO_REFUNDS, transactionUser, type Transaction, type TransactionUrls } from './transaction.js';
 
 const URL_FIELDS = [
   'callback_post_url',
@@ -118,16 +118,9 @@ export function createPaymentService(deps: {
         const v = req.order[f];
         if (v) urls[f] = v;
       }
-      const user = req.user
-        ? {
-            ...(req.user.merchant_user_id !== undefined
-              ? { merchant_user_id: req.user.merchant_user_id }
-              : {}),
-            ...(req.user.phone !== undefined ? { phone: req.user.phone } : {}),
-            ...(req.user.email !== undefined ? { email: req.user.email } : {}),
-          }
-        : null;
       const tx: Transaction = {
+        // The memory store keeps a transaction in this state as a compact record and rebuilds it
+        // in this key order (store/compact-transactions.ts, CREATED_KEYS; its test checks them).
         id: store.nextTransactionId(),
         hash: newHash(),
         app_id: merchant.app_id,
@@ -141,7 +134,7 @@ export function createPaymentService(deps: {
           : null,
         urls,
         show_close_button: req.order.show_close_button ?? true,
-        user,
+        user: transactionUser(req.user),
         payload,
         status: 'pending',
         status_created_at: now,
@@ -149,7 +142,7 @@ export function createPaymentService(deps: {
         error: null,
         history: [{ status: 'pending', at: now, event: 'create' }],
         card: null,
-        refunds: [],
+        refunds: NO_REFUNDS,
         created_at: now,
         updated_at: null,
         ...(opts.scenario ? { scenario: opts.scenario } : {}),

@@ -83,6 +83,30 @@ export interface TransactionUrls {
   callback_force_failed_url?: string;
 }
 
+/** The order's URL fields a transaction keeps (spec §4), in the order they are copied. */
+export const TRANSACTION_URL_FIELDS = [
+  'callback_post_url',
+  'callback_back_url',
+  'callback_success_url',
+  'callback_failed_url',
+  'callback_force_back_url',
+  'callback_force_success_url',
+  'callback_force_failed_url',
+] as const satisfies readonly (keyof TransactionUrls)[];
+
+export interface TransactionUser {
+  merchant_user_id?: string | number;
+  phone?: string;
+  email?: string;
+}
+
+/** The user fields a transaction keeps (spec §4), in this order. */
+export const TRANSACTION_USER_FIELDS = [
+  'merchant_user_id',
+  'phone',
+  'email',
+] as const satisfies readonly (keyof TransactionUser)[];
+
 /** A merchant transaction: what create-payment accepted plus everything that happened since. */
 export interface Transaction {
   /** Sequential numeric id (receipt file names use it). */
@@ -95,9 +119,11 @@ export interface Transaction {
   description: string;
   type: 'ecom' | 'service';
   service: OrderService | null;
-  urls: TransactionUrls;
+  /** May be shared by transactions with the same URLs (the memory store does so): never mutate it. */
+  urls: Readonly<TransactionUrls>;
   show_close_button: boolean;
-  user: { merchant_user_id?: string | number; phone?: string; email?: string } | null;
+  /** Only the known user fields; may be the payload's own `user` object when that holds nothing else. */
+  user: Readonly<TransactionUser> | null;
   /** The decrypted create payload as received (shown in the dashboard). */
   payload: unknown;
   status: PaymentStatus;
@@ -108,11 +134,49 @@ export interface Transaction {
   card: CardInfo | null;
   /** The emulated bank's session for this payment [mock]; absent until the bank page is reached. */
   acquirer?: AcquirerSession;
-  refunds: Refund[];
+  refunds: readonly Refund[];
   created_at: number;
   updated_at: number | null;
   /** The scenario activated for this payment by header or order_id at create time (issue 6). */
   scenario?: string;
+}
+
+/**
+ * The refunds of a transaction that has none. One frozen array serves every such transaction (an
+ * empty array per transaction is 32 bytes, 3 MB at 100,000); a refund makes a new array anyway.
+ */
+export const NO_REFUNDS: readonly Refund[] = Object.freeze([]);
+
+/**
+ * The transaction's `user`: the known fields of the create payload's `user`, in the contract's
+ * order. When the payload's object already holds exactly that (the usual case) it is returned
+ * as is rather than copied: both are read-only, and an object built field by field from optional
+ * parts would cost ~50 bytes a transaction more.
+ *
+ * @example
+ * transactionUser({ phone: '+77778889900', extra: 1 }) // { phone: '+77778889900' } (a copy)
+ * transactionUser(undefined) // null
+ */
+export function transactionUser(user: TransactionUser | undefined): Readonly<TransactionUser> | null {
+  if (!user) return null;
+  let next = 0;
+  let canonical = true;
+  for (const key in user) {
+    const at = (TRANSACTION_USER_FIELDS as readonly string[]).indexOf(key, next);
+    if (at < 0 || user[key as keyof TransactionUser] === undefined) {
+      canonical = false;
+      break;
+    }
+    next = at + 1;
+  }
+  if (canonical) return user;
+  // Assigned one by one from an empty literal: every such object shares one hidden class. (Spreading
+  // optional parts gave each transaction's user a class of its own, ~180 bytes apiece.)
+  const out: TransactionUser = {};
+  if (user.merchant_user_id !== undefined) out.merchant_user_id = user.merchant_user_id;
+  if (user.phone !== undefined) out.phone = user.phone;
+  if (user.email !== undefined) out.email = user.email;
+  return out;
 }
 
 export function refundedTotal(tx: Pick<Transaction, 'refunds'>): number {

@@ -2,22 +2,26 @@ import type { Delivery } from '../callbacks/delivery.js';
 import type { JournalEntry } from '../journal/journal-entry.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { Transaction } from '../payments/transaction.js';
+import { createTransactionCompactor, type StoredTransaction } from './compact-transactions.js';
 import type { Store, TransactionFilter } from './store.js';
 
 /**
  * The default store: plain maps, a ring buffer for the journal. Objects are stored by reference
- * and callers treat them as immutable (the state machine returns new transactions).
+ * and callers treat them as immutable (the state machine returns new transactions). Transactions
+ * are the exception: they are packed (see compact-transactions.ts), so a read may return a new,
+ * equal object, as the SQLite store always does.
  *
  * @example
  * const store = createMemoryStore({ journalSize: 1000 });
  */
 export function createMemoryStore(opts: { journalSize: number }): Store {
   const merchants = new Map<string, Merchant>();
-  const txs = new Map<string, Transaction>();
+  const txs = new Map<string, StoredTransaction>();
   // app_id → order_id → hash. Nested rather than one `${app_id}\0${order_id}` key: the key strings
   // cost ~80 bytes a transaction (8 MB at 100,000), and these reuse the transaction's own strings.
   const byOrder = new Map<string, Map<string, string>>();
   const deliveries = new Map<string, Delivery>();
+  const compact = createTransactionCompactor();
   let journal: JournalEntry[] = [];
   let journalStart = 0; // index of the oldest entry once the ring is full
   let journalSeq = 0;
@@ -41,14 +45,17 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
       if (!orders) byOrder.set(tx.app_id, (orders = new Map()));
       if (orders.has(tx.order_id)) return false;
       orders.set(tx.order_id, tx.hash);
-      txs.set(tx.hash, tx);
+      txs.set(tx.hash, compact.pack(tx));
       return true;
     },
     updateTransaction: (tx) => void txs.set(tx.hash, tx),
-    getTransaction: (hash) => txs.get(hash),
+    getTransaction(hash) {
+      const stored = txs.get(hash);
+      return stored && compact.unpack(stored);
+    },
     findTransactionByOrder(appId, orderId) {
-      const hash = byOrder.get(appId)?.get(orderId);
-      return hash ? txs.get(hash) : undefined;
+      const stored = txs.get(byOrder.get(appId)?.get(orderId) ?? '');
+      return stored && compact.unpack(stored);
     },
     listTransactions(f: TransactionFilter) {
       const out: Transaction[] = [];
@@ -59,7 +66,7 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
         if (f.app_id && tx.app_id !== f.app_id) continue;
         if (f.status && tx.status !== f.status) continue;
         if (f.order_id && tx.order_id !== f.order_id) continue;
-        out.push(tx);
+        out.push(compact.unpack(tx));
       }
       return out;
     },
@@ -106,6 +113,7 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
     reset() {
       txs.clear();
       byOrder.clear();
+      compact.clear();
       deliveries.clear();
       journal = [];
       journalStart = 0;
