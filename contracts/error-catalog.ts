@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { packagePath } from './package-root.js';
 
 /** One ktpay-level error code, as data (contracts/data/error-catalog.json). */
 export interface KtpayErrorEntry {
@@ -22,26 +23,16 @@ export interface ErrorCatalog {
   acquirer: AcquirerErrorGroup[];
 }
 
-function readJson<T>(relative: string): T {
-  return JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as T;
+function readJson<T>(file: string): T {
+  return JSON.parse(readFileSync(packagePath('contracts', 'data', file), 'utf8')) as T;
 }
 
-/** The catalog, read once. Paths resolve from both `contracts/` (tsx) and `dist/contracts/`. */
-export const errorCatalog: ErrorCatalog = (() => {
-  try {
-    return readJson<ErrorCatalog>('./data/error-catalog.json');
-  } catch {
-    return readJson<ErrorCatalog>('../../contracts/data/error-catalog.json');
-  }
-})();
+/** The catalog, read once from `contracts/data/` (from source, `dist/` or the bundled CLI alike). */
+export const errorCatalog: ErrorCatalog = readJson<ErrorCatalog>('error-catalog.json');
 
 /** Loads a data file from `contracts/data/` whether running from source or from `dist/`. */
 export function readContractData<T>(file: string): T {
-  try {
-    return readJson<T>(`./data/${file}`);
-  } catch {
-    return readJson<T>(`../../contracts/data/${file}`);
-  }
+  return readJson<T>(file);
 }
 
 /** Named constants for the codes the code base raises; the texts stay in the data file. */

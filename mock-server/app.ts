@@ -22,6 +22,20 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Route schemas are not used: every request and response shape is a contract, checked with
+ * `ctx.schemas.validator(name)`, so one JSON Schema serves routes, tests, OpenAPI and the runner.
+ * Giving Fastify these factories also keeps it from loading its own ajv and fast-json-stringify at
+ * startup (issue 10). A route that declares a schema fails at `ready()` with this message.
+ */
+function contractsOnly(kind: 'validator' | 'serializer'): () => never {
+  return () => {
+    throw new Error(
+      `ktpay-mock routes take no Fastify ${kind} schema: check the shape with a contract (ctx.schemas.validator(name)) instead`,
+    );
+  };
+}
+
 export interface BuildOptions extends ContextOverrides {
   /** Fastify's logger option; the server passes pino settings, tests usually leave it off. */
   logger?: FastifyServerOptions['logger'];
@@ -50,6 +64,12 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
     clientErrorHandler: clientErrorHandler(config),
     // An undecodable path or an over-long path parameter matches no route: 4040119, not Fastify's own body.
     frameworkErrors: frameworkErrorHandler(config),
+    schemaController: {
+      compilersFactory: {
+        buildValidator: contractsOnly('validator'),
+        buildSerializer: contractsOnly('serializer'),
+      },
+    },
   });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   app.decorate('sandbox', ctx);

@@ -16,16 +16,18 @@ export async function startServer(
   config: SandboxConfig,
   opts: ContextOverrides & { logger?: boolean } = {},
 ): Promise<RunningServer> {
+  // On a terminal, pino-pretty formats in-process as a stream (not as a pino transport, whose
+  // worker thread needs pino's own files beside the bundled CLI); loaded only then.
   const logger =
     opts.logger === false || config.log_level === 'silent'
       ? false
       : process.stdout.isTTY
         ? {
             level: config.log_level,
-            transport: {
-              target: 'pino-pretty',
-              options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' },
-            },
+            stream: (await import('pino-pretty')).default({
+              translateTime: 'HH:MM:ss',
+              ignore: 'pid,hostname',
+            }),
           }
         : { level: config.log_level };
   const app = await buildApp(config, { ...opts, logger });

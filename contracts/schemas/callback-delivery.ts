@@ -115,3 +115,17 @@ export const callbackDelivery = {
     },
   },
 } as const;
+
+/** The query of `GET /__admin/callbacks` [mock]: filters and a page size (query values are strings). */
+export const callbackListQuery = {
+  $id: `${ID_BASE}callback-list-query.json`,
+  title: 'Callback delivery list query',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    transaction_hash: { type: 'string', minLength: 1 },
+    state: callbackDelivery.properties.state,
+    app_id: { type: 'string', minLength: 1 },
+    limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$', description: '1 to 9999; 100 when absent.' },
+  },
+} as const;

@@ -31,20 +31,30 @@ export function sendKtpayError(
   return reply.code(out.statusCode).type('application/json; charset=utf-8').send(out.body);
 }
 
+/** ajv errors of an admin request as the `validation` object of 4220122: field path → messages. */
+export function adminValidationFields(
+  errors: ReadonlyArray<{ instancePath: string; params?: unknown; message?: string | undefined }>,
+): FieldMessages {
+  const validation: FieldMessages = {};
+  for (const v of errors) {
+    const base = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    const extra = (v.params as { missingProperty?: string; additionalProperty?: string }) ?? {};
+    const field =
+      [base, extra.missingProperty ?? extra.additionalProperty].filter(Boolean).join('.') || 'body';
+    (validation[field] ??= []).push(v.message ?? 'invalid');
+  }
+  return validation;
+}
+
 function fromFastifyError(err: FastifyError): KtpayError | undefined {
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new KtpayError(ErrorCode.BODY_TOO_LARGE_4130120, { diagnostic: err.message });
   }
   if (err.validation) {
-    const validation: FieldMessages = {};
-    for (const v of err.validation) {
-      const base = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
-      const extra = (v.params as { missingProperty?: string; additionalProperty?: string }) ?? {};
-      const field =
-        [base, extra.missingProperty ?? extra.additionalProperty].filter(Boolean).join('.') || 'body';
-      (validation[field] ??= []).push(v.message ?? 'invalid');
-    }
-    return new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation, diagnostic: err.message });
+    return new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, {
+      validation: adminValidationFields(err.validation),
+      diagnostic: err.message,
+    });
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return new KtpayError(ErrorCode.BAD_DATA_4220101, { diagnostic: err.message });

@@ -1,4 +1,4 @@
-import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ErrorCode } from '../../contracts/error-catalog.js';
@@ -80,6 +80,8 @@ export const merchantRateLimit = fp(
         route.config = { ...route.config, rateLimit: {} };
       }
     });
+    // Loaded only when a limit is configured: most sandboxes run without one (issue 10, startup).
+    const { default: rateLimit } = await import('@fastify/rate-limit');
     await app.register(rateLimit, {
       global: false,
       max: limit.max,

@@ -1,15 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectPath } from '../shared/project-root.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** `mock-server/views/assets`, whether this module runs from source or from `dist/`. */
-function assetsDir(): string {
-  const candidates = [join(here, 'assets'), join(here, '..', '..', '..', 'mock-server', 'views', 'assets')];
-  return candidates.find((d) => existsSync(join(d, 'styles.css'))) ?? candidates[0]!;
-}
+/** `mock-server/views/assets`, shipped as data (package.json "files"), not compiled. */
+const assetsDir = (): string => projectPath('mock-server', 'views', 'assets');
 
 /** The ESM build of a package's main file (libsodium's browser-ready modules). */
 function esmOf(pkg: string, file: string): string {

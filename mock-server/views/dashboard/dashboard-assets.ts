@@ -1,18 +1,9 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectPath } from '../../shared/project-root.js';
 import type { Asset } from '../assets.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** `mock-server/views/dashboard/assets`, whether this module runs from source or from `dist/`. */
-function dashboardAssetsDir(): string {
-  const candidates = [
-    join(here, 'assets'),
-    join(here, '..', '..', '..', '..', 'mock-server', 'views', 'dashboard', 'assets'),
-  ];
-  return candidates.find((d) => existsSync(join(d, 'dashboard.js'))) ?? candidates[0]!;
-}
+/** `mock-server/views/dashboard/assets`, shipped as data (package.json "files"), not compiled. */
+const dashboardAssetsDir = (): string => projectPath('mock-server', 'views', 'dashboard', 'assets');
 
 /** The dashboard's own static files (no build step): one stylesheet, one script, the docs page's starter. */
 export function dashboardAssetTable(): Record<string, Asset> {
