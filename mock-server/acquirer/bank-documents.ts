@@ -50,10 +50,10 @@ function amountText(amount: number): string {
   return Number.isInteger(amount) ? String(amount) : amount.toFixed(2);
 }
 
-function merchantElement(tx: Transaction, merchant: Merchant): string {
+function merchantElement(tx: Transaction, merchant: Merchant, cert = certId(merchant)): string {
   const amount = amountText(tx.amount);
   return (
-    `<merchant cert_id="${certId(merchant)}" name="${escapeXml(merchant.name)}">` +
+    `<merchant cert_id="${cert}" name="${escapeXml(merchant.name)}">` +
     `<order order_id="${bankOrderId(tx)}" amount="${amount}" currency="${KZT}">` +
     `<department merchant_id="${String(merchant.merchant_id).padStart(8, '0')}" amount="${amount}" abonent_id="1"/>` +
     `</order></merchant>`
@@ -101,10 +101,11 @@ export interface BankResult {
  */
 export function bankNoticeXml(tx: Transaction, merchant: Merchant, r: BankResult): string {
   const c = r.card;
+  const cert = certId(merchant);
   const bank =
     `<bank name="ktpay-mock emulated bank">` +
     `<customer name="${escapeXml(c.cardholder)}" mail="${escapeXml(r.email)}" phone="">` +
-    merchantElement(tx, merchant) +
+    merchantElement(tx, merchant, cert) +
     `</customer>` +
     `<results timestamp="${toAlmatyIso(r.at)}">` +
     `<payment merchant_id="${String(merchant.merchant_id).padStart(8, '0')}" card="${c.masked}" brand="${c.brand}"` +
@@ -112,7 +113,7 @@ export function bankNoticeXml(tx: Transaction, merchant: Merchant, r: BankResult
     ` approval_code="${r.approval_code}" response_code="${escapeXml(r.response_code)}"` +
     ` secure="${r.three_ds === 'challenge' ? 'Yes' : 'No'}"/>` +
     `</results></bank>`;
-  return `<?xml version="1.0" encoding="UTF-8"?><document>${bank}<bank_sign cert_id="${certId(merchant)}" type="SHA/RSA">${sign(merchant, bank)}</bank_sign></document>`;
+  return `<?xml version="1.0" encoding="UTF-8"?><document>${bank}<bank_sign cert_id="${cert}" type="SHA/RSA">${sign(merchant, bank)}</bank_sign></document>`;
 }
 
 function attr(element: string, name: string): string | undefined {

@@ -17,7 +17,7 @@ import {
   type CardForm,
   type InputError,
 } from './bank-decision.js';
-import { bankNoticeXml, verifyBankNotice } from './bank-documents.js';
+import { bankNoticeXml, verifyBankNotice, type BankResult } from './bank-documents.js';
 import { normalizePan } from './card-rules.js';
 
 /** What became of a card form. */
@@ -41,9 +41,12 @@ export interface PayPipelineDeps {
   override?: (tx: Transaction, query: OverrideQuery) => AcquirerOverride | undefined;
 }
 
+/** `n` (≤ 32) decimal digits derived from `seed`: stable per seed, one digit per byte of its SHA-256. */
 function digits(seed: string, n: number): string {
-  const hex = createHash('sha256').update(seed).digest('hex');
-  return BigInt(`0x${hex}`).toString().slice(0, n).padStart(n, '0');
+  const hash = createHash('sha256').update(seed).digest();
+  let out = '';
+  for (let i = 0; i < n; i++) out += String(hash[i]! % 10);
+  return out;
 }
 
 /**
@@ -103,10 +106,23 @@ export function createPayPipeline(deps: PayPipelineDeps) {
   /** Applies the bank's notice: authorize (+ service crediting) + confirm, or fail. Idempotent per notice. */
   function acceptNotice(hash: string, xml: string): Transaction {
     const tx = load(hash);
-    const merchant = merchantOf(tx);
-    const check = verifyBankNotice(xml, tx, merchant);
+    const check = verifyBankNotice(xml, tx, merchantOf(tx));
     if (!check.ok)
       throw new KtpayError(ErrorCode.BAD_DATA_4220101, { diagnostic: `post-link: ${check.reason}` });
+    return applyNotice(tx, xml, check.result);
+  }
+
+  /**
+   * The status changes a verified notice makes. The sandbox's own bank (see {@link finish}) comes
+   * straight here with the result it has just signed: checking its own fresh signature and
+   * reading the XML back would give the same result at twice the hashing (issue 10's profile).
+   */
+  function applyNotice(
+    tx: Transaction,
+    xml: string,
+    result: Pick<BankResult, 'response_code' | 'card'>,
+  ): Transaction {
+    const { hash } = tx;
     if (tx.status !== 'pending') {
       if (tx.acquirer?.notice === xml) return tx;
       throw new KtpayError(ErrorCode.NOT_ALLOWED_IN_STATUS_4090111, {
@@ -118,7 +134,6 @@ export function createPayPipeline(deps: PayPipelineDeps) {
       notice: xml,
     };
     saveSession(tx, session);
-    const { result } = check;
     const card: CardInfo = result.card;
     const verdict = verdictOf(result.response_code, data);
     const at = clock.now();
@@ -142,7 +157,10 @@ export function createPayPipeline(deps: PayPipelineDeps) {
     return payments.apply(hash, { type: 'confirm', at: clock.now(), ...(detail ? { detail } : {}) });
   }
 
-  /** The bank answers: build and sign its notice, then deliver it to post-link's logic. */
+  /**
+   * The bank answers: build and sign its notice, then apply it as post-link would. `tx` carries
+   * the session of this attempt, saved or not: the notice's own save stores it.
+   */
   function finish(
     tx: Transaction,
     code: string,
@@ -151,16 +169,25 @@ export function createPayPipeline(deps: PayPipelineDeps) {
   ): CardStep & { kind: 'done' } {
     const session = sessionOf(tx);
     const approved = code === data.outcomes.approved_code;
-    const xml = bankNoticeXml(tx, merchantOf(tx), {
+    const ref = digits(`${tx.hash}:bank:${session.attempts}`, 18);
+    const result: BankResult = {
       response_code: code,
-      card,
+      // Exactly the card fields the notice carries, as post-link would read them back.
+      card: {
+        masked: card.masked,
+        brand: card.brand,
+        cardholder: card.cardholder,
+        exp_month: card.exp_month,
+        exp_year: card.exp_year,
+      },
       email: session.email ?? '',
       three_ds,
-      reference: digits(`${tx.hash}:ref:${session.attempts}`, 12),
-      approval_code: approved ? digits(`${tx.hash}:approval:${session.attempts}`, 6) : '',
+      reference: ref.slice(0, 12),
+      approval_code: approved ? ref.slice(12, 18) : '',
       at: clock.now(),
-    });
-    const after = acceptNotice(tx.hash, xml);
+    };
+    const xml = bankNoticeXml(tx, merchantOf(tx), result);
+    const after = applyNotice(tx, xml, result);
     return { kind: 'done', tx: after, code, three_ds };
   }
 
@@ -230,7 +257,7 @@ export function createPayPipeline(deps: PayPipelineDeps) {
         const answered = answerChallenge(hash, { otp: opts.otp });
         return answered.kind === 'done' ? answered : { kind: 'not_pending', tx: answered.tx };
       }
-      return finish(saveSession(tx, session), decision.code, decision.card, 'frictionless');
+      return finish({ ...tx, acquirer: session }, decision.code, decision.card, 'frictionless');
     },
 
     answerChallenge,

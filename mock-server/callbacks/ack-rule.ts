@@ -4,6 +4,8 @@ export interface AckVerdict {
   reason: string;
 }
 
+const ACK_TEXT = '{"status":"ok"}';
+
 const preview = (body: string) =>
   body.length > 80 ? `${JSON.stringify(body.slice(0, 80))}…` : JSON.stringify(body);
 
@@ -18,6 +20,15 @@ const preview = (body: string) =>
  * judgeAnswer(200, 'text/plain', 'OK').reason; // 'answered 200 with Content-Type text/plain; …'
  */
 export function judgeAnswer(status: number, contentType: string | undefined, body: string): AckVerdict {
+  // The common case, decided without parsing: the exact ack text from a well-behaved receiver.
+  if (
+    body === ACK_TEXT &&
+    status >= 200 &&
+    status < 300 &&
+    (contentType === 'application/json' || contentType === 'application/json; charset=utf-8')
+  ) {
+    return { acknowledged: true, reason: `acknowledged: ${status} application/json {"status":"ok"}` };
+  }
   if (status >= 300 && status < 400) {
     return {
       acknowledged: false,

@@ -43,8 +43,11 @@ export interface CallbackPlan {
 /** The transaction's callback bodies a plan may need: the current one and the one before the transition. */
 export interface CallbackBodies {
   current: Record<string, unknown>;
-  /** The callback body of the transaction as it was just before this status (for out_of_order). */
-  previous: { status: string; body: Record<string, unknown> };
+  /**
+   * The callback body of the transaction as it was just before this status (for out_of_order).
+   * A function, so the plain case never builds a body it does not send.
+   */
+  previous: () => { status: string; body: Record<string, unknown> };
 }
 
 /**
@@ -75,9 +78,10 @@ const ACTIONS: Record<CallbackAction, ActionPlan> = {
   drop: () => ({ drop: true }),
   duplicate: () => ({ copies: 2 }),
   delay: (e) => ({ hold_ms: e.delay_ms ?? 0 }),
-  out_of_order: (_e, bodies) => ({
-    extra: { stale: { status: bodies.previous.status, body: JSON.stringify(bodies.previous.body) } },
-  }),
+  out_of_order: (_e, bodies) => {
+    const previous = bodies.previous();
+    return { extra: { stale: { status: previous.status, body: JSON.stringify(previous.body) } } };
+  },
   extra_fields: (_e, bodies, hit) => ({
     body: JSON.stringify(withExtraFields(bodies.current, hit.scenario)),
   }),
@@ -92,7 +96,7 @@ const ACTIONS: Record<CallbackAction, ActionPlan> = {
  * note says so rather than failing silently.
  *
  * @example
- * planCallback(hit, { current: callbackBodyOf(after), previous: { status: before.status, body: callbackBodyOf(before) } })
+ * planCallback(hit, { current: callbackBodyOf(after), previous: () => ({ status: before.status, body: callbackBodyOf(before) }) })
  * // { drop: false, copies: 2, hold_ms: 0, body: '{"merchant_id":1,…}', scenario: { name: 'callback-duplicate', … }, note: '…' }
  */
 export function planCallback(hit: ScenarioHit | undefined, bodies: CallbackBodies): CallbackPlan {

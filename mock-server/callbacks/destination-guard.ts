@@ -93,18 +93,22 @@ export type UrlCheck = { ok: true; host: string } | { ok: false; reason: string 
  * The checks that need no DNS: an http(s) URL, a host inside the merchant's `domains` (always, not
  * only under strict_domains), and, for a literal IP, the address rules. Names are checked again
  * after resolution by {@link guardedLookup}, at connect time, so a name cannot be re-pointed
- * between the check and the connection.
+ * between the check and the connection. Takes the URL as text, or already parsed (the dispatcher
+ * parses each callback URL once).
  */
 export function checkDestination(
-  url: string,
+  url: string | URL,
   merchant: Pick<Merchant, 'domains' | 'app_id'>,
   rules: AddressRules,
 ): UrlCheck {
   let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return { ok: false, reason: `${JSON.stringify(url)} is not a valid URL` };
+  if (url instanceof URL) u = url;
+  else {
+    try {
+      u = new URL(url);
+    } catch {
+      return { ok: false, reason: `${JSON.stringify(url)} is not a valid URL` };
+    }
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     return {
