@@ -87,9 +87,14 @@ type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
  * so they are imported with the first receipt (issue 10's startup target).
  */
 async function importPdfLibs(): Promise<{ pdf: PdfLib; fontkit: Fontkit }> {
-  const [pdf, fk] = await Promise.all([import('pdf-lib'), import('@pdf-lib/fontkit')]);
-  // The package is CJS: its module.exports arrives as `default`.
-  return { pdf, fontkit: (fk as unknown as { default: Fontkit }).default };
+  const [pdfNs, fk] = await Promise.all([import('pdf-lib'), import('@pdf-lib/fontkit')]);
+  // Both packages are CommonJS. Node's loader gives named exports (pdf-lib) and module.exports as
+  // `default`; the bundled CLI's chunks give module.exports only as `default`.
+  const pdf = (pdfNs as Partial<PdfLib>).PDFDocument
+    ? pdfNs
+    : (pdfNs as unknown as { default: PdfLib }).default;
+  const fontkit = (fk as unknown as { default: Fontkit }).default;
+  return { pdf, fontkit };
 }
 
 /**
