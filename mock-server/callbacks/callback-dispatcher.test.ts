@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Merchant } from '../merchants/merchant.js';
-import { createCallbackDispatcher, type CallbackDispatcher } from './callback-dispatcher.js';
+import * as undici from 'undici';
+import { createCallbackDispatcher, undiciAgentOf, type CallbackDispatcher } from './callback-dispatcher.js';
 import { RESPONSE_BODY_LOG_LIMIT, type Delivery } from './delivery.js';
 
 /*
@@ -179,5 +180,17 @@ describe('callback dispatcher: one attempt', () => {
     const out = await dispatcher().send(delivery('not a url'), merchant, 1);
     expect(out).toMatchObject({ sent: false, blocked: true });
     expect(out.reason).toBe('blocked: "not a url" is not a valid URL; nothing was sent');
+  });
+});
+
+describe('undiciAgentOf: loading undici lazily', () => {
+  it('finds Agent among named exports (Node) and under default only (the esbuild bundle)', () => {
+    expect(undiciAgentOf(undici)).toBe(undici.Agent);
+    expect(undiciAgentOf({ default: { Agent: undici.Agent } })).toBe(undici.Agent);
+  });
+
+  it('refuses a module without an Agent, so the attempt fails with a reason instead of a TypeError', () => {
+    expect(() => undiciAgentOf({ default: {} })).toThrow('the module has no Agent export');
+    expect(() => undiciAgentOf(null)).toThrow('no Agent export');
   });
 });

@@ -13,7 +13,27 @@ import {
   type Resolver,
 } from './destination-guard.js';
 
-const importUndici = () => import('undici');
+/**
+ * undici, loaded on the first attempt. Plain Node gives its named exports; the bundled CLI
+ * (esbuild) exposes the CommonJS module only as `default`, so the named ones are undefined there.
+ */
+async function importUndici(): Promise<{ Agent: typeof Agent }> {
+  return { Agent: undiciAgentOf(await import('undici')) };
+}
+
+/**
+ * The Agent class of an imported undici module, whether it came with named exports (Node) or as a
+ * CommonJS `default` only (the esbuild bundle).
+ *
+ * @example
+ * undiciAgentOf({ default: require('undici') }) === require('undici').Agent; // true
+ */
+export function undiciAgentOf(mod: unknown): typeof Agent {
+  const m = mod as { Agent?: unknown; default?: { Agent?: unknown } } | null;
+  const found = m?.Agent ?? m?.default?.Agent;
+  if (typeof found !== 'function') throw new Error('undici did not load: the module has no Agent export');
+  return found as typeof Agent;
+}
 
 /** The largest answer read to judge an ack; a bigger answer is a failed attempt. */
 const MAX_ANSWER_BYTES = 65_536;
@@ -160,7 +180,11 @@ export function createCallbackDispatcher(opts: DispatcherOptions) {
   // sandbox's start (issue 10), and many runs never send a callback.
   type Undici = Awaited<ReturnType<typeof importUndici>>;
   let undici: Promise<Undici> | undefined;
-  const loadUndici = () => (undici ??= importUndici());
+  const loadUndici = () =>
+    (undici ??= importUndici().catch((err: unknown) => {
+      undici = undefined; // the next attempt tries again
+      throw err;
+    }));
   const inFlight = new Set<AttemptHandler>();
   // Parsed callback URLs: a merchant's deliveries all go to one or a few, so each is parsed once.
   const urls = new Map<string, URL | null>();
