@@ -2,7 +2,7 @@ import { createSchemaRegistry, type SchemaRegistry } from '../contracts/schema-r
 import { createCallbackOutbox, type CallbackOutbox } from './callbacks/callback-outbox.js';
 import type { Resolver } from './callbacks/destination-guard.js';
 import { ConfigError, type SandboxConfig } from './config/load-config.js';
-import { cryptoReady } from './crypto/sealed-box.js';
+import { createSealedBoxOpener, type SealedBoxOpener } from './crypto/sealed-box.js';
 import { createMerchantRegistry, type MerchantRegistry } from './merchants/merchant-registry.js';
 import { createTransitionHub, type TransitionHub } from './payments/payment-events.js';
 import { createPaymentService, type PaymentService } from './payments/payment-service.js';
@@ -18,6 +18,8 @@ export interface SandboxContext {
   clock: Clock;
   store: Store;
   schemas: SchemaRegistry;
+  /** Opens sealed request bodies (sodium-native when installed, else libsodium-wrappers). */
+  sealedBox: SealedBoxOpener;
   hub: TransitionHub;
   merchants: MerchantRegistry;
   payments: PaymentService;
@@ -45,7 +47,7 @@ export async function createSandboxContext(
   config: SandboxConfig,
   overrides: ContextOverrides = {},
 ): Promise<SandboxContext> {
-  await cryptoReady();
+  const sealedBox = await createSealedBoxOpener(config.crypto);
   const clock = overrides.clock ?? createSystemClock();
   const activity = createActivityFeed();
   const store = observeStore(overrides.store ?? (await openStore(config)), activity);
@@ -68,5 +70,17 @@ export async function createSandboxContext(
     ...(overrides.callbackResolver ? { resolve: overrides.callbackResolver } : {}),
   });
   hub.on(callbacks.onTransition);
-  return { config, clock, store, schemas, hub, merchants, payments, scenarios, callbacks, activity };
+  return {
+    config,
+    clock,
+    store,
+    schemas,
+    sealedBox,
+    hub,
+    merchants,
+    payments,
+    scenarios,
+    callbacks,
+    activity,
+  };
 }

@@ -12,6 +12,12 @@ export const sandboxConfig = {
     public_url: { ...httpUrl, pattern: '^https?://[^/]+$', description: 'Origin only, no path.' },
     admin_token: { type: 'string', minLength: 1 },
     log_level: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    crypto: {
+      type: 'string',
+      enum: ['auto', 'wasm'],
+      description:
+        'auto: open sealed boxes with sodium-native when the optional dependency is installed, else libsodium-wrappers; wasm: always libsodium-wrappers.',
+    },
     store: { type: 'string', pattern: '^(memory|sqlite:.+)$' },
     envelope: {
       type: 'string',

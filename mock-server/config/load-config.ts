@@ -20,6 +20,7 @@ export interface SandboxConfig {
   readonly public_url: string | undefined;
   readonly admin_token: string | undefined;
   readonly log_level: NonNullable<SandboxConfigInput['log_level']>;
+  readonly crypto: NonNullable<SandboxConfigInput['crypto']>;
   readonly store: string;
   readonly envelope: Dialect;
   readonly body_limit: number;
@@ -91,6 +92,11 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
     field: 'log_level',
     parse: String,
     doc: 'fatal, error, warn, info (default), debug, trace or silent.',
+  },
+  CRYPTO: {
+    field: 'crypto',
+    parse: String,
+    doc: '`auto` (default): open sealed boxes with the optional native `sodium-native` when it is installed, else `libsodium-wrappers` (WASM); `wasm`: always libsodium-wrappers.',
   },
   STORE: {
     field: 'store',
@@ -287,6 +293,7 @@ export function loadConfig(
     public_url: input.public_url,
     admin_token: input.admin_token,
     log_level: input.log_level ?? 'info',
+    crypto: input.crypto ?? 'auto',
     store: input.store ?? 'memory',
     envelope: input.envelope ?? 'reference',
     body_limit: input.body_limit ?? 65_536,

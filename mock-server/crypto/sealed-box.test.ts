@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeOriginalBase64, isOriginalBase64 } from './sealed-box.js';
+import {
+  createSealedBoxOpener,
+  cryptoReady,
+  decodeOriginalBase64,
+  generateKeypair,
+  isOriginalBase64,
+  sealToBase64,
+} from './sealed-box.js';
 
 /** The grammar of ORIGINAL base64 written as a regex: the specification the fast check must match. */
 const GRAMMAR = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -41,6 +48,37 @@ describe('isOriginalBase64', () => {
         expect(isOriginalBase64(s)).toBe(spec(s));
         if (s) expect(Buffer.from(decodeOriginalBase64(s)!)).toEqual(Buffer.from(bytes));
       }),
+    );
+  });
+});
+
+describe('createSealedBoxOpener', () => {
+  it('opens with sodium-native when it is installed (auto) and with libsodium-wrappers when told (wasm)', async () => {
+    const auto = await createSealedBoxOpener('auto');
+    const wasm = await createSealedBoxOpener('wasm');
+    // sodium-native is an optional dependency that this repository's lockfile installs.
+    expect(auto.backend).toBe('sodium-native');
+    expect(wasm.backend).toBe('libsodium-wrappers');
+  });
+
+  it('both backends open the same boxes and refuse the same wrong ones', async () => {
+    await cryptoReady();
+    const right = generateKeypair();
+    const wrong = generateKeypair();
+    const openers = [await createSealedBoxOpener('auto'), await createSealedBoxOpener('wasm')];
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (text) => {
+        const cipher = decodeOriginalBase64(sealToBase64(text, right.publicKey))!;
+        for (const o of openers) {
+          expect(Buffer.from(o.open(cipher, right)!).toString('utf8'), o.backend).toBe(text);
+          expect(o.open(cipher, wrong), o.backend).toBeUndefined();
+          expect(o.open(cipher.subarray(0, 47), right), o.backend).toBeUndefined();
+          const tampered = Uint8Array.from(cipher);
+          tampered[tampered.length - 1]! ^= 1;
+          expect(o.open(tampered, right), o.backend).toBeUndefined();
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 });

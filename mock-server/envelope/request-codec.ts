@@ -1,5 +1,5 @@
 import { ErrorCode } from '../../contracts/error-catalog.js';
-import { decodeOriginalBase64, openSealed } from '../crypto/sealed-box.js';
+import { decodeOriginalBase64, openSealed, type SealedBoxOpener } from '../crypto/sealed-box.js';
 import { appKeyOf, isKeyExpired, type Merchant } from '../merchants/merchant.js';
 import { KtpayError } from './ktpay-error.js';
 
@@ -28,9 +28,14 @@ function explainBadBase64(text: string): string {
  * Any failure becomes the documented code, with a sandbox diagnostic for the hint.
  *
  * @example
- * const { payload } = openRequestBody(rawBody, merchant, Date.now());
+ * const { payload } = openRequestBody(rawBody, merchant, Date.now(), ctx.sealedBox.open);
  */
-export function openRequestBody(raw: string, merchant: Merchant, now: number): OpenedRequest {
+export function openRequestBody(
+  raw: string,
+  merchant: Merchant,
+  now: number,
+  open: SealedBoxOpener['open'] = openSealed,
+): OpenedRequest {
   const text = raw.trim();
   const cipher = decodeOriginalBase64(text);
   if (!cipher) throw new KtpayError(ErrorCode.BAD_DATA_4220101, { diagnostic: explainBadBase64(text) });
@@ -40,12 +45,12 @@ export function openRequestBody(raw: string, merchant: Merchant, now: number): O
   const live = merchant.server_keys.filter((k) => !isKeyExpired(k, now));
   const expired = merchant.server_keys.filter((k) => isKeyExpired(k, now));
   for (const key of live) {
-    opened = openSealed(cipher, { publicKey: key.public_key, secretKey: key.secret_key });
+    opened = open(cipher, { publicKey: key.public_key, secretKey: key.secret_key });
     if (opened) break;
   }
   if (!opened) {
     for (const key of expired) {
-      opened = openSealed(cipher, { publicKey: key.public_key, secretKey: key.secret_key });
+      opened = open(cipher, { publicKey: key.public_key, secretKey: key.secret_key });
       if (opened) {
         openedByExpired = true;
         break;

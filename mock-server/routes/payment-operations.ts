@@ -70,7 +70,7 @@ export async function paymentOperations(
     const raw = typeof request.body === 'string' ? request.body : '';
     request.ktpay.raw_body_size = Buffer.byteLength(raw);
     if (raw.trim() === '') return {};
-    const { payload } = openRequestBody(raw, merchant, ctx.clock.now());
+    const { payload } = openRequestBody(raw, merchant, ctx.clock.now(), ctx.sealedBox.open);
     request.ktpay.decrypted = payload;
     const validate = ctx.schemas.validator(schema);
     const ok = validate(payload);

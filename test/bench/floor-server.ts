@@ -1,9 +1,10 @@
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import sodium from 'libsodium-wrappers';
 
 /*
  * The bench's "floor": the least any create-payment server must do, with the same crypto library
- * as the sandbox. Plain node:http; read the body, trim, base64-decode, crypto_box_seal_open,
+ * as the sandbox (FLOOR_CRYPTO=native for sodium-native, else libsodium-wrappers). Plain node:http; read the body, trim, base64-decode, crypto_box_seal_open,
  * answer a fixed small JSON. Nothing else: no routing, validation, storage or journal. The
  * create / floor ratio says how much the sandbox adds on top of the unavoidable crypto.
  *
@@ -13,6 +14,26 @@ import sodium from 'libsodium-wrappers';
 await sodium.ready;
 const pk = new Uint8Array(Buffer.from(process.env.FLOOR_PUBLIC_KEY ?? '', 'base64'));
 const sk = new Uint8Array(Buffer.from(process.env.FLOOR_SECRET_KEY ?? '', 'base64'));
+
+/** FLOOR_CRYPTO=native opens with sodium-native (as the sandbox does when it is installed), else libsodium-wrappers. */
+interface NativeSodium {
+  crypto_box_SEALBYTES: number;
+  crypto_box_seal_open(m: Uint8Array, c: Uint8Array, pk: Uint8Array, sk: Uint8Array): boolean;
+}
+const native =
+  process.env.FLOOR_CRYPTO === 'native'
+    ? (createRequire(import.meta.url)('sodium-native') as NativeSodium)
+    : undefined;
+const open = native
+  ? (cipher: Uint8Array) =>
+      cipher.length >= native.crypto_box_SEALBYTES &&
+      native.crypto_box_seal_open(
+        Buffer.allocUnsafe(cipher.length - native.crypto_box_SEALBYTES),
+        cipher,
+        pk,
+        sk,
+      )
+  : (cipher: Uint8Array) => sodium.crypto_box_seal_open(cipher, pk, sk).length > 0;
 const OK = '{"success":true}';
 const BAD = '{"success":false}';
 
@@ -27,7 +48,7 @@ const server = createServer((req, res) => {
     const cipher = new Uint8Array(Buffer.from(Buffer.concat(chunks).toString('utf8').trim(), 'base64'));
     let opened = false;
     try {
-      opened = sodium.crypto_box_seal_open(cipher, pk, sk).length > 0;
+      opened = open(cipher);
     } catch {
       opened = false;
     }

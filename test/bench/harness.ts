@@ -1,10 +1,12 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type autocannon from 'autocannon';
 import { request, WebSocket } from 'undici';
 import { DEFAULT_MERCHANT } from '../../mock-server/merchants/default-merchant.js';
+import { projectPath } from '../../mock-server/shared/project-root.js';
 import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver.js';
 import {
   API,
@@ -107,6 +109,16 @@ const APP_ID = DEFAULT_MERCHANT.app_id;
 /** The most orders the client seals; bigger runs rotate over MERCHANTS merchants (see Orders). */
 const POOL_MAX = 25_000;
 const MERCHANTS = 8;
+/** The library the built sandbox opens boxes with under CRYPTO=auto: sodium-native when it loads here. */
+function sandboxCryptoBackend(): 'sodium-native' | 'libsodium-wrappers' {
+  try {
+    createRequire(projectPath('package.json'))('sodium-native');
+    return 'sodium-native';
+  } catch {
+    return 'libsodium-wrappers';
+  }
+}
+
 /** Settings every bench sandbox shares: no per-request log lines (pino at `warn`), memory store. */
 const BASE_ENV = { LOG_LEVEL: 'warn', STORE: 'memory' };
 
@@ -618,13 +630,20 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
 
     // ---- create vs floor ----------------------------------------------------------------------
     o.log('create-payment vs floor');
-    const floor = await startProcess(o.floor, {
-      env: {
-        FLOOR_PUBLIC_KEY: DEFAULT_MERCHANT.app_key,
-        FLOOR_SECRET_KEY: DEFAULT_MERCHANT.server_secret_key,
-      },
-      readyPath: '/',
-    });
+    // The sandbox opens boxes with sodium-native when the optional dependency is installed
+    // (CRYPTO=auto); the floor it is compared with uses that same library. The other floor is shown too.
+    const backend = sandboxCryptoBackend();
+    const startFloor = (crypto: 'wasm' | 'native') =>
+      startProcess(o.floor, {
+        env: {
+          FLOOR_PUBLIC_KEY: DEFAULT_MERCHANT.app_key,
+          FLOOR_SECRET_KEY: DEFAULT_MERCHANT.server_secret_key,
+          FLOOR_CRYPTO: crypto,
+        },
+        readyPath: '/',
+      });
+    const floor = await startFloor(backend === 'sodium-native' ? 'native' : 'wasm');
+    const wasmFloor = backend === 'sodium-native' ? await startFloor('wasm') : undefined;
     const main = await startProcess(o.sandbox, {
       env: { ...BASE_ENV, CLEARING_DELAY_MS: 'manual' },
       readyPath: '/__admin/health',
@@ -637,7 +656,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const floorCursor = { next: 0 };
       const creates: LoadResult[] = [];
       const floors: LoadResult[] = [];
+      const wasmFloors: LoadResult[] = [];
       const ratios: number[] = [];
+      const wasmRatios: number[] = [];
+      const wasmFloorCursor = { next: 0 };
       const throughput = { url: '', duration: o.seconds, warmup: o.warmup, connections: o.connections };
       for (let r = 0; r < R; r++) {
         const runFloor = async () =>
@@ -665,6 +687,16 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           await runFloor();
         }
         ratios.push(creates[r]!.rps / floors[r]!.rps);
+        if (wasmFloor) {
+          wasmFloors.push(
+            await load({
+              ...throughput,
+              url: wasmFloor.url,
+              requests: createRequests(orders, wasmFloorCursor, undefined),
+            }),
+          );
+          wasmRatios.push(creates[r]!.rps / wasmFloors[r]!.rps);
+        }
       }
       const badCreates = creates.reduce((a, c) => a + c.bad, 0);
       if (badCreates > 0)
@@ -699,7 +731,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       );
       add(
         roundRow(
-          'floor (node:http + base64 + crypto_box_seal_open, libsodium-wrappers)',
+          `floor (node:http + base64 + crypto_box_seal_open, ${backend})`,
           'req/s',
           'req/s',
           floors.map((c) => c.rps),
@@ -707,7 +739,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       );
       add(
         roundRow(
-          'floor (node:http + base64 + crypto_box_seal_open, libsodium-wrappers)',
+          `floor (node:http + base64 + crypto_box_seal_open, ${backend})`,
           'p50 latency',
           'ms',
           floors.map((c) => c.p50),
@@ -715,17 +747,36 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       );
       add(
         roundRow(
-          'floor (node:http + base64 + crypto_box_seal_open, libsodium-wrappers)',
+          `floor (node:http + base64 + crypto_box_seal_open, ${backend})`,
           'p99 latency',
           'ms',
           floors.map((c) => c.p99),
         ),
       );
       add(
-        roundRow('create / floor', 'ratio of req/s (per round)', '×', ratios, {
+        roundRow('create / floor', `ratio of req/s (per round), both with ${backend}`, '×', ratios, {
           target: { op: '>=', value: 0.85 },
         }),
       );
+      if (wasmFloor) {
+        add(
+          roundRow(
+            'floor (node:http + base64 + crypto_box_seal_open, libsodium-wrappers)',
+            'req/s',
+            'req/s',
+            wasmFloors.map((c) => c.rps),
+          ),
+        );
+        add(
+          roundRow(
+            'create (sodium-native) / floor (libsodium-wrappers)',
+            'ratio of req/s (per round): the gain of the native path, not the target',
+            '×',
+            wasmRatios,
+          ),
+        );
+        await wasmFloor.stop();
+      }
       await floor.stop();
 
       // ---- reads and pages on the same sandbox (it now holds every transaction created above) --
@@ -1143,6 +1194,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     } finally {
       if (!mainClosed) await main.stop();
       await floor.stop();
+      await wasmFloor?.stop();
     }
   } finally {
     await receiver.close();
