@@ -42,9 +42,12 @@ export function bankOrderId(tx: Pick<Transaction, 'id'>): string {
   return String(tx.id).padStart(6, '0');
 }
 
-function certId(merchant: Merchant): string {
-  return createHash('sha256').update(merchant.app_id).digest('hex').slice(0, 8);
+/** The `cert_id` the bank documents carry for a merchant: 8 hex digits of SHA-256(app_id). */
+export function bankCertId(appId: string): string {
+  return createHash('sha256').update(appId).digest('hex').slice(0, 8);
 }
+
+const certId = (merchant: Merchant) => bankCertId(merchant.app_id);
 
 function amountText(amount: number): string {
   return Number.isInteger(amount) ? String(amount) : amount.toFixed(2);
@@ -99,9 +102,14 @@ export interface BankResult {
  * The bank's signed result notice, in the shape of the KKB e-pay PostLink document
  * (`<document><bank …><customer …>…</customer><results …><payment …/></results></bank><bank_sign …>…</bank_sign></document>`).
  */
-export function bankNoticeXml(tx: Transaction, merchant: Merchant, r: BankResult): string {
+export function bankNoticeXml(
+  tx: Transaction,
+  merchant: Merchant,
+  r: BankResult,
+  /** {@link bankCertId} of the merchant, when the caller keeps it. */
+  cert = certId(merchant),
+): string {
   const c = r.card;
-  const cert = certId(merchant);
   const bank =
     `<bank name="ktpay-mock emulated bank">` +
     `<customer name="${escapeXml(c.cardholder)}" mail="${escapeXml(r.email)}" phone="">` +
