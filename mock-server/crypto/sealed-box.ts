@@ -137,7 +137,8 @@ function loadNativeSodium(): NativeSodium | undefined {
 /**
  * The sealed-box opener for this sandbox: sodium-native (libsodium compiled natively, an optional
  * dependency; about twice as fast per open in the bench) unless it is missing or `mode` is `wasm`,
- * then libsodium-wrappers. Both are libsodium: the same boxes open, the same ones fail.
+ * then libsodium-wrappers. Both are libsodium: the same boxes open, the same ones fail. sodium-native
+ * is loaded with the first box opened, not at startup (loading it takes ~50 ms, issue 10).
  *
  * @example
  * const opener = await createSealedBoxOpener('auto');
@@ -145,8 +146,9 @@ function loadNativeSodium(): NativeSodium | undefined {
  */
 export async function createSealedBoxOpener(mode: CryptoMode = 'auto'): Promise<SealedBoxOpener> {
   await cryptoReady();
-  const native = mode === 'auto' ? loadNativeSodium() : undefined;
-  if (!native) return { backend: 'libsodium-wrappers', open: openSealed };
+  if (mode === 'wasm') return { backend: 'libsodium-wrappers', open: openSealed };
+  let native: NativeSodium | null | undefined; // undefined: not tried yet; null: not available
+  const nativeSodium = () => (native === undefined ? (native = loadNativeSodium() ?? null) : native);
   // Stored keys are ORIGINAL base64 of 32 bytes, checked when the merchant is registered.
   const keyBytes = new Map<string, Buffer>();
   const bytesOf = (b64: string) => {
@@ -159,11 +161,15 @@ export async function createSealedBoxOpener(mode: CryptoMode = 'auto'): Promise<
     return b;
   };
   return {
-    backend: 'sodium-native',
+    get backend() {
+      return nativeSodium() ? 'sodium-native' : 'libsodium-wrappers';
+    },
     open(cipher, keypair) {
-      if (cipher.length < native.crypto_box_SEALBYTES) return undefined;
-      const message = Buffer.allocUnsafe(cipher.length - native.crypto_box_SEALBYTES);
-      const ok = native.crypto_box_seal_open(
+      const n = nativeSodium();
+      if (!n) return openSealed(cipher, keypair);
+      if (cipher.length < n.crypto_box_SEALBYTES) return undefined;
+      const message = Buffer.allocUnsafe(cipher.length - n.crypto_box_SEALBYTES);
+      const ok = n.crypto_box_seal_open(
         message,
         cipher,
         bytesOf(keypair.publicKey),
