@@ -6,6 +6,8 @@ import {
   decodeOriginalBase64,
   generateKeypair,
   isOriginalBase64,
+  keypairFromSeed,
+  publicKeyOf,
   sealToBase64,
 } from './sealed-box.js';
 
@@ -54,8 +56,8 @@ describe('isOriginalBase64', () => {
 
 describe('createSealedBoxOpener', () => {
   it('opens with sodium-native when it is installed (auto) and with libsodium-wrappers when told (wasm)', async () => {
-    const auto = await createSealedBoxOpener('auto');
-    const wasm = await createSealedBoxOpener('wasm');
+    const auto = createSealedBoxOpener('auto');
+    const wasm = createSealedBoxOpener('wasm');
     // sodium-native is an optional dependency that this repository's lockfile installs.
     expect(auto.backend).toBe('sodium-native');
     expect(wasm.backend).toBe('libsodium-wrappers');
@@ -65,7 +67,8 @@ describe('createSealedBoxOpener', () => {
     await cryptoReady();
     const right = generateKeypair();
     const wrong = generateKeypair();
-    const openers = [await createSealedBoxOpener('auto'), await createSealedBoxOpener('wasm')];
+    const openers = [createSealedBoxOpener('auto'), createSealedBoxOpener('wasm')];
+    for (const o of openers) await o.ready();
     fc.assert(
       fc.property(fc.string({ maxLength: 300 }), (text) => {
         const cipher = decodeOriginalBase64(sealToBase64(text, right.publicKey))!;
@@ -80,5 +83,23 @@ describe('createSealedBoxOpener', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('keys with node:crypto', () => {
+  it('generateKeypair and publicKeyOf agree with libsodium (crypto_box_seed_keypair, crypto_scalarmult_base)', async () => {
+    await cryptoReady();
+    const fresh = generateKeypair();
+    expect(publicKeyOf(fresh.secretKey)).toBe(fresh.publicKey);
+    for (let i = 0; i < 50; i++) {
+      const seeded = keypairFromSeed(Uint8Array.from({ length: 32 }, (_, k) => (k * 7 + i) & 255));
+      expect(publicKeyOf(seeded.secretKey)).toBe(seeded.publicKey);
+    }
+    // A box sealed to a generated public key opens with its secret key.
+    const opener = createSealedBoxOpener('wasm');
+    await opener.ready();
+    const cipher = decodeOriginalBase64(sealToBase64('hello', fresh.publicKey))!;
+    expect(Buffer.from(opener.open(cipher, fresh)!).toString()).toBe('hello');
+    expect(() => publicKeyOf('short')).toThrow(/32 bytes/);
   });
 });

@@ -1,5 +1,6 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { createRequire } from 'node:module';
-import sodium from 'libsodium-wrappers';
+import type Sodium from 'libsodium-wrappers';
 
 /** A libsodium box keypair, both halves as ORIGINAL-variant base64. */
 export interface BoxKeypair {
@@ -7,11 +8,22 @@ export interface BoxKeypair {
   secretKey: string;
 }
 
+// libsodium-wrappers, once cryptoReady() has loaded it. It is imported on demand, not at startup:
+// parsing it and initialising its WASM took ~60 ms of the sandbox's start (issue 10), and a
+// sandbox with sodium-native installed never needs it to open bodies.
+let sodium: typeof Sodium;
 let ready: Promise<void> | undefined;
 
-/** libsodium's WASM must be initialised once before any call; every entry point awaits this. */
+/**
+ * Loads libsodium-wrappers and initialises its WASM, once. Every function here that uses libsodium
+ * (seal, open with the WASM, seeded keypairs) needs this to have resolved first.
+ */
 export function cryptoReady(): Promise<void> {
-  ready ??= sodium.ready;
+  ready ??= import('libsodium-wrappers').then(async (mod) => {
+    const s = (mod as { default?: typeof Sodium }).default ?? (mod as unknown as typeof Sodium);
+    await s.ready;
+    sodium = s;
+  });
   return ready;
 }
 
@@ -48,18 +60,22 @@ export function encodeBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64');
 }
 
+// An X25519 private key in PKCS#8 DER is this prefix and the 32 raw bytes; a public key in SPKI DER
+// ends with its 32 raw bytes. libsodium's crypto_box keys are exactly these X25519 keys.
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
 /**
- * Makes a fresh box keypair.
+ * Makes a fresh box keypair (node:crypto's X25519, the same keys as libsodium's crypto_box_keypair;
+ * no cryptoReady() needed).
  *
  * @example
- * await cryptoReady();
  * const { publicKey, secretKey } = generateKeypair();
  */
 export function generateKeypair(): BoxKeypair {
-  const kp = sodium.crypto_box_keypair();
+  const { publicKey, privateKey } = generateKeyPairSync('x25519');
   return {
-    publicKey: sodium.to_base64(kp.publicKey, B64()),
-    secretKey: sodium.to_base64(kp.privateKey, B64()),
+    publicKey: publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64'),
+    secretKey: privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32).toString('base64'),
   };
 }
 
@@ -104,9 +120,20 @@ export function isBoxPublicKey(b64: string): boolean {
   return decodeOriginalBase64(b64)?.length === 32;
 }
 
-/** The public half of a secret key, used to check that configured keypairs belong together. */
+/**
+ * The public half of a box secret key (X25519 with node:crypto, as libsodium's
+ * crypto_scalarmult_base), used to check that configured keypairs belong together. No
+ * cryptoReady() needed. Throws for a key that is not 32 bytes of ORIGINAL base64.
+ */
 export function publicKeyOf(secretKeyB64: string): string {
-  return sodium.to_base64(sodium.crypto_scalarmult_base(sodium.from_base64(secretKeyB64, B64())), B64());
+  const secret = decodeOriginalBase64(secretKeyB64);
+  if (secret?.length !== 32) throw new Error('a box secret key is 32 bytes of ORIGINAL base64');
+  const key = createPrivateKey({
+    key: Buffer.concat([X25519_PKCS8_PREFIX, secret]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  return createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
 }
 
 /** Which implementation opens sealed boxes: `auto` prefers sodium-native when it is installed. */
@@ -114,7 +141,10 @@ export type CryptoMode = 'auto' | 'wasm';
 
 /** Opens create/cancel/refund bodies. One per sandbox (`ctx.sealedBox`), chosen at startup. */
 export interface SealedBoxOpener {
+  /** The library in use (asking loads sodium-native, under `auto`, if it is not loaded yet). */
   readonly backend: 'sodium-native' | 'libsodium-wrappers';
+  /** Resolves once `open` can be called: the chosen library is loaded (at once after the first time). */
+  ready(): Promise<void>;
   /** The plaintext, or undefined when the box was not sealed to this keypair. */
   open(cipher: Uint8Array, keypair: BoxKeypair): Uint8Array | undefined;
 }
@@ -137,17 +167,17 @@ function loadNativeSodium(): NativeSodium | undefined {
 /**
  * The sealed-box opener for this sandbox: sodium-native (libsodium compiled natively, an optional
  * dependency; about twice as fast per open in the bench) unless it is missing or `mode` is `wasm`,
- * then libsodium-wrappers. Both are libsodium: the same boxes open, the same ones fail. sodium-native
- * is loaded with the first box opened, not at startup (loading it takes ~50 ms, issue 10).
+ * then libsodium-wrappers. Both are libsodium: the same boxes open, the same ones fail. Nothing is
+ * loaded at startup: `ready()` loads the library with the first body (sodium-native alone takes
+ * ~50 ms to load, libsodium-wrappers ~60 ms; issue 10).
  *
  * @example
- * const opener = await createSealedBoxOpener('auto');
+ * const opener = createSealedBoxOpener('auto');
+ * await opener.ready();
  * opener.open(cipher, { publicKey, secretKey });
  */
-export async function createSealedBoxOpener(mode: CryptoMode = 'auto'): Promise<SealedBoxOpener> {
-  await cryptoReady();
-  if (mode === 'wasm') return { backend: 'libsodium-wrappers', open: openSealed };
-  let native: NativeSodium | null | undefined; // undefined: not tried yet; null: not available
+export function createSealedBoxOpener(mode: CryptoMode = 'auto'): SealedBoxOpener {
+  let native: NativeSodium | null | undefined = mode === 'wasm' ? null : undefined; // undefined: not tried yet
   const nativeSodium = () => (native === undefined ? (native = loadNativeSodium() ?? null) : native);
   // Stored keys are ORIGINAL base64 of 32 bytes, checked when the merchant is registered.
   const keyBytes = new Map<string, Buffer>();
@@ -164,6 +194,7 @@ export async function createSealedBoxOpener(mode: CryptoMode = 'auto'): Promise<
     get backend() {
       return nativeSodium() ? 'sodium-native' : 'libsodium-wrappers';
     },
+    ready: () => (nativeSodium() ? Promise.resolve() : cryptoReady()),
     open(cipher, keypair) {
       const n = nativeSodium();
       if (!n) return openSealed(cipher, keypair);

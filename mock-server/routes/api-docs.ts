@@ -61,11 +61,13 @@ export async function apiDocs(app: FastifyInstance, opts: { ctx: SandboxContext 
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, surface: 'page' };
   });
-  const base = buildOpenApi();
-  const assets = swaggerAssets();
+  // Built with the first request for it, not at startup (~20 ms of it, issue 10), then kept.
+  let document: ReturnType<typeof buildOpenApi> | undefined;
+  let assetFiles: ReturnType<typeof swaggerAssets> | undefined;
   const cache = new Map<string, Buffer>();
 
   app.get(OPENAPI_PATH, async (request, reply) => {
+    const base = (document ??= buildOpenApi());
     const servers = [
       { url: originOf(request, ctx.config), description: 'this sandbox' },
       ...(base.servers as object[]),
@@ -76,6 +78,7 @@ export async function apiDocs(app: FastifyInstance, opts: { ctx: SandboxContext 
   app.get(DOCS_PATH, async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage()));
 
   app.get<{ Params: { name: string } }>(`${DOCS_PATH}/assets/:name`, async (request, reply) => {
+    const assets = (assetFiles ??= swaggerAssets());
     const asset = Object.hasOwn(assets, request.params.name) ? assets[request.params.name] : undefined;
     if (!asset)
       throw new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, {

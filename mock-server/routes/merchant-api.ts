@@ -21,6 +21,7 @@ export async function merchantApi(app: FastifyInstance, opts: { ctx: SandboxCont
     const merchant = resolveMerchant(request, ctx);
     const raw = typeof request.body === 'string' ? request.body : '';
     request.ktpay.raw_body_size = Buffer.byteLength(raw);
+    await ctx.sealedBox.ready();
     const { payload } = openRequestBody(raw, merchant, ctx.clock.now(), ctx.sealedBox.open);
     request.ktpay.decrypted = payload;
     const order = payload.order as { order_id?: unknown; amount?: unknown } | undefined;

@@ -98,6 +98,7 @@ export async function paymentOperations(
     async (request, reply) => {
       const merchant = resolveMerchant(request, ctx);
       const tx = ownedTransaction(request, merchant);
+      await ctx.sealedBox.ready();
       const payload = optionalPayload(request, merchant, 'cancelPaymentRequest');
       if (await applyTransactionScenario('cancel', ctx, request, reply, tx, merchant)) return reply;
       const reason = typeof payload.reason === 'string' ? payload.reason : null;
@@ -111,6 +112,7 @@ export async function paymentOperations(
     async (request, reply) => {
       const merchant = resolveMerchant(request, ctx);
       const tx = ownedTransaction(request, merchant);
+      await ctx.sealedBox.ready();
       const payload = optionalPayload(request, merchant, 'refundPaymentRequest');
       if (await applyTransactionScenario('refund', ctx, request, reply, tx, merchant)) return reply;
       const reason = typeof payload.reason === 'string' ? payload.reason : null;
