@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /** The parts of a V8 `.cpuprofile` this summary reads. */
 interface CpuProfile {
   nodes: Array<{
     id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
     children?: number[];
   }>;
   samples: number[];
@@ -59,8 +61,9 @@ export function summariseProfile(
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const agg = new Map<string, number>();
+  const place = originalPlace();
   for (const [id, t] of self) {
-    const cf = byId.get(id)!.callFrame;
+    const cf = place(byId.get(id)!.callFrame);
     if (by === 'self') {
       const key =
         `${cf.functionName || '(anonymous)'} ${cf.url ? `${shortUrl(cf.url)}:${cf.lineNumber + 1}` : ''}`.trim();
@@ -73,7 +76,7 @@ export function summariseProfile(
     } else {
       const seen = new Set<string>();
       for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
-        const f = byId.get(cur)!.callFrame;
+        const f = place(byId.get(cur)!.callFrame);
         if (!f.url) continue;
         const key = `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
         if (seen.has(key)) continue;
@@ -85,4 +88,38 @@ export function summariseProfile(
   return [...agg]
     .map(([what, us]) => ({ what, ms: us / 1000, share: total > 0 ? us / total : 0 }))
     .sort((a, b) => b.ms - a.ms);
+}
+
+type CallFrame = CpuProfile['nodes'][number]['callFrame'];
+
+/**
+ * Maps a call frame of the bundled CLI (dist/mock-server/cli.js and its chunks) back to the file and
+ * line it came from, through the bundle's source map (esbuild chains tsc's maps, so this is the
+ * TypeScript source or the node_modules file). Frames without a map are returned as they are.
+ */
+function originalPlace(): (cf: CallFrame) => CallFrame {
+  const maps = new Map<string, SourceMap | null>();
+  const mapOf = (url: string): SourceMap | null => {
+    let m = maps.get(url);
+    if (m === undefined) {
+      m = null;
+      if (url.startsWith('file://')) {
+        const file = `${fileURLToPath(url)}.map`;
+        if (existsSync(file)) m = new SourceMap(JSON.parse(readFileSync(file, 'utf8')) as never);
+      }
+      maps.set(url, m);
+    }
+    return m;
+  };
+  return (cf) => {
+    const map = cf.url ? mapOf(cf.url) : null;
+    if (!map) return cf;
+    const e = map.findEntry(cf.lineNumber, cf.columnNumber) as {
+      originalSource?: string;
+      originalLine?: number;
+    };
+    if (!e.originalSource) return cf;
+    const source = new URL(e.originalSource, cf.url).href.replace('/dist/mock-server/', '/mock-server/');
+    return { ...cf, url: source, lineNumber: e.originalLine ?? cf.lineNumber };
+  };
 }
