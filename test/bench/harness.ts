@@ -18,7 +18,7 @@ import {
   probeWidget,
 } from './journey.js';
 import { load, type LoadResult } from './load.js';
-import { startProcess, type Launch } from './processes.js';
+import { cpuMsOf, startProcess, type Launch } from './processes.js';
 import { monotonicMicros, summariseProfile, type ProfileLine } from './cpu-profile.js';
 import { measureRunner, type RunnerSetup } from './runner-case.js';
 import { buildSealedPool, type SealedOrder } from './sealed-pool.js';
@@ -323,6 +323,8 @@ async function payAll(
 
 interface CallbackRound {
   streamRate: number;
+  /** Share of one core each side used during the stream: who was the bottleneck. */
+  streamCpu: { sandbox: number | null; bench: number };
   e2eP50: number;
   e2eP99: number;
   drainRate: number | null;
@@ -350,9 +352,20 @@ async function callbackRound(
 
     // Stream: pays at full speed, callbacks flow while they run. Latency = callback arrival − pay sent.
     receiver.reset({ kind: 'ack' });
+    const cpuBefore = { sandbox: cpuMsOf(sb.pid), bench: process.cpuUsage(), at: performance.now() };
     const stream = await payAll(sb.url, payPath, hashes.slice(0, n + slack), n, o.connections);
     const firstSent = Math.min(...stream.sentAt.values());
     await receiver.waitForAcks(stream.paid.length, 120_000);
+    const wallMs = performance.now() - cpuBefore.at;
+    const sandboxAfter = cpuMsOf(sb.pid);
+    const benchUsed = process.cpuUsage(cpuBefore.bench);
+    const streamCpu = {
+      sandbox:
+        sandboxAfter === null || cpuBefore.sandbox === null
+          ? null
+          : (sandboxAfter - cpuBefore.sandbox) / wallMs,
+      bench: (benchUsed.user + benchUsed.system) / 1000 / wallMs,
+    };
     const seen = [...receiver.seen().values()];
     const lastAck = Math.max(...seen.map((d) => d.ackedAt ?? 0));
     const e2e = seen.map((d) => (d.ackedAt ?? 0) - (stream.sentAt.get(d.hash) ?? 0));
@@ -383,6 +396,7 @@ async function callbackRound(
     }
     return {
       streamRate,
+      streamCpu,
       e2eP50: percentile(e2e, 50) ?? NaN,
       e2eP99: percentile(e2e, 99) ?? NaN,
       drainRate,
@@ -981,7 +995,16 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
             'deliveries/s',
             '/s',
             rounds.map((x) => x.streamRate),
-            { target: { op: '>=', value: 2000 } },
+            {
+              target: { op: '>=', value: 2000 },
+              note: `CPU during the stream, share of one core per round: sandbox ${rounds
+                .map((x) =>
+                  x.streamCpu.sandbox === null ? '?' : `${Math.round(100 * x.streamCpu.sandbox)} %`,
+                )
+                .join(' · ')}; bench process (autocannon + the receiver) ${rounds
+                .map((x) => `${Math.round(100 * x.streamCpu.bench)} %`)
+                .join(' · ')} (2 cores in all)`,
+            },
           ),
         );
         add(
