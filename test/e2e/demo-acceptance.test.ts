@@ -1,26 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../mock-server/server.js';
+import { projectPath } from '../../mock-server/shared/project-root.js';
 import { launchBrowser, shot, startSandbox, waitForStatus } from './browser.js';
 
 /**
  * The acceptance walk of issue 3: a newcomer opens the demo shop, clicks "Оплатить", pays with
  * 5522 0427 0506 6736 and OTP 1111 inside `#iframe_widget`, and the shop page ends on its success
  * URL; the payment goes pending → authorized → success → completed after clearing.
+ *
+ * It runs twice: against the sandbox built in-process from the sources, and against what
+ * `npm start` runs, the bundled CLI in dist/ (built by `npm ci`), as its own process.
  */
-let server: RunningServer;
-let browser: Browser;
+interface Target {
+  url: string;
+  close(): Promise<void>;
+}
 
+/** `node dist/mock-server/cli.js serve` on a free port; resolves with the URL its banner prints. */
+async function startBuiltCli(): Promise<Target> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [projectPath('dist', 'mock-server', 'cli.js'), 'serve'],
+    {
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', CLEARING_DELAY_MS: '500', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the built CLI printed no URL:\n${out}`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => reject(new Error(`the built CLI exited (${code}):\n${out}`)));
+  });
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+let browser: Browser;
 beforeAll(async () => {
-  server = await startSandbox({ clearing_delay_ms: 500 });
   browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
 });
 
-describe('the demo shop in chromium', () => {
+describe.each([
+  ['the sandbox built in-process', () => startSandbox({ clearing_delay_ms: 500 }) as Promise<Target>],
+  ['the bundled CLI that npm start runs', startBuiltCli],
+] as const)('the demo shop in chromium, against %s', (label, start) => {
+  let server: Target;
+  beforeAll(async () => {
+    server = await start();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  const tag = label.includes('CLI') ? '-cli' : '';
+
   it('seals in the browser, pays with 5522 0427 0506 6736 + OTP 1111, lands on the success URL; the payment clears', async () => {
     const base = server.url;
     const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
@@ -36,7 +88,7 @@ describe('the demo shop in chromium', () => {
 
     await page.goto(`${base}/demo`);
     await expect(page.title()).resolves.toBe('Демо-магазин — ktpay-mock');
-    await shot(page, 'demo-shop');
+    await shot(page, `demo-shop${tag}`);
     await page.click('#pay-button');
 
     const iframe = await page.waitForSelector('#iframe_widget');
@@ -55,7 +107,7 @@ describe('the demo shop in chromium', () => {
 
     const frame = page.frameLocator('#iframe_widget');
     await frame.locator('#pan').waitFor();
-    await shot(page, 'demo-widget-card');
+    await shot(page, `demo-widget-card${tag}`);
     await frame.locator('#pan').fill('5522 0427 0506 6736');
     await frame.locator('#exp_month').fill('12');
     await frame.locator('#exp_year').fill('30');
@@ -64,14 +116,14 @@ describe('the demo shop in chromium', () => {
     await frame.locator('#email').fill('ivan@example.kz');
     await frame.locator('#pay').click();
     await frame.locator('#otp').waitFor();
-    await shot(page, 'demo-widget-3ds');
+    await shot(page, `demo-widget-3ds${tag}`);
     await frame.locator('#otp').fill('1111');
     await frame.locator('#confirm').click();
     await frame.locator('#continue').waitFor();
     await expect(frame.locator('[data-testid="masked-card"]').textContent()).resolves.toBe(
       '552204******6736',
     );
-    await shot(page, 'demo-widget-receipt');
+    await shot(page, `demo-widget-receipt${tag}`);
     await frame.locator('#continue').click();
 
     await page.waitForURL(/\/demo\/result\?outcome=success&order_id=demo-/);
@@ -83,7 +135,7 @@ describe('the demo shop in chromium', () => {
     expect(page.url()).toContain(encodeURIComponent(tx.order_id));
     await page.reload();
     await expect(page.locator('[data-testid="status"]').textContent()).resolves.toContain('completed');
-    await shot(page, 'demo-result');
+    await shot(page, `demo-result${tag}`);
     expect(errors).toEqual([]);
     await context.close();
   });
