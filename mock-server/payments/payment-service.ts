@@ -12,17 +12,13 @@ import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
 import type { TransitionHub } from './payment-events.js';
 import { isRejection, transition, type PaymentEvent } from './payment-state.js';
-import { NO_REFUNDS, transactionUser, type Transaction, type TransactionUrls } from './transaction.js';
-
-const URL_FIELDS = [
-  'callback_post_url',
-  'callback_back_url',
-  'callback_success_url',
-  'callback_failed_url',
-  'callback_force_back_url',
-  'callback_force_success_url',
-  'callback_force_failed_url',
-] as const satisfies readonly (keyof TransactionUrls)[];
+import {
+  NO_REFUNDS,
+  TRANSACTION_URL_FIELDS,
+  transactionUser,
+  type Transaction,
+  type TransactionUrls,
+} from './transaction.js';
 
 export interface CreateResult {
   tx: Transaction;
@@ -63,7 +59,7 @@ export function createPaymentService(deps: {
   }
 
   function checkUrls(order: Record<string, unknown>, merchant: Merchant, fields: FieldMessages) {
-    for (const f of URL_FIELDS) {
+    for (const f of TRANSACTION_URL_FIELDS) {
       const url = order[f];
       if (typeof url !== 'string' || fields[`order.${f}`]) continue;
       const host = urlHost(url);
@@ -114,7 +110,7 @@ export function createPaymentService(deps: {
       const req = payload as unknown as CreatePaymentRequest;
       const now = clock.now();
       const urls: TransactionUrls = {};
-      for (const f of URL_FIELDS) {
+      for (const f of TRANSACTION_URL_FIELDS) {
         const v = req.order[f];
         if (v) urls[f] = v;
       }

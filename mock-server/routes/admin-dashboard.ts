@@ -11,9 +11,9 @@ import { appKeyOf, type Merchant } from '../merchants/merchant.js';
 import { STATUSES, type PaymentStatus, type Transaction } from '../payments/transaction.js';
 import type { SandboxContext } from '../sandbox-context.js';
 import type { StoreChange } from '../store/observed-store.js';
-import { loadAsset } from '../views/assets.js';
 import { isHash } from '../views/links.js';
 import { dashboardAssetTable } from '../views/dashboard/dashboard-assets.js';
+import { staticAssets } from './static-assets.js';
 import {
   journalLive,
   journalPage,
@@ -120,8 +120,6 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
   });
 
   const acquirer = loadAcquirerData();
-  const assets = dashboardAssetTable();
-  const assetCache = new Map<string, Buffer>();
   const csp = contentSecurityPolicy();
   const validateCreate = ctx.schemas.validator('createPaymentRequest');
   const codeText: CodeText = (code) => {
@@ -331,14 +329,10 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
     );
   });
 
-  app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
-    const asset = Object.hasOwn(assets, request.params.name) ? assets[request.params.name] : undefined;
-    if (!asset)
-      throw new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, {
-        diagnostic: `no dashboard file ${request.params.name}`,
-      });
-    return reply.type(asset.type).header('cache-control', 'no-cache').send(loadAsset(asset, assetCache));
-  });
+  app.get(
+    '/assets/:name',
+    staticAssets(dashboardAssetTable, { what: 'dashboard file', cacheControl: 'no-cache' }),
+  );
 
   // --- sign in / out ------------------------------------------------------------------------------
   app.get<{ Querystring: Query }>('/login', async (request, reply) => {

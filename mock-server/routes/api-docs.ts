@@ -1,11 +1,10 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { ErrorCode } from '../../contracts/error-catalog.js';
-import { KtpayError } from '../envelope/ktpay-error.js';
 import { buildOpenApi } from '../openapi/build-openapi.js';
 import type { SandboxContext } from '../sandbox-context.js';
-import { loadAsset, type Asset } from '../views/assets.js';
+import type { Asset } from '../views/assets.js';
+import { staticAssets } from './static-assets.js';
 import { dashboardAssetTable } from '../views/dashboard/dashboard-assets.js';
 import { html } from '../views/html.js';
 import { originOf } from '../views/links.js';
@@ -63,8 +62,6 @@ export async function apiDocs(app: FastifyInstance, opts: { ctx: SandboxContext 
   });
   // Built with the first request for it, not at startup (~20 ms of it, issue 10), then kept.
   let document: ReturnType<typeof buildOpenApi> | undefined;
-  let assetFiles: ReturnType<typeof swaggerAssets> | undefined;
-  const cache = new Map<string, Buffer>();
 
   app.get(OPENAPI_PATH, async (request, reply) => {
     const base = (document ??= buildOpenApi());
@@ -77,16 +74,8 @@ export async function apiDocs(app: FastifyInstance, opts: { ctx: SandboxContext 
 
   app.get(DOCS_PATH, async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage()));
 
-  app.get<{ Params: { name: string } }>(`${DOCS_PATH}/assets/:name`, async (request, reply) => {
-    const assets = (assetFiles ??= swaggerAssets());
-    const asset = Object.hasOwn(assets, request.params.name) ? assets[request.params.name] : undefined;
-    if (!asset)
-      throw new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, {
-        diagnostic: `no docs file ${request.params.name}`,
-      });
-    return reply
-      .type(asset.type)
-      .header('cache-control', 'public, max-age=300')
-      .send(loadAsset(asset, cache));
-  });
+  app.get(
+    `${DOCS_PATH}/assets/:name`,
+    staticAssets(swaggerAssets, { what: 'docs file', cacheControl: 'public, max-age=300' }),
+  );
 }

@@ -7,7 +7,8 @@ import { DEFAULT_MERCHANT } from '../merchants/default-merchant.js';
 import { appKeyOf, type Merchant } from '../merchants/merchant.js';
 import type { Transaction } from '../payments/transaction.js';
 import type { SandboxContext } from '../sandbox-context.js';
-import { assetTable, loadAsset } from '../views/assets.js';
+import { assetTable } from '../views/assets.js';
+import { staticAssets } from './static-assets.js';
 import { demoPage, demoResultPage, DEMO_PRODUCT } from '../views/demo-page.js';
 import { ASSET_BASE } from '../views/layout.js';
 import { isHash, originOf, paths, resultTargets } from '../views/links.js';
@@ -50,9 +51,6 @@ export async function widgetPages(
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, surface: 'page' };
   });
-  // Resolved with the first asset request (finding libsodium's files in node_modules costs ~8 ms of startup).
-  let assetFiles: ReturnType<typeof assetTable> | undefined;
-  const assetCache = new Map<string, Buffer>();
 
   function txFromQuery(request: FastifyRequest): { tx: Transaction; merchant: Merchant | undefined } {
     const hash = (request.query as Query).hash;
@@ -71,18 +69,10 @@ export async function widgetPages(
   const closeOf = (tx: Transaction) =>
     tx.acquirer?.widget?.close_button ? { href: paths.close(tx.hash) } : undefined;
 
-  app.get<{ Params: { name: string } }>(`${ASSET_BASE}/:name`, async (request, reply) => {
-    const assets = (assetFiles ??= assetTable());
-    const asset = Object.hasOwn(assets, request.params.name) ? assets[request.params.name] : undefined;
-    if (!asset)
-      throw new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, {
-        diagnostic: `no static file ${request.params.name}`,
-      });
-    return reply
-      .type(asset.type)
-      .header('cache-control', 'public, max-age=300')
-      .send(loadAsset(asset, assetCache));
-  });
+  app.get(
+    `${ASSET_BASE}/:name`,
+    staticAssets(assetTable, { what: 'static file', cacheControl: 'public, max-age=300' }),
+  );
 
   app.get('/payment-card', async (request, reply) => {
     const { tx } = txFromQuery(request);

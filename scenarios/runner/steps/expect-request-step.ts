@@ -1,4 +1,5 @@
 import { urlHost, hostInDomains } from '../../../mock-server/merchants/domain-check.js';
+import { TRANSACTION_URL_FIELDS } from '../../../mock-server/payments/transaction.js';
 import type { RunContext, ScenarioState } from '../context.js';
 import { CheckFailure, clip, StepNotApplicable, type FailureReport } from '../outcome.js';
 import type { StepImpl, StepOf } from './step.js';
@@ -12,15 +13,6 @@ const ALL: Check[] = [
   'order_id_unique',
   'callback_domains',
   'amount',
-];
-const CALLBACK_FIELDS = [
-  'callback_post_url',
-  'callback_back_url',
-  'callback_success_url',
-  'callback_failed_url',
-  'callback_force_back_url',
-  'callback_force_success_url',
-  'callback_force_failed_url',
 ];
 
 /** The codes that say the body itself could not be read. */
@@ -158,7 +150,7 @@ function firstProblem(checks: Check[], state: ScenarioState, run: RunContext): F
         break;
       }
       case 'callback_domains':
-        for (const field of CALLBACK_FIELDS) {
+        for (const field of TRANSACTION_URL_FIELDS) {
           const value = order[field];
           if (typeof value !== 'string') continue;
           const host = urlHost(value);
