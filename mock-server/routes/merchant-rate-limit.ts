@@ -89,20 +89,11 @@ export const merchantRateLimit = fp(
       hook: 'onRequest',
       store: createClockRateStore(ctx.clock),
       keyGenerator: (request) => rateLimitKey(request, ctx),
-      errorResponseBuilder: (request, context) => {
-        // Answer in the merchant's dialect and locale: note the merchant for the error handler.
-        const key = rateLimitKey(request, ctx);
-        const merchant = key.startsWith('merchant:')
-          ? ctx.merchants.get(key.slice('merchant:'.length))
-          : undefined;
-        if (merchant && request.ktpay) {
-          request.ktpay.merchant = merchant;
-          request.ktpay.app_id = merchant.app_id;
-        }
-        return new KtpayError(ErrorCode.RATE_LIMITED_4290118, {
-          diagnostic: `more than ${context.max} merchant-API requests in ${limit.window_ms} ms for ${key} (RATE_LIMIT_MAX / RATE_LIMIT_WINDOW_MS); retry in ${context.after}`,
-        });
-      },
+      // The error handler answers in the dialect of the merchant Auth-Identifier names.
+      errorResponseBuilder: (request, context) =>
+        new KtpayError(ErrorCode.RATE_LIMITED_4290118, {
+          diagnostic: `more than ${context.max} merchant-API requests in ${limit.window_ms} ms for ${rateLimitKey(request, ctx)} (RATE_LIMIT_MAX / RATE_LIMIT_WINDOW_MS); retry in ${context.after}`,
+        }),
     });
   },
   { name: 'merchant-rate-limit' },
