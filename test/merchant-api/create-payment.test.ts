@@ -232,7 +232,7 @@ describe('POST /payment (reference dialect, built-in merchant)', () => {
     await postCreate(app, 'garbage!!', { 'x-trace': 'fail' });
     const [last] = (await app.inject({ url: `/__admin/journal?limit=1` })).json().entries;
     expect(last.verdict.error_code).toBe(4220101);
-    expect(last.verdict.explanation).toBe('the body is not base64 text');
+    expect(last.verdict.explanation).toBe('the body is not base64 text (character "!", U+0021, at 7)');
     expect(last.decrypted).toBeNull();
   });
 });
