@@ -79,7 +79,7 @@ function readTolerantly(raw: string): SealedBodyText {
     text = text.slice(1);
     warnings.push(
       warn(
-        'the body starts with a UTF-8 byte-order mark (EF BB BF), as Windows editors and PowerShell write files',
+        'the body starts with a UTF-8 byte-order mark (EF BB BF), as files saved as "UTF-8 with BOM" on Windows have',
       ),
     );
   }
