@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCatalog } from '../../contracts/error-catalog.js';
-import { generateKeypair } from '../../mock-server/crypto/sealed-box.js';
 import { startServer, type RunningServer } from '../../mock-server/server.js';
 import { expectErrorReply } from '../helpers/envelope-assert.js';
 import { chunked, head, rawHttp } from '../helpers/raw-http.js';
 import {
+  addMerchant,
   API,
   buildTestApp,
   createPayment,
@@ -25,21 +25,7 @@ import {
 const BODY_LIMIT = 4096;
 const message = (code: number) => errorCatalog.ktpay.find((e) => e.code === code)!;
 
-async function addWidgetMerchant(app: FastifyInstance) {
-  const res = await app.inject({
-    method: 'POST',
-    url: '/__admin/merchants',
-    payload: {
-      name: 'Widget shop',
-      domains: ['widget.kz'],
-      public_key: generateKeypair().publicKey,
-      envelope: 'widget',
-      locale: 'en',
-    },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json() as { app_id: string; app_key: string };
-}
+const addWidgetMerchant = (app: FastifyInstance) => addMerchant(app, { envelope: 'widget', locale: 'en' });
 
 describe('errors before the route, in the merchant’s dialect (inject)', () => {
   let app: FastifyInstance;

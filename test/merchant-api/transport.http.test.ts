@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeypair } from '../../mock-server/crypto/sealed-box.js';
 import { startServer, type RunningServer } from '../../mock-server/server.js';
 import { expectErrorReply, expectSuccessReply } from '../helpers/envelope-assert.js';
 import { chunked, head, rawHttp, type RawResponse } from '../helpers/raw-http.js';
-import { API, APP_ID, orderPayload, seal, testConfig } from '../helpers/sandbox.js';
+import { addMerchant, API, APP_ID, orderPayload, seal, testConfig } from '../helpers/sandbox.js';
 
 /**
  * Issue 15 §3: transport variants real clients use, byte for byte on a real socket — a chunked
@@ -16,17 +15,7 @@ let widget: { app_id: string; app_key: string };
 
 beforeAll(async () => {
   server = await startServer(testConfig({ port: 0, clearing_delay_ms: 'manual' }), { logger: false });
-  const res = await server.app.inject({
-    method: 'POST',
-    url: '/__admin/merchants',
-    payload: {
-      name: 'Widget shop',
-      domains: ['widget.kz'],
-      public_key: generateKeypair().publicKey,
-      envelope: 'widget',
-    },
-  });
-  widget = res.json();
+  widget = await addMerchant(server.app, { envelope: 'widget' });
 });
 afterAll(() => server.close());
 
