@@ -1,9 +1,9 @@
-import { describeClientMatrix, runClient } from './matrix.js';
+import { runClient, type MatrixClient } from './matrix.js';
 
 /** Node clients in their own process, sealing with libsodium-wrappers as the public JS widget does. */
 const PROGRAM = 'test/clients/programs/plan-client.mjs';
 
-describeClientMatrix('Node clients', true, [
+export const NODE_CLIENTS: MatrixClient[] = [
   {
     name: 'fetch',
     run: (sandbox, plan) => runClient(process.execPath, [PROGRAM, 'fetch'], sandbox, plan),
@@ -14,4 +14,4 @@ describeClientMatrix('Node clients', true, [
     run: (sandbox, plan) => runClient(process.execPath, [PROGRAM, 'http-chunked'], sandbox, plan),
     sent: { 'content-type': undefined, 'transfer-encoding': 'chunked' },
   },
-]);
+];

@@ -1,5 +1,5 @@
 import { commandSucceeds, foreignRuntime } from '../helpers/foreign-runtime.js';
-import { describeClientMatrix, runClient } from './matrix.js';
+import { runClient, whenPresent } from './matrix.js';
 
 /**
  * PHP clients (Debian's php-cli, php-curl, php-guzzlehttp-guzzle), each sealing with PHP's own
@@ -30,7 +30,7 @@ const phpWithoutCurl =
     ]),
   );
 
-describeClientMatrix('PHP clients', php, [
+export const PHP_CLIENTS = whenPresent(php, [
   {
     name: 'Guzzle, curl handler',
     run: (sandbox, plan) => runClient('php', [PROGRAM, 'guzzle'], sandbox, plan),

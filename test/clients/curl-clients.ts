@@ -2,12 +2,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandSucceeds, foreignRuntime } from '../helpers/foreign-runtime.js';
 import {
-  describeClientMatrix,
   runProcess,
   type ClientRun,
   type MatrixSandbox,
   type PlanStep,
   type StepReply,
+  whenPresent,
 } from './matrix.js';
 
 /**
@@ -63,7 +63,7 @@ async function runCurl(sandbox: MatrixSandbox, planFile: string, dir: string): P
   return { client: { id: '_client', client: 'curl', version }, replies };
 }
 
-describeClientMatrix('curl', curl, [
+export const CURL_CLIENTS = whenPresent(curl, [
   {
     name: 'curl --data-binary',
     run: runCurl,

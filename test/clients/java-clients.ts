@@ -1,5 +1,5 @@
 import { commandSucceeds, foreignRuntime } from '../helpers/foreign-runtime.js';
-import { describeClientMatrix, runClient } from './matrix.js';
+import { runClient, whenPresent } from './matrix.js';
 
 /**
  * Java 17's java.net.http.HttpClient, launched from source (`java PlanClient.java`, which needs the
@@ -15,7 +15,7 @@ const java = foreignRuntime(
     commandSucceeds('sh', ['-c', 'java --list-modules | grep -q "^jdk.compiler@"']),
 );
 
-describeClientMatrix('Java clients', java, [
+export const JAVA_CLIENTS = whenPresent(java, [
   {
     name: 'java.net.http.HttpClient',
     // C1 only: a short program, and about half the CPU of the default tiered JIT (3.4 s -> 1.9 s).

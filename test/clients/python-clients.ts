@@ -1,5 +1,5 @@
 import { commandSucceeds, foreignRuntime } from '../helpers/foreign-runtime.js';
-import { describeClientMatrix, runClient } from './matrix.js';
+import { runClient, whenPresent } from './matrix.js';
 
 /**
  * Python 3 clients, sealing with PyNaCl (Debian python3-nacl, python3-requests). Debian's
@@ -21,7 +21,7 @@ const requests =
     commandSucceeds(PYTHON, ['-c', 'import requests']),
   );
 
-describeClientMatrix('Python clients', nacl, [
+export const PYTHON_CLIENTS = whenPresent(nacl, [
   {
     name: 'urllib.request',
     run: (sandbox, plan) => runClient(PYTHON, [PROGRAM, 'urllib'], sandbox, plan),
