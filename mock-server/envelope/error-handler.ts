@@ -7,7 +7,7 @@ import { buildErrorReply, KtpayError, type Dialect, type FieldMessages } from '.
 import '../request-state.js';
 
 /** The merchant with this app_id, if any (the merchant registry's `get`). */
-export type MerchantLookup = (appId: string) => Merchant | undefined;
+export type MerchantLookup = (appId: string) => Promise<Merchant | undefined>;
 
 const isAdmin = (request: FastifyRequest) => request.routeOptions.config?.surface === 'admin';
 
@@ -15,14 +15,18 @@ const isAdmin = (request: FastifyRequest) => request.routeOptions.config?.surfac
  * The merchant a request is for: the one a route resolved, else the one its `Auth-Identifier`
  * names. So an error raised before any route code runs (body parsing, 413, an unusable path, an
  * unknown route under the API) still answers in that merchant's dialect and locale. A merchant
- * found this way is noted for the journal.
+ * found this way is noted for the journal. A store that fails here leaves the default dialect: the
+ * error being answered matters more.
  */
-function merchantOf(request: FastifyRequest, lookup: MerchantLookup | undefined): Merchant | undefined {
+async function merchantOf(
+  request: FastifyRequest,
+  lookup: MerchantLookup | undefined,
+): Promise<Merchant | undefined> {
   const known = request.ktpay?.merchant;
   if (known || !lookup || isAdmin(request)) return known;
   const header = request.headers['auth-identifier'];
   const appId = typeof header === 'string' ? header.trim() : '';
-  const merchant = appId ? lookup(appId) : undefined;
+  const merchant = appId ? await lookup(appId).catch(() => undefined) : undefined;
   if (merchant && request.ktpay) {
     request.ktpay.merchant = merchant;
     request.ktpay.app_id = merchant.app_id;
@@ -40,14 +44,14 @@ function dialectOf(request: FastifyRequest, config: SandboxConfig, merchant: Mer
  * Sends a catalog error in the request's dialect and notes it for the journal. With `lookup`, a
  * request no route has resolved yet gets the dialect of the merchant its `Auth-Identifier` names.
  */
-export function sendKtpayError(
+export async function sendKtpayError(
   request: FastifyRequest,
   reply: FastifyReply,
   err: KtpayError,
   config: SandboxConfig,
   lookup?: MerchantLookup,
-) {
-  const merchant = merchantOf(request, lookup);
+): Promise<FastifyReply> {
+  const merchant = await merchantOf(request, lookup);
   const out = buildErrorReply(err.code, dialectOf(request, config, merchant), {
     validation: err.validation,
     diagnostic: err.diagnostic,

@@ -70,6 +70,15 @@ export async function createPayment(
 }
 
 /**
+ * Lets work the sandbox started on the current tick finish (a clearing a manual clock's
+ * `advance()` fired, an outbox write): the memory and SQLite stores answer within the same
+ * macrotask, so one turn of the event loop is enough.
+ */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
  * Adds a merchant through the admin API (a fresh own public key; `input` overrides the rest) and
  * returns the admin API's view of it, with its credentials.
  *
