@@ -6,8 +6,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    // The fixture shops are plain Node scripts (run with `node`, no TypeScript): Node's globals.
-    files: ['test/fixtures/**/*.js'],
+    // The fixture shops and CI's report reader are plain Node scripts (run with `node`, no
+    // TypeScript): Node's globals.
+    files: ['test/fixtures/**/*.js', '.ci/**/*.mjs'],
     languageOptions: {
       globals: Object.fromEntries(
         [
