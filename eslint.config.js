@@ -6,9 +6,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    // The fixture shops and the Node client of the client matrix are plain Node scripts (run with
-    // `node`, no TypeScript): Node's globals.
-    files: ['test/fixtures/**/*.js', 'test/clients/programs/**/*.mjs'],
+    // The fixture shops, the Node client of the client matrix and CI's report reader are plain Node scripts (run with `node`, no
+    // TypeScript): Node's globals.
+    files: ['test/fixtures/**/*.js', 'test/clients/programs/**/*.mjs', '.ci/**/*.mjs'],
     languageOptions: {
       globals: Object.fromEntries(
         [
