@@ -55,7 +55,7 @@ describe('loadCheckConfig', () => {
       expect(m).toMatch(/\(reporter\)/);
     }
     const both = write('both.yaml', 'trigger: { http: { url: "http://x/checkout" }, command: "curl x" }\n');
-    expect(() => loadCheckConfig({ config: both }, dir)).toThrow(/both http and command/);
+    expect(() => loadCheckConfig({ config: both }, dir)).toThrow(/trigger has http and command; keep one/);
     expect(() =>
       loadCheckConfig({ config: join(dir, 'ktpay-mock.check.yaml'), merchant: 'nope' }, dir),
     ).toThrow(/--merchant must be an app_id/);
