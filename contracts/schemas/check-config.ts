@@ -159,9 +159,10 @@ export const checkConfig = {
       additionalProperties: false,
       properties: {
         /**
-         * An existing merchant. Default: the built-in test merchant of an embedded sandbox; against
-         * a running sandbox (`--sandbox`) a merchant the runner creates for the run (a copy of the
-         * built-in one's settings) and deletes at the end.
+         * An existing merchant. Default: the built-in test merchant; against a running sandbox
+         * (`--sandbox`), when the runner starts the shop (`app`) or is the merchant itself, a
+         * merchant it creates for the run (the built-in one's settings, a new app_id and key) and
+         * deletes at the end.
          */
         app_id: { type: 'string', pattern: '^[0-9a-f]{32}$' },
         /** Or a merchant the runner creates in the sandbox for the run (deleted at the end). */

@@ -73,6 +73,8 @@ function triggerSendsAmount(config: CheckConfig): boolean {
 
 /** Why a scenario cannot run with this config, or undefined. */
 function missingRequirement(s: RunnerScenario, config: CheckConfig): string | undefined {
+  if (config.trigger?.browser && !s.browser)
+    return 'not a browser scenario (its suite file does not set browser: true); it runs with an http or command trigger';
   for (const r of s.requires) {
     if (r === 'trigger' && !config.trigger)
       return 'needs a trigger (the runner acts as the merchant without one)';
@@ -82,8 +84,6 @@ function missingRequirement(s: RunnerScenario, config: CheckConfig): string | un
     if (r === 'browser' && !config.trigger?.browser)
       return 'needs a browser trigger (trigger.browser: your checkout page with the widget)';
   }
-  if (config.trigger?.browser && !s.browser)
-    return 'not a browser scenario (its suite file does not set browser: true); it runs with an http or command trigger';
   return undefined;
 }
 

@@ -54,10 +54,13 @@ async function merchantInput(
  * - `merchant.app_id` / `--merchant`: that merchant; a scenario it had active is set aside for the
  *   run and put back afterwards;
  * - `merchant.create`: a merchant with those settings, deleted at the end;
- * - neither, against a running sandbox (`--sandbox`): a merchant of its own for the run — the
- *   built-in merchant's settings under a new app_id and key — deleted at the end, so two runs
- *   against one sandbox share nothing (scenarios, order ids, callbacks);
- * - neither, embedded: the embedded sandbox's built-in merchant (the sandbox is the run's alone).
+ * - neither, against a running sandbox (`--sandbox`), when the run can give the merchant's keys to
+ *   whoever creates the payments (it starts the shop with `app.command` and `{{merchant.app_id}}` /
+ *   `{{merchant.app_key}}`, or it is the merchant itself, without a trigger): a merchant of its own
+ *   for the run — the built-in merchant's settings under a new app_id and key — deleted at the end,
+ *   so two runs against one sandbox share nothing (scenarios, order ids, callbacks);
+ * - otherwise the built-in merchant: an embedded sandbox is the run's alone, and a shop that runs on
+ *   its own uses the credentials it was started with (name them with `--merchant`).
  *
  * @example
  * const { merchant, release } = await resolveRunMerchant(config, sandbox, vars, { external: true, tag: 'a1b2c3' });
@@ -74,6 +77,8 @@ export async function resolveRunMerchant(
     // The sandbox keeps the merchant's transactions (and a ttl/purge is the server's business).
     release: async () => void (await sandbox.deleteMerchant(merchant.app_id)),
   });
+  const ownMerchant =
+    !config.merchant.app_id && opts.external && (config.app !== undefined || !config.trigger);
   try {
     if (config.merchant.create) {
       const c = config.merchant.create;
@@ -88,7 +93,7 @@ export async function resolveRunMerchant(
       if (c.notify_on) settings.notify_on = c.notify_on;
       return created(await sandbox.createMerchant(await merchantInput(settings, c.name ?? 'ktpay-mock run')));
     }
-    if (!config.merchant.app_id && opts.external) {
+    if (ownMerchant) {
       let template: MerchantView;
       try {
         template = await sandbox.merchant(DEFAULT_MERCHANT.app_id);
@@ -117,7 +122,7 @@ export async function resolveRunMerchant(
   } catch (err) {
     if (err instanceof SandboxError) {
       throw new RunSetupError(
-        config.merchant.create || (!config.merchant.app_id && opts.external)
+        config.merchant.create || ownMerchant
           ? `could not create the merchant for the run: ${err.message}`
           : `merchant ${config.merchant.app_id ?? `${DEFAULT_MERCHANT.app_id} (the built-in one)`} is not in the sandbox: ${err.message}. Set merchant.app_id (--merchant) or merchant.create`,
       );
