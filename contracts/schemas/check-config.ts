@@ -69,43 +69,24 @@ const jsonPath = { type: 'string', pattern: '^\\$' } as const;
 /** A CSS selector on the shop's checkout page. */
 const selector = { type: 'string', minLength: 1 } as const;
 
-/** One thing the shopper does on the shop's checkout page before the widget opens. */
+/** A field of the checkout page and a value (a template) for it. */
+const fieldValue = {
+  type: 'object',
+  required: ['selector', 'value'],
+  additionalProperties: false,
+  properties: { selector, value: { type: 'string' } },
+} as const;
+
+/**
+ * One thing the shopper does on the shop's checkout page before the widget opens: `click` a
+ * selector, `fill` a field (types the value), or `select` the `<option>` whose value (or label) is
+ * the value.
+ */
 const browserAction = {
   oneOf: [
-    {
-      type: 'object',
-      required: ['click'],
-      additionalProperties: false,
-      properties: { click: selector },
-    },
-    {
-      type: 'object',
-      required: ['fill'],
-      additionalProperties: false,
-      properties: {
-        /** Types `value` (a template) into the field. */
-        fill: {
-          type: 'object',
-          required: ['selector', 'value'],
-          additionalProperties: false,
-          properties: { selector, value: { type: 'string' } },
-        },
-      },
-    },
-    {
-      type: 'object',
-      required: ['select'],
-      additionalProperties: false,
-      properties: {
-        /** Chooses the `<option>` whose value (or label) is `value`. */
-        select: {
-          type: 'object',
-          required: ['selector', 'value'],
-          additionalProperties: false,
-          properties: { selector, value: { type: 'string' } },
-        },
-      },
-    },
+    { type: 'object', required: ['click'], additionalProperties: false, properties: { click: selector } },
+    { type: 'object', required: ['fill'], additionalProperties: false, properties: { fill: fieldValue } },
+    { type: 'object', required: ['select'], additionalProperties: false, properties: { select: fieldValue } },
   ],
 } as const;
 
