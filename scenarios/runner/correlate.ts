@@ -32,6 +32,16 @@ function pick(entries: JournalEntry[]): JournalEntry | undefined {
 /** By time, with scenarios running at once: first come, first served (the earliest create nobody has taken). */
 const earliest = (entries: JournalEntry[]) => [...entries].sort((a, b) => a.id - b.id)[0];
 
+/** The transaction_hash of a create-payment answer in either envelope dialect. */
+export function hashFromCreate(body: unknown): string | undefined {
+  const b = body as {
+    payload?: { transaction_hash?: unknown };
+    response?: { data?: { transaction_hash?: unknown } };
+  };
+  const h = b?.payload?.transaction_hash ?? b?.response?.data?.transaction_hash;
+  return typeof h === 'string' && /^[0-9a-f]{40}$/.test(h) ? h : undefined;
+}
+
 /** The keys the shop's answer carries, under the configured (or default) JSONPaths. */
 export function answerKeys(
   body: unknown,

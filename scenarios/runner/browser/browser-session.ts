@@ -104,13 +104,3 @@ export async function openShopper(browser: Browser, checkoutUrl: string): Promis
   });
   return shopper;
 }
-
-/** The transaction_hash of a create-payment answer in either envelope dialect. */
-export function hashFromCreate(body: unknown): string | undefined {
-  const b = body as {
-    payload?: { transaction_hash?: unknown };
-    response?: { data?: { transaction_hash?: unknown } };
-  };
-  const h = b?.payload?.transaction_hash ?? b?.response?.data?.transaction_hash;
-  return typeof h === 'string' && /^[0-9a-f]{40}$/.test(h) ? h : undefined;
-}

@@ -1,7 +1,8 @@
 import { scopeOf, sleep, type RunContext, type ScenarioState, type TriggerRecord } from '../context.js';
 import { CheckFailure, clip } from '../outcome.js';
 import { renderString } from '../template.js';
-import { hashFromCreate, openShopper, type BrowserShopper } from './browser-session.js';
+import { hashFromCreate } from '../correlate.js';
+import { openShopper, type BrowserShopper } from './browser-session.js';
 
 type BrowserTrigger = NonNullable<NonNullable<RunContext['config']['trigger']>['browser']>;
 type Action = NonNullable<BrowserTrigger['actions']>[number];
@@ -95,7 +96,8 @@ export async function fireBrowser(state: ScenarioState, run: RunContext): Promis
   }
   const fromCreate = shopper.create ? hashFromCreate(shopper.create.body) : undefined;
   const fromSrc = src ? /[?&]hash=([0-9a-f]{40})/.exec(src)?.[1] : undefined;
-  const hash = fromCreate ?? fromSrc;
+  // The payment the shopper is shown is the one to pay (a page may have created more than one).
+  const hash = fromSrc ?? fromCreate;
   rec.body = hash ? { transaction_hash: hash } : {};
   rec.text = shopper.create ? JSON.stringify(shopper.create.body ?? null) : '';
   rec.duration_ms = Date.now() - started;
