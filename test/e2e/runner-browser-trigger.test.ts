@@ -85,6 +85,21 @@ describe('ktpay-mock run with the browser trigger', () => {
     expect(notes('widget-close', 'verify')).toMatch(/: unpaid/);
   }, 180_000);
 
+  it('without a Chromium the run cannot start (exit 2) and says how to get one', async () => {
+    const before = process.env.CHROMIUM_PATH;
+    process.env.CHROMIUM_PATH = join(tmpdir(), 'no-such-chromium');
+    try {
+      const res = await runInProcess({ config: WIDGET_CONFIG, reporters: ['json'], out: out() });
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(
+        /the browser trigger needs Chromium and playwright-core: CHROMIUM_PATH=.*no-such-chromium: no such file\. Install Debian's chromium \(apt-get install chromium\), point CHROMIUM_PATH at .*, or add the npm package @sparticuz\/chromium/,
+      );
+    } finally {
+      if (before === undefined) delete process.env.CHROMIUM_PATH;
+      else process.env.CHROMIUM_PATH = before;
+    }
+  });
+
   const broken = [
     {
       variant: 'widget-ignores-close',
