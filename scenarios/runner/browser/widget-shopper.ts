@@ -1,3 +1,4 @@
+import type { FrameLocator } from 'playwright-core';
 import type { CardInput, ShopperResult } from '../shopper.js';
 import { ShopperError } from '../shopper.js';
 import type { BrowserShopper } from './browser-session.js';
@@ -10,6 +11,32 @@ const FRAME = '#iframe_widget';
 /** Resolves when the top-level page has left `from` (a new document), or rejects after `ms`. */
 async function leaves(shopper: BrowserShopper, from: string, ms: number): Promise<void> {
   await shopper.page.waitForURL((u) => u.href !== from, { timeout: ms, waitUntil: 'load' });
+}
+
+/**
+ * Waits until the widget page's script has run (it marks `<html class="js framed">`): before that a
+ * click on × or "Продолжить" would follow the plain link instead of posting the message, and the
+ * check would test the link, not the shop's message listener.
+ */
+async function scriptReady(frame: FrameLocator): Promise<void> {
+  await frame
+    .locator('html.framed')
+    .waitFor({ state: 'attached', timeout: REACT_MS })
+    .catch(() => undefined);
+}
+
+/** True as soon as one of the waits succeeds, false when all failed (no rejection is left unhandled). */
+function anyOf(waits: Promise<unknown>[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    let pending = waits.length;
+    for (const w of waits)
+      w.then(
+        () => resolve(true),
+        () => {
+          if (--pending === 0) resolve(false);
+        },
+      );
+  });
 }
 
 /** The visible text of the widget frame, shortened (for a report when the page is not the expected one). */
@@ -49,6 +76,7 @@ export async function payInWidget(
     ]);
   }
   hops.push('widget: card form');
+  await scriptReady(frame);
   await frame.locator('#pan').fill(card.pan);
   await frame.locator('#exp_month').fill(card.exp_month);
   await frame.locator('#exp_year').fill(card.exp_year);
@@ -94,6 +122,7 @@ export async function payInWidget(
     throw new ShopperError(`the widget did not reach the receipt: "${await frameText(shopper)}"`, hops);
   if (where === 'frame') {
     hops.push('widget: receipt, "Продолжить"');
+    await scriptReady(frame);
     await frame.locator('#continue').click({ timeout });
     where = (await Promise.race([left, new Promise<boolean>((r) => setTimeout(() => r(false), REACT_MS))]))
       ? 'left'
@@ -142,17 +171,22 @@ export async function payInWidget(
 export async function closeWidget(
   shopper: BrowserShopper,
   timeoutMs: number,
-): Promise<{ button: boolean; removed: boolean; url: string; messages: string[] }> {
+): Promise<{ button: boolean; removed: boolean; left: boolean; url: string; messages: string[] }> {
   const { page } = shopper;
   const frame = page.frameLocator(FRAME);
   await frame.locator('#pan').waitFor({ timeout: timeoutMs });
+  await scriptReady(frame);
   const close = frame.locator('a.close');
   const before = shopper.messages.length;
-  if ((await close.count()) === 0) return { button: false, removed: false, url: page.url(), messages: [] };
+  const start = page.url();
+  if ((await close.count()) === 0)
+    return { button: false, removed: false, left: false, url: start, messages: [] };
   await close.click({ timeout: timeoutMs });
-  const removed = await page
-    .waitForSelector(FRAME, { state: 'detached', timeout: REACT_MS })
-    .then(() => true)
-    .catch(() => false);
-  return { button: true, removed, url: page.url(), messages: shopper.messages.slice(before) };
+  // Removed from the page, or the page went elsewhere (a shop may show its cart instead).
+  const removed = await anyOf([
+    page.waitForSelector(FRAME, { state: 'detached', timeout: REACT_MS }),
+    leaves(shopper, start, REACT_MS),
+  ]);
+  const url = page.url();
+  return { button: true, removed, left: url !== start, url, messages: shopper.messages.slice(before) };
 }

@@ -1,5 +1,6 @@
 import { closeWidget } from '../browser/widget-shopper.js';
 import { CheckFailure, StepNotApplicable } from '../outcome.js';
+import { isSandboxPage } from '../shopper.js';
 import { needPayment } from './need-payment.js';
 import type { StepImpl } from './step.js';
 
@@ -18,18 +19,30 @@ export const closeWidgetStep: StepImpl<'close_widget'> = {
     const r = await closeWidget(state.browser, run.config.timeouts.trigger_ms);
     if (!r.button)
       throw new StepNotApplicable('the widget shows no × (the order asked for show_close_button: false)');
-    if (!r.removed) {
+    if (!r.messages.includes('close')) {
+      throw new CheckFailure({
+        check: 'sandbox',
+        message: 'the widget did not post "close" to the page when × was pressed',
+        expected: 'the message "close" (spec §8)',
+        actual: `messages: ${r.messages.map((m) => JSON.stringify(m)).join(', ') || 'none'}; page ${r.url}`,
+        evidence: { path: [`page ${r.url}`] },
+        hint: 'this is the sandbox side: use a sandbox of the same version as the runner',
+      });
+    }
+    if (!r.removed || (r.left && isSandboxPage(run.sandbox.url)(new URL(r.url)))) {
       throw new CheckFailure({
         check: 'widget_close',
         message: 'the shop page did not remove the widget iframe when the widget posted "close"',
         expected: '#iframe_widget removed from the page within 5 s of the "close" message',
-        actual: `#iframe_widget is still on ${r.url}; the page received ${r.messages.length ? r.messages.map((m) => JSON.stringify(m)).join(', ') : 'no message'}`,
+        actual: `${r.removed ? `the page went to the widget's own ${r.url}` : `#iframe_widget is still on ${r.url}`}; the page received ${r.messages.map((m) => JSON.stringify(m)).join(', ')}`,
         evidence: { path: [`page ${r.url}`, ...r.messages.map((m) => `message to the page: ${m}`)] },
         hint: 'in your message listener, when e.data === "close" remove the element with id "iframe_widget" (the shopper is stuck behind the widget otherwise)',
       });
     }
     const tx = await run.sandbox.transaction(hash);
-    state.notes.push(`the page removed #iframe_widget and stayed on ${r.url}; the payment is ${tx.status}`);
+    state.notes.push(
+      `${r.left ? `the page left the widget for ${r.url}` : `the page removed #iframe_widget and stayed on ${r.url}`}; the payment is ${tx.status}`,
+    );
     if (tx.status !== 'pending') {
       throw new CheckFailure({
         check: 'payment_outcome',
