@@ -238,6 +238,31 @@ async function runScenario(
   return result;
 }
 
+/** Starts the shop for the run (`app` in the check config), its settings rendered with the run's variables. */
+async function launchApp(
+  config: CheckConfig,
+  vars: Record<string, unknown>,
+): Promise<MerchantApp | undefined> {
+  if (!config.app) return undefined;
+  const scope = { vars, faker: new Faker({ locale: [en, base] }) };
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config.app.env ?? {})) env[k] = renderString(v, scope);
+  try {
+    return await startMerchantApp({
+      command: renderString(config.app.command, scope),
+      cwd: config.app.cwd,
+      env,
+      ...(config.app.ready_url ? { readyUrl: renderString(config.app.ready_url, scope) } : {}),
+      timeoutMs: config.app.ready_timeout_ms ?? 15_000,
+      ...(config.reporters.some((r) => r !== 'pretty')
+        ? { logFile: join(config.out, 'merchant-app.log') }
+        : {}),
+    });
+  } catch (err) {
+    throw new RunSetupError((err as Error).message);
+  }
+}
+
 /**
  * Runs the configured suites against the merchant: starts (or reaches) the sandbox, resolves the
  * merchant (its own for the run against a running sandbox), starts the merchant app when
@@ -310,27 +335,8 @@ export async function runChecks(config: CheckConfig, observer: RunObserver = {})
       }
     }
 
-    let app: MerchantApp | undefined;
-    if (config.app) {
-      const scope = { vars, faker: new Faker({ locale: [en, base] }) };
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(config.app.env ?? {})) env[k] = renderString(v, scope);
-      try {
-        app = await startMerchantApp({
-          command: renderString(config.app.command, scope),
-          cwd: config.app.cwd,
-          env,
-          ...(config.app.ready_url ? { readyUrl: renderString(config.app.ready_url, scope) } : {}),
-          timeoutMs: config.app.ready_timeout_ms ?? 15_000,
-          ...(config.reporters.some((r) => r !== 'pretty')
-            ? { logFile: join(config.out, 'merchant-app.log') }
-            : {}),
-        });
-      } catch (err) {
-        throw new RunSetupError((err as Error).message);
-      }
-      cleanups.push(() => app!.stop());
-    }
+    const app = await launchApp(config, vars);
+    if (app) cleanups.push(() => app.stop());
 
     const run: RunContext = {
       config,
