@@ -360,8 +360,17 @@ export async function runChecks(config: CheckConfig, observer: RunObserver = {})
     });
     const plans = planScenarios(scenarios, config.seed);
     const results: ScenarioResult[] = new Array<ScenarioResult>(plans.length);
+    // In parallel, scenarios whose sandbox holds requests back start first, so that their wait
+    // overlaps the others instead of ending the run (the report keeps the suite's order).
+    const order =
+      config.parallel > 1
+        ? [
+            ...plans.filter((p) => isolation.waits(p.scenario)),
+            ...plans.filter((p) => !isolation.waits(p.scenario)),
+          ]
+        : plans;
     await schedule(
-      plans,
+      order,
       config.parallel,
       (p) => isolation.exclusive(p.scenario),
       async (p) => {

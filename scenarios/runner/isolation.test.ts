@@ -84,6 +84,8 @@ describe('isolation of sandbox scenarios', () => {
       amountScoped: true,
     });
     expect([a, b, plain].map((s) => iso.exclusive(s))).toEqual([false, false, false]);
+    // The inline steps delay the create: that scenario is a long one, started first.
+    expect([a, b, plain].map((s) => iso.waits(s))).toEqual([false, true, false]);
     const sa = stateOf(a, 1, 1111);
     const sb = stateOf(b, 2, 2222);
     await Promise.all([iso.activate(sa, 'create-5000105'), iso.activate(sb, INLINE)]);

@@ -9,6 +9,8 @@ export type ActivationStyle = 'merchant' | 'scoped';
 export interface Isolation {
   /** True when the runner scenario must run alone: its sandbox scenario acts merchant-wide. */
   exclusive(s: RunnerScenario): boolean;
+  /** True when its sandbox scenario holds requests back (a `delay` effect): such a scenario is long. */
+  waits(s: RunnerScenario): boolean;
   /** Puts `source` (a library or user scenario, or the scenario's inline steps) in place for this runner scenario. */
   activate(state: ScenarioState, source: string): Promise<void>;
   /** Ends what `activate` put in place. */
@@ -89,6 +91,11 @@ export async function createIsolation(opts: {
 
   return {
     exclusive: (s) => opts.parallel > 1 && activated(s) !== undefined && !scopable(s),
+    waits(s) {
+      const source = activated(s);
+      const steps = source === INLINE ? s.sandboxSteps : source ? definitions.get(source) : undefined;
+      return !!steps?.some((st) => st.effect.type === 'delay');
+    },
     async activate(state, source) {
       const s = state.scenario;
       const steps = stepsFor(s, source);
