@@ -110,6 +110,14 @@ describe('ktpay-mock run --sandbox <url>', () => {
       const paid = report.scenarios.filter((x) => x.transaction_hash);
       expect(paid.length).toBeGreaterThan(15);
       for (const s of paid) expect(owner.get(s.transaction_hash!), s.name).toBe(report.merchant.app_id);
+      // Each create-payment was tied to its scenario by a key, never by when it arrived.
+      for (const s of report.scenarios) {
+        const found = s.steps
+          .find((st) => st.type === 'trigger')
+          ?.notes.find((n) => n.includes(' found by '));
+        if (found)
+          expect(found, s.name).toMatch(/found by (transaction_hash|order_id) \S+ in the shop's answer/);
+      }
       // … and the merchant is gone afterwards.
       expect(ctx.merchants.get(report.merchant.app_id)).toBeUndefined();
     }
