@@ -119,11 +119,11 @@ describe('ktpay-mock run --sandbox <url>', () => {
           expect(found, s.name).toMatch(/found by (transaction_hash|order_id) \S+ in the shop's answer/);
       }
       // … and the merchant is gone afterwards.
-      expect(ctx.merchants.get(report.merchant.app_id)).toBeUndefined();
+      expect(await ctx.merchants.get(report.merchant.app_id)).toBeUndefined();
     }
     expect(runs[0]!.report.merchant.app_id).not.toBe(runs[1]!.report.merchant.app_id);
     expect(runs[1]!.report.parallel).toBe(4);
-    expect(ctx.merchants.get(BUILTIN)?.scenario).toBe('create-5000105');
+    expect((await ctx.merchants.get(BUILTIN))?.scenario).toBe('create-5000105');
   }, 180_000);
 
   it('--merchant uses a given merchant instead: its scenario is set aside for the run and put back', async () => {
@@ -139,7 +139,7 @@ describe('ktpay-mock run --sandbox <url>', () => {
     });
     expect(res.code, JSON.stringify(res.report?.scenarios.map((s) => s.failure))).toBe(0);
     expect(res.report!.merchant).toEqual({ app_id: BUILTIN, created: false });
-    expect(server.app.sandbox.merchants.get(BUILTIN)?.scenario).toBe('create-5000105');
+    expect((await server.app.sandbox.merchants.get(BUILTIN))?.scenario).toBe('create-5000105');
   }, 60_000);
 
   it('without the admin token the run cannot start, and says which flag is missing (exit 2)', async () => {
