@@ -8,9 +8,19 @@ const REACT_MS = 5000;
 
 const FRAME = '#iframe_widget';
 
-/** Resolves when the top-level page has left `from` (a new document), or rejects after `ms`. */
-async function leaves(shopper: BrowserShopper, from: string, ms: number): Promise<void> {
-  await shopper.page.waitForURL((u) => u.href !== from, { timeout: ms, waitUntil: 'load' });
+/**
+ * Resolves true once the top-level page has started a new document other than `from` (or already
+ * has), false after `ms`. Only the start of the navigation counts against `ms`, which measures the
+ * shop's reaction, not how fast a busy machine loads the next page.
+ */
+function leaves(shopper: BrowserShopper, from: string, ms: number): Promise<boolean> {
+  if (shopper.page.url() !== from) return Promise.resolve(true);
+  return shopper.page
+    .waitForURL((u) => u.href !== from, { timeout: ms, waitUntil: 'commit' })
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 /**
@@ -84,11 +94,8 @@ export async function payInWidget(
   await frame.locator('#cardholder').fill(card.cardholder);
   const start = page.url();
   const before = shopper.messages.length;
-  const left = leaves(shopper, start, timeout).then(
-    () => true,
-    () => false,
-  );
   await frame.locator('#pay').click({ timeout });
+  // The next page inside the widget, or the shop's page (a force URL skips the receipt).
   const next = async (selectors: string) =>
     Promise.race([
       frame
@@ -99,7 +106,9 @@ export async function payInWidget(
           () => 'frame' as const,
           () => 'timeout' as const,
         ),
-      left.then((gone) => (gone ? ('left' as const) : new Promise<never>(() => undefined))),
+      leaves(shopper, start, timeout).then((gone) =>
+        gone ? ('left' as const) : new Promise<never>(() => undefined),
+      ),
     ]);
   let where = await next('#otp, #continue, .field-error');
   let challenged = false;
@@ -124,9 +133,7 @@ export async function payInWidget(
     hops.push('widget: receipt, "Продолжить"');
     await scriptReady(frame);
     await frame.locator('#continue').click({ timeout });
-    where = (await Promise.race([left, new Promise<boolean>((r) => setTimeout(() => r(false), REACT_MS))]))
-      ? 'left'
-      : 'timeout';
+    where = (await leaves(shopper, start, REACT_MS)) ? 'left' : 'timeout';
   }
   const posted = shopper.messages.slice(before).filter((m) => m.includes('http'));
   for (const m of shopper.messages.slice(before)) hops.push(`message to the page: ${m}`);
@@ -137,7 +144,7 @@ export async function payInWidget(
       stuck: `the page stayed on ${page.url()}${posted.length ? ` although the widget posted ${posted.at(-1)}` : ' and the widget posted no URL'}`,
     };
   }
-  await page.waitForLoadState('load').catch(() => undefined);
+  await page.waitForLoadState('load', { timeout }).catch(() => undefined);
   const sent = posted.at(-1) ?? page.url();
   hops.push(`page ${page.url()}`);
   let sentUrl: URL | undefined;
@@ -185,7 +192,7 @@ export async function closeWidget(
   // Removed from the page, or the page went elsewhere (a shop may show its cart instead).
   const removed = await anyOf([
     page.waitForSelector(FRAME, { state: 'detached', timeout: REACT_MS }),
-    leaves(shopper, start, REACT_MS),
+    leaves(shopper, start, REACT_MS).then((gone) => (gone ? true : Promise.reject(new Error('stayed')))),
   ]);
   const url = page.url();
   return { button: true, removed, left: url !== start, url, messages: shopper.messages.slice(before) };
