@@ -152,7 +152,10 @@ program
   )
   .option('-c, --config <file>', 'check config file (default: ./ktpay-mock.check.yaml when present)')
   .option('--sandbox <url>', 'URL of a running sandbox (default: start an embedded one)')
-  .option('--merchant <app_id>', "merchant to check (default: the sandbox's built-in test merchant)")
+  .option(
+    '--merchant <app_id>',
+    'merchant to check (default: embedded, the built-in test merchant; with --sandbox, one the run creates and deletes)',
+  )
   .option(
     '--trigger <spec>',
     '"POST http://shop/checkout" or a shell command that makes the shop create a payment',
@@ -165,15 +168,18 @@ program
     [] as string[],
   )
   .addOption(
-    new Option('--reporter <name>', 'pretty, junit or json; repeatable (default pretty)').argParser(
+    new Option('--reporter <name>', 'pretty, junit, json or html; repeatable (default pretty)').argParser(
       (v: string, acc: string[] | undefined) => {
-        if (!['pretty', 'junit', 'json'].includes(v))
-          throw new InvalidArgumentError('use pretty, junit or json');
+        if (!['pretty', 'junit', 'json', 'html'].includes(v))
+          throw new InvalidArgumentError('use pretty, junit, json or html');
         return [...(acc ?? []), v];
       },
     ),
   )
-  .option('--out <dir>', 'where junit/json reports go (default ./ktpay-mock-report)')
+  .option('--out <dir>', 'where junit/json/html reports go (default ./ktpay-mock-report)')
+  .option('--parallel <n>', 'run n scenarios at a time, each with its own order (default 1)', (v) =>
+    Number(v),
+  )
   .option('--seed <n>', 'seed for the faker data, so a run repeats', (v) => Number(v))
   .option('--admin-token <token>', "the running sandbox's ADMIN_TOKEN")
   .option(
@@ -197,6 +203,7 @@ program
         seed?: number;
         adminToken?: string;
         only: string[];
+        parallel?: number;
       },
     ) => {
       const live = Boolean(process.stdout.isTTY) && !process.env.CI;
@@ -216,6 +223,7 @@ program
           ...(flags.out ? { out: flags.out } : {}),
           ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
           ...(flags.adminToken ? { adminToken: flags.adminToken } : {}),
+          ...(flags.parallel !== undefined ? { parallel: flags.parallel } : {}),
         },
         {
           cwd: process.cwd(),

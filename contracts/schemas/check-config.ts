@@ -25,6 +25,8 @@ export const RUNNER_CHECKS = [
   'amount',
   'merchant_5xx',
   'trigger_response',
+  'widget_iframe',
+  'widget_close',
   'payment_outcome',
   'landing',
   'callback_missing',
@@ -59,6 +61,33 @@ const httpAction = {
     /** JSON body; a string that is exactly one `{{…}}` keeps the value's type (a number stays a number). */
     body: {},
   },
+} as const;
+
+/** A JSONPath into the trigger's answer (`$.order.id`, `$.data['transaction_hash']`). */
+const jsonPath = { type: 'string', pattern: '^\\$' } as const;
+
+/** A CSS selector on the shop's checkout page. */
+const selector = { type: 'string', minLength: 1 } as const;
+
+/** A field of the checkout page and a value (a template) for it. */
+const fieldValue = {
+  type: 'object',
+  required: ['selector', 'value'],
+  additionalProperties: false,
+  properties: { selector, value: { type: 'string' } },
+} as const;
+
+/**
+ * One thing the shopper does on the shop's checkout page before the widget opens: `click` a
+ * selector, `fill` a field (types the value), or `select` the `<option>` whose value (or label) is
+ * the value.
+ */
+const browserAction = {
+  oneOf: [
+    { type: 'object', required: ['click'], additionalProperties: false, properties: { click: selector } },
+    { type: 'object', required: ['fill'], additionalProperties: false, properties: { fill: fieldValue } },
+    { type: 'object', required: ['select'], additionalProperties: false, properties: { select: fieldValue } },
+  ],
 } as const;
 
 /** One expectation on a JSON value: a literal (equality) or one operator. */
@@ -110,9 +139,14 @@ export const checkConfig = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        /** An existing merchant (default: the sandbox's built-in test merchant). */
+        /**
+         * An existing merchant. Default: the built-in test merchant; against a running sandbox
+         * (`--sandbox`), when the runner starts the shop (`app`) or is the merchant itself, a
+         * merchant it creates for the run (the built-in one's settings, a new app_id and key) and
+         * deletes at the end.
+         */
         app_id: { type: 'string', pattern: '^[0-9a-f]{32}$' },
-        /** Or a merchant the runner creates in the sandbox for the run. */
+        /** Or a merchant the runner creates in the sandbox for the run (deleted at the end). */
         create: {
           type: 'object',
           required: ['domains'],
@@ -157,7 +191,45 @@ export const checkConfig = {
         http: httpAction,
         /** A shell command; `{{…}}` values are shell-quoted, and KTPAY_RUN_* variables are set. */
         command: template,
+        /**
+         * A shopper in Chromium: opens the shop's checkout page, performs the actions, waits for the
+         * widget iframe `#iframe_widget` and pays inside it (the shop seals in the browser, or on its server).
+         */
+        browser: {
+          type: 'object',
+          required: ['url'],
+          additionalProperties: false,
+          properties: {
+            url: template,
+            actions: { type: 'array', maxItems: 50, items: browserAction },
+          },
+        },
         timeout_ms: millis,
+        /**
+         * Where the shop's answer names the payment, so its create-payment is found exactly
+         * (defaults: `$.transaction_hash` and `$.order_id`).
+         */
+        correlate: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { transaction_hash: jsonPath, order_id: jsonPath },
+        },
+        /**
+         * How the shop may answer when the gateway fails (scenarios with `status: handled`): the
+         * 5xx statuses that count as a handled upstream failure (default 502, 503, 504). A 500, a
+         * dropped connection, an empty body or a leaked stack trace is a crash either way.
+         */
+        gateway_error: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: {
+              type: 'array',
+              uniqueItems: true,
+              items: { type: 'integer', minimum: 501, maximum: 599 },
+            },
+          },
+        },
         /** Optional actions on an existing order, for the cancel/refund/status scenarios. */
         cancel: httpAction,
         refund: httpAction,
@@ -187,7 +259,12 @@ export const checkConfig = {
     },
     /** `merchant-checks` (built in) and/or suite files (relative to the config file). */
     suites: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
-    reporters: { type: 'array', items: { type: 'string', enum: ['pretty', 'junit', 'json'] } },
+    reporters: {
+      type: 'array',
+      items: { type: 'string', enum: ['pretty', 'junit', 'json', 'html'] },
+    },
+    /** How many scenarios run at once (default 1); each has its own order. */
+    parallel: { type: 'integer', minimum: 1, maximum: 32 },
     out: { type: 'string', minLength: 1 },
     seed: { type: 'integer', minimum: 0 },
     timeouts: {
@@ -346,11 +423,14 @@ export const runnerStep = {
       properties: {
         type: { const: 'expect_trigger_response' },
         ...common,
-        /** An exact status, or a class such as `<500`, `2xx`. */
+        /**
+         * An exact status, a class such as `<500`, `2xx`, or `handled`: below 500, or a handled
+         * upstream failure (a 502/503/504 with a body that leaks nothing; `trigger.gateway_error`).
+         */
         status: {
           oneOf: [
             { type: 'integer', minimum: 100, maximum: 599 },
-            { type: 'string', pattern: '^(<[1-5]00|[1-5]xx)$' },
+            { type: 'string', pattern: '^(<[1-5]00|[1-5]xx|handled)$' },
           ],
         },
         within_ms: millis,
@@ -373,6 +453,13 @@ export const runnerStep = {
       required: ['type'],
       additionalProperties: false,
       properties: { type: { const: 'status' }, ...common },
+    },
+    {
+      type: 'object',
+      required: ['type'],
+      additionalProperties: false,
+      /** Browser trigger only: the shopper presses × in the widget; the shop must remove #iframe_widget. */
+      properties: { type: { const: 'close_widget' }, ...common },
     },
     {
       type: 'object',
@@ -399,11 +486,13 @@ export const runnerSuite = {
     name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 80 },
     description: { type: 'string', minLength: 1 },
     tags: { type: 'array', items: { type: 'string' } },
-    /** Skip the scenario unless the check config has these (a trigger, a verify URL, a trigger action). */
+    /** Skip the scenario unless the check config has these (a trigger, a verify URL, a trigger action, a browser trigger). */
     requires: {
       type: 'array',
-      items: { type: 'string', enum: ['trigger', 'verify', 'cancel', 'refund', 'status'] },
+      items: { type: 'string', enum: ['trigger', 'verify', 'cancel', 'refund', 'status', 'browser'] },
     },
+    /** Also run with a browser trigger (the shopper pays inside the shop's widget iframe); others are skipped then. */
+    browser: { type: 'boolean' },
     steps: {
       type: 'array',
       minItems: 1,

@@ -55,13 +55,54 @@ describe('loadCheckConfig', () => {
       expect(m).toMatch(/\(reporter\)/);
     }
     const both = write('both.yaml', 'trigger: { http: { url: "http://x/checkout" }, command: "curl x" }\n');
-    expect(() => loadCheckConfig({ config: both }, dir)).toThrow(/both http and command/);
+    expect(() => loadCheckConfig({ config: both }, dir)).toThrow(/trigger has http and command; keep one/);
     expect(() =>
       loadCheckConfig({ config: join(dir, 'ktpay-mock.check.yaml'), merchant: 'nope' }, dir),
     ).toThrow(/--merchant must be an app_id/);
     expect(() => loadCheckConfig({ config: join(dir, 'missing.yaml') }, dir)).toThrow(
       /cannot read it \(ENOENT\)/,
     );
+  });
+
+  it('reads the issue-18 settings: parallel, gateway_error, correlate, a browser trigger, the html reporter', () => {
+    const file = write(
+      'new.yaml',
+      [
+        'parallel: 4',
+        'reporters: [junit, html]',
+        'trigger:',
+        '  browser: { url: "{{app.url}}/", actions: [{ fill: { selector: "#email", value: "a@b.kz" } }, { select: { selector: "#q", value: "2" } }, { click: "#buy" }] }',
+        '  gateway_error: { status: [502, 503] }',
+        '  correlate: { order_id: "$.order.id" }',
+      ].join('\n'),
+    );
+    const c = loadCheckConfig({ config: file }, dir);
+    expect([c.parallel, c.reporters, c.gatewayErrorStatuses]).toEqual([4, ['junit', 'html'], [502, 503]]);
+    expect(c.trigger?.browser?.actions).toHaveLength(3);
+    expect(loadCheckConfig({ config: file, parallel: 2 }, dir).parallel).toBe(2);
+    // Defaults: one at a time; 502, 503 and 504 are handled failures.
+    const plain = loadCheckConfig({ config: write('plain.yaml', 'seed: 1\n') }, dir);
+    expect([plain.parallel, plain.gatewayErrorStatuses]).toEqual([1, [502, 503, 504]]);
+    expect(() => loadCheckConfig({ config: file, parallel: 0 }, dir)).toThrow(
+      /--parallel must be a whole number from 1 to 32/,
+    );
+    const bad = write(
+      'bad-new.yaml',
+      'trigger: { http: { url: "http://x" }, browser: { url: "http://x" }, gateway_error: { status: [500] } }\n',
+    );
+    expect(() => loadCheckConfig({ config: bad }, dir)).toThrow(
+      /trigger\.gateway_error\.status\.0: must be >= 501/,
+    );
+    const both = write(
+      'both-kinds.yaml',
+      'trigger: { http: { url: "http://x" }, browser: { url: "http://x" } }\n',
+    );
+    expect(() => loadCheckConfig({ config: both }, dir)).toThrow(/trigger has http and browser; keep one/);
+    const action = write(
+      'bad-action.yaml',
+      'trigger: { browser: { url: "http://x", actions: [{ hover: "#a" }] } }\n',
+    );
+    expect(() => loadCheckConfig({ config: action }, dir)).toThrow(/trigger\.browser\.actions\.0/);
   });
 
   it('parses --trigger as a request or a shell command, keeping the file trigger actions', () => {
@@ -72,9 +113,17 @@ describe('loadCheckConfig', () => {
         body: { order_id: '{{order_id}}', amount: '{{amount}}' },
       },
     });
-    expect(parseTriggerFlag('PUT https://shop/c', { refund: { url: 'http://shop/r' } })).toMatchObject({
+    expect(
+      parseTriggerFlag('PUT https://shop/c', {
+        refund: { url: 'http://shop/r' },
+        gateway_error: { status: [503] },
+        correlate: { order_id: '$.id' },
+      }),
+    ).toMatchObject({
       http: { method: 'PUT' },
       refund: { url: 'http://shop/r' },
+      gateway_error: { status: [503] },
+      correlate: { order_id: '$.id' },
     });
     expect(parseTriggerFlag('./checkout.sh {{order_id}}', undefined)).toEqual({
       command: './checkout.sh {{order_id}}',

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { createSchemaRegistry } from '../../contracts/schema-registry.js';
 import type { CheckConfigInput } from '../../contracts/types.js';
 
-export type ReporterName = 'pretty' | 'junit' | 'json';
+export type ReporterName = 'pretty' | 'junit' | 'json' | 'html';
 type Trigger = NonNullable<CheckConfigInput['trigger']>;
 export type HttpAction = NonNullable<Trigger['http']>;
 
@@ -24,6 +24,8 @@ export interface RunFlags {
   adminToken?: string;
   /** Only scenarios whose name contains one of these. */
   only?: string[];
+  /** How many scenarios run at once. */
+  parallel?: number;
 }
 
 /** The check configuration after file and flags are merged, validated and given defaults. Frozen. */
@@ -50,6 +52,10 @@ export interface CheckConfig {
     readonly callback_ms: number;
   };
   readonly only: readonly string[];
+  /** How many scenarios run at once (1: one after another). */
+  readonly parallel: number;
+  /** The 5xx statuses a shop may answer when the gateway fails (`status: handled`). */
+  readonly gatewayErrorStatuses: readonly number[];
 }
 
 export class CheckConfigError extends Error {
@@ -59,6 +65,9 @@ export class CheckConfigError extends Error {
 export const CONFIG_FILE_NAMES = ['ktpay-mock.check.yaml', 'ktpay-mock.check.yml', 'ktpay-mock.check.json'];
 export const BUILTIN_SUITES = ['merchant-checks'] as const;
 
+/** RFC 9110 §15.6.3–15.6.5: what a service answers when the service behind it failed or timed out. */
+export const DEFAULT_GATEWAY_ERROR_STATUSES = [502, 503, 504] as const;
+
 /** Parses `--trigger`: `POST http://…`, a bare URL (POST), or anything else as a shell command. */
 export function parseTriggerFlag(value: string, fromFile: Trigger | undefined): Trigger {
   const m = /^(?:(GET|POST|PUT|PATCH|DELETE)\s+)?(https?:\/\/\S+)$/i.exec(value.trim());
@@ -66,6 +75,8 @@ export function parseTriggerFlag(value: string, fromFile: Trigger | undefined): 
     ...(fromFile?.cancel ? { cancel: fromFile.cancel } : {}),
     ...(fromFile?.refund ? { refund: fromFile.refund } : {}),
     ...(fromFile?.status ? { status: fromFile.status } : {}),
+    ...(fromFile?.correlate ? { correlate: fromFile.correlate } : {}),
+    ...(fromFile?.gateway_error ? { gateway_error: fromFile.gateway_error } : {}),
   };
   const timeout = fromFile?.timeout_ms !== undefined ? { timeout_ms: fromFile.timeout_ms } : {};
   if (m) {
@@ -133,13 +144,14 @@ export function loadCheckConfig(flags: RunFlags, cwd: string): CheckConfig {
   const fromBase = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const fromCwd = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
 
-  if (file.trigger?.http && file.trigger.command) {
-    throw new CheckConfigError('check config: trigger has both http and command; keep one');
+  const kinds = (['http', 'command', 'browser'] as const).filter((k) => file.trigger?.[k]);
+  if (kinds.length > 1) {
+    throw new CheckConfigError(`check config: trigger has ${kinds.join(' and ')}; keep one`);
   }
   const trigger = flags.trigger ? parseTriggerFlag(flags.trigger, file.trigger) : file.trigger;
-  if (trigger && !trigger.http && !trigger.command) {
+  if (trigger && !trigger.http && !trigger.command && !trigger.browser) {
     throw new CheckConfigError(
-      'check config: trigger needs http (a request to your shop) or command (a shell command)',
+      'check config: trigger needs http (a request to your shop), command (a shell command) or browser (your checkout page)',
     );
   }
   const sandbox = flags.sandbox ?? file.sandbox ?? 'embedded';
@@ -174,6 +186,9 @@ export function loadCheckConfig(flags: RunFlags, cwd: string): CheckConfig {
   const seed = flags.seed ?? file.seed ?? Math.floor(Math.random() * 1_000_000);
   if (!Number.isInteger(seed) || seed < 0)
     throw new CheckConfigError(`--seed must be a whole number ≥ 0 (got ${seed})`);
+  const parallel = flags.parallel ?? file.parallel ?? 1;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 32)
+    throw new CheckConfigError(`--parallel must be a whole number from 1 to 32 (got ${parallel})`);
 
   return Object.freeze({
     configFile,
@@ -196,5 +211,7 @@ export function loadCheckConfig(flags: RunFlags, cwd: string): CheckConfig {
       callback_ms: file.timeouts?.callback_ms ?? 10_000,
     },
     only: flags.only ?? [],
+    parallel,
+    gatewayErrorStatuses: trigger?.gateway_error?.status ?? [...DEFAULT_GATEWAY_ERROR_STATUSES],
   });
 }

@@ -1,7 +1,9 @@
 import type { Faker } from '@faker-js/faker';
 import type { SchemaRegistry } from '../../contracts/schema-registry.js';
 import type { JournalEntry } from '../../mock-server/journal/journal-entry.js';
+import type { BrowserShopper, BrowserSource } from './browser/browser-session.js';
 import type { CheckConfig } from './check-config.js';
+import type { Isolation } from './isolation.js';
 import type { DeliveryView, MerchantView, SandboxClient } from './sandbox-client.js';
 import type { RunnerScenario } from './suite-loader.js';
 import type { TemplateScope } from './template.js';
@@ -20,11 +22,17 @@ export interface RunContext {
   orderIds: Map<string, string>;
   /** The sandbox's callback timeout when known (embedded), for runner-sent duplicates. */
   callbackTimeoutMs: number;
+  /** Journal entries already taken as some scenario's create-payment (scenarios may run at once). */
+  claimed: Set<number>;
+  /** How sandbox scenarios are activated without leaking into other runner scenarios. */
+  isolation: Isolation;
+  /** Chromium for the browser trigger (launched once per run, on first use). */
+  browser: BrowserSource;
 }
 
 /** How the merchant answered the trigger. */
 export interface TriggerRecord {
-  kind: 'http' | 'command' | 'runner';
+  kind: 'http' | 'command' | 'runner' | 'browser';
   /** e.g. `POST http://127.0.0.1:3000/checkout`. */
   request: string;
   started_at: number;
@@ -34,7 +42,10 @@ export interface TriggerRecord {
   text?: string;
   exit_code?: number | null;
   timed_out?: boolean;
+  /** The shop never answered: it could not be reached (refused, no such host). */
   error?: string;
+  /** The shop accepted the connection, then dropped it (reset or closed) instead of answering. */
+  dropped?: string;
 }
 
 /** One scenario's state while its steps run. */
@@ -55,6 +66,10 @@ export interface ScenarioState {
   sandboxScenario: string | null;
   /** Notes of the step that is running. */
   notes: string[];
+  /** The shopper's browser page, when the trigger is `browser`. */
+  browser?: BrowserShopper;
+  /** Run when the scenario ends, newest first (closes its browser context, …). */
+  cleanups: Array<() => Promise<unknown>>;
 }
 
 export const scopeOf = (s: ScenarioState): TemplateScope => ({ vars: s.vars, faker: s.faker, used: s.used });

@@ -82,7 +82,9 @@ export interface RunReport {
   duration_ms: number;
   sandbox: { mode: 'embedded' | 'external'; url: string };
   merchant: { app_id: string; created: boolean };
-  trigger: 'http' | 'command' | 'none';
+  trigger: 'http' | 'command' | 'browser' | 'none';
+  /** How many scenarios ran at once. */
+  parallel: number;
   summary: { total: number; passed: number; failed: number; skipped: number };
   scenarios: ScenarioResult[];
 }

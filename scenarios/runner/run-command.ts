@@ -5,10 +5,12 @@ import { runChecks, RunSetupError, type RunObserver } from './engine.js';
 import type { RunReport } from './outcome.js';
 import { jsonReport } from './reporters/json-reporter.js';
 import { junitReport } from './reporters/junit-reporter.js';
+import { htmlReport } from './reporters/html-reporter.js';
 import { createPrettyReporter } from './reporters/pretty-reporter.js';
 
 export const JUNIT_FILE = 'ktpay-mock-junit.xml';
 export const JSON_FILE = 'ktpay-mock-report.json';
+export const HTML_FILE = 'ktpay-mock-report.html';
 
 export interface RunIo {
   cwd: string;
@@ -54,16 +56,16 @@ export async function runCommand(flags: RunFlags, io: RunIo): Promise<{ code: nu
     return { code: 2 };
   }
   const written: string[] = [];
-  if (config.reporters.includes('junit') || config.reporters.includes('json'))
+  const files = [
+    ['junit', JUNIT_FILE, junitReport],
+    ['json', JSON_FILE, jsonReport],
+    ['html', HTML_FILE, htmlReport],
+  ] as const;
+  for (const [name, file, render] of files) {
+    if (!config.reporters.includes(name)) continue;
     mkdirSync(config.out, { recursive: true });
-  if (config.reporters.includes('junit')) {
-    const path = join(config.out, JUNIT_FILE);
-    writeFileSync(path, junitReport(report));
-    written.push(path);
-  }
-  if (config.reporters.includes('json')) {
-    const path = join(config.out, JSON_FILE);
-    writeFileSync(path, jsonReport(report));
+    const path = join(config.out, file);
+    writeFileSync(path, render(report));
     written.push(path);
   }
   if (pretty) {

@@ -46,11 +46,23 @@ export interface MerchantView {
   name: string;
   domains: string[];
   envelope: 'reference' | 'widget';
+  locale?: 'ru' | 'en';
+  strict_domains?: boolean;
+  acquirer_options_version?: 1 | 2;
+  notify_on?: Array<'cancelled' | 'refunded'>;
+  builtin?: boolean;
   callback_post_url?: string;
   callback_back_url?: string;
   callback_success_url?: string;
   callback_failed_url?: string;
   scenario?: string;
+}
+
+/** A scenario as `GET /__admin/scenarios` lists it (its steps carry `index` and `explain` too). */
+export interface ScenarioView {
+  name: string;
+  description: string;
+  steps: Array<Record<string, unknown>>;
 }
 
 /** The sandbox answered something the runner did not expect (not a merchant defect). */
@@ -106,7 +118,7 @@ export function createSandboxClient(baseUrl: string, adminToken?: string) {
     url: base,
     health: () => call<{ status: string }>('GET', '/__admin/health'),
     async journal(
-      q: { limit?: number; transaction_hash?: string; order_id?: string } = {},
+      q: { limit?: number; transaction_hash?: string; order_id?: string; app_id?: string } = {},
     ): Promise<JournalEntry[]> {
       const qs = new URLSearchParams();
       for (const [k, v] of Object.entries(q)) if (v !== undefined) qs.set(k, String(v));
@@ -139,10 +151,11 @@ export function createSandboxClient(baseUrl: string, adminToken?: string) {
     deleteMerchant: (appId: string) =>
       call<unknown>('DELETE', `/__admin/merchants/${appId}`, undefined, [404]),
     defineScenario: (definition: unknown) => call<{ name: string }>('POST', '/__admin/scenarios', definition),
+    /** The library and user scenarios with their steps (`GET /__admin/scenarios`). */
+    scenarios: () => call<{ library: ScenarioView[]; custom: ScenarioView[] }>('GET', '/__admin/scenarios'),
     activate: (appId: string, name: string) =>
       call<MerchantView>('PUT', `/__admin/merchants/${appId}/scenario`, { name }),
     deactivate: (appId: string) => call<MerchantView>('DELETE', `/__admin/merchants/${appId}/scenario`),
-    resetCounts: () => call<unknown>('POST', '/__admin/scenarios/reset', {}),
   };
 }
 

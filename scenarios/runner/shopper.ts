@@ -35,6 +35,15 @@ export class ShopperError extends Error {
 
 const SANDBOX_PAGE = /^\/(payment-card|acquirer)(\/|\?|$)|^\/api\/v1\/merchant-widget\//;
 
+/**
+ * Tells the sandbox's pages from the merchant's: the sandbox may hand out links under its
+ * PUBLIC_URL, not the URL the runner uses, so its page paths count too.
+ */
+export function isSandboxPage(sandboxUrl: string): (url: URL) => boolean {
+  const origin = new URL(sandboxUrl).origin;
+  return (url) => url.origin === origin || SANDBOX_PAGE.test(url.pathname);
+}
+
 const unescapeHtml = (s: string) =>
   s
     .replace(/&quot;/g, '"')
@@ -60,8 +69,7 @@ function formErrors(html: string): string {
 }
 
 /**
- * Walks one payment as a shopper. `isSandbox` tells the sandbox's pages from the merchant's (the
- * sandbox may hand out links under its PUBLIC_URL, not the URL the runner uses).
+ * Walks one payment as a shopper over plain HTTP.
  *
  * @example
  * await walkShopper({ sandboxUrl, hash, card, otp: '1111' });
@@ -74,9 +82,8 @@ export async function walkShopper(opts: {
   timeoutMs?: number;
 }): Promise<ShopperResult> {
   const hops: string[] = [];
-  const sandboxOrigin = new URL(opts.sandboxUrl).origin;
   const signal = () => AbortSignal.timeout(opts.timeoutMs ?? 10_000);
-  const isSandbox = (url: URL) => url.origin === sandboxOrigin || SANDBOX_PAGE.test(url.pathname);
+  const isSandbox = isSandboxPage(opts.sandboxUrl);
   /** Sandbox links go to the runner's sandbox URL even when the page names its public origin. */
   const toSandbox = (url: URL) => new URL(`${url.pathname}${url.search}`, opts.sandboxUrl);
 

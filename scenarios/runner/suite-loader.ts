@@ -16,6 +16,8 @@ export interface RunnerScenario {
   description: string;
   tags: string[];
   requires: NonNullable<RunnerSuiteFile['requires']>;
+  /** Runs with a browser trigger too (`browser: true` in the file). */
+  browser: boolean;
   /** Runner steps, in order. */
   steps: RunnerStep[];
   /** Sandbox steps (`match` + `effect`) written inline: activated for the merchant as one scenario. */
@@ -72,6 +74,7 @@ function toScenario(file: RunnerSuiteFile, suite: string, path: string): RunnerS
     description: file.description,
     tags: file.tags ?? [],
     requires: file.requires ?? [],
+    browser: file.browser === true,
     steps: file.steps.filter(isRunnerStep),
     sandboxSteps: file.steps.filter((s): s is ScenarioStep => !isRunnerStep(s)),
   };

@@ -20,7 +20,7 @@ import {
 import { load, type LoadResult } from './load.js';
 import { cpuMsOf, startProcess, type Launch } from './processes.js';
 import { monotonicMicros, summariseProfile, type ProfileLine } from './cpu-profile.js';
-import { measureRunner, type RunnerSetup } from './runner-case.js';
+import { measureRunner, RUNNER_PARALLEL, type RunnerSetup } from './runner-case.js';
 import { buildSealedPool, type SealedOrder } from './sealed-pool.js';
 import { median, percentile } from './stats.js';
 
@@ -1134,6 +1134,18 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           note: runner.reason,
         });
       }
+      // Issue 18: independent scenarios at once, each with its own order.
+      o.log(`runner: the same with --parallel ${RUNNER_PARALLEL}`);
+      const parallel = await measureRunner(o.runner, ['--parallel', String(RUNNER_PARALLEL)]);
+      add({
+        case: 'runner',
+        figure: `built-in suite vs the correct fixture merchant, --parallel ${RUNNER_PARALLEL}, wall time`,
+        unit: 's',
+        median: parallel.ok ? parallel.seconds : null,
+        rounds: parallel.ok ? [parallel.seconds] : [],
+        target: { op: '<=', value: 3 },
+        note: parallel.ok ? parallel.note : parallel.reason,
+      });
 
       // ---- profile evidence for missed targets ---------------------------------------------------
       if (missed('startup')) {

@@ -75,7 +75,7 @@ export function renderMarkdown(r: BenchReport, opts: { command: string }): strin
     `- **10 % failing**: the receiver answers 500 to a seeded 10 % of attempts; \`CALLBACK_TIME_SCALE=0.001\` compresses the documented 15 s … 60 min schedule. The bench checks, by \`X-Ktpay-Delivery-Id\` and \`X-Ktpay-Attempt\`, that every paid transaction got exactly one delivery, acknowledged once, with attempt numbers 1…n and no gaps, and that the sandbox's admin API agrees.`,
     `- **memory**: a fresh sandbox per store; ${s.memory_transactions.toLocaleString('en')} creates through HTTP, then the RSS of the server process (\`/proc/<pid>/status\` VmRSS; peak is VmHWM), which is the figure compared with the target. The process is started with \`--inspect=127.0.0.1:0\` (listening only), so that afterwards the bench can force one full GC through the DevTools protocol and give the RSS of what is really kept. The journal is the default ring (1,000 entries), full long before the end.`,
     `- **startup**: \`spawn()\` of \`node dist/mock-server/cli.js serve\` until the first \`200\` from \`/__admin/health\` (polled every 2 ms), ${s.startup_samples} times.`,
-    '- **runner**: `ktpay-mock run` with the built-in suite against `test/fixtures/merchants/correct/`, spawn to exit.',
+    '- **runner**: `ktpay-mock run` with the built-in suite against `test/fixtures/merchants/correct/`, spawn to exit; once one scenario at a time, once with `--parallel` (each scenario its own order, sandbox scenarios scoped to it). The shop gives up on a silent gateway after 1.5 s, which bounds the `create-timeout` scenario.',
     '',
   );
   if (r.evidence.length > 0) {

@@ -1,12 +1,31 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../mock-server/server.js';
 import { testConfig } from '../helpers/sandbox.js';
-import { CORRECT_CONFIG, runInProcess, suiteNames } from './helpers.js';
+import type { RunReport } from '../../scenarios/runner/outcome.js';
+import { JSON_FILE } from '../../scenarios/runner/run-command.js';
+import { CORRECT_CONFIG, ROOT, runInProcess, suiteNames } from './helpers.js';
+
+const BUILTIN = 'e2d3d70d53c67bcd377266f74e98587c';
+
+/** `ktpay-mock run …` in a process of its own (the CLI from source), as two CI jobs would run it. */
+function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'mock-server/cli.ts', 'run', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.once('exit', (code) => resolve({ code, stderr }));
+  });
+}
 
 /** Acceptance: with `--sandbox <url>` the runner checks against an already running sandbox. */
 describe('ktpay-mock run --sandbox <url>', () => {
@@ -35,40 +54,93 @@ describe('ktpay-mock run --sandbox <url>', () => {
     return d;
   };
 
-  it('runs the whole built-in suite against that sandbox and exits 0', async () => {
-    // A scenario already active for the merchant would break every check: the run sets it aside.
-    const put = await fetch(`${server.url}/__admin/merchants/e2d3d70d53c67bcd377266f74e98587c/scenario`, {
+  it('two `ktpay-mock run --sandbox` processes at once (one serial, one --parallel 4) both pass, each with a merchant of its own', async () => {
+    // A scenario active for the built-in merchant would break every check if a run used it: each run
+    // makes its own merchant, so this one is never touched.
+    const put = await fetch(`${server.url}/__admin/merchants/${BUILTIN}/scenario`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', authorization: 'Bearer ci-secret' },
       body: JSON.stringify({ name: 'create-5000105' }),
     });
     expect(put.status).toBe(200);
+    // Who created which payment, seen as it happens (a merchant's payments may go with it when it is deleted).
+    const ctx = server.app.sandbox;
+    const owner = new Map<string, string>();
+    const off = ctx.activity.on((c) => {
+      if (c.kind === 'transaction' && c.created) owner.set(c.hash, c.app_id);
+    });
+    const runs = await Promise.all(
+      [
+        ['--seed', '5'],
+        ['--seed', '6', '--parallel', '4'],
+      ].map(async (extra) => {
+        const out = outDir();
+        const res = await runCli([
+          '--config',
+          CORRECT_CONFIG,
+          '--sandbox',
+          server.url,
+          '--admin-token',
+          'ci-secret',
+          '--reporter',
+          'json',
+          '--out',
+          out,
+          ...extra,
+        ]);
+        const report = JSON.parse(readFileSync(join(out, JSON_FILE), 'utf8')) as RunReport;
+        return { ...res, report };
+      }),
+    );
+    off();
+    for (const { code, stderr, report } of runs) {
+      expect(
+        code,
+        `${stderr}\n${JSON.stringify(
+          report.scenarios.filter((s) => s.status === 'failed'),
+          null,
+          1,
+        )}`,
+      ).toBe(0);
+      expect(report.sandbox).toEqual({ mode: 'external', url: server.url });
+      expect(report.scenarios.map((s) => s.name)).toEqual(suiteNames());
+      expect(report.merchant.created).toBe(true);
+      expect(report.merchant.app_id).not.toBe(BUILTIN);
+      // The payments really went through this sandbox, for the run's own merchant …
+      const paid = report.scenarios.filter((x) => x.transaction_hash);
+      expect(paid.length).toBeGreaterThan(15);
+      for (const s of paid) expect(owner.get(s.transaction_hash!), s.name).toBe(report.merchant.app_id);
+      // Each create-payment was tied to its scenario by a key, never by when it arrived.
+      for (const s of report.scenarios) {
+        const found = s.steps
+          .find((st) => st.type === 'trigger')
+          ?.notes.find((n) => n.includes(' found by '));
+        if (found)
+          expect(found, s.name).toMatch(/found by (transaction_hash|order_id) \S+ in the shop's answer/);
+      }
+      // … and the merchant is gone afterwards.
+      expect(await ctx.merchants.get(report.merchant.app_id)).toBeUndefined();
+    }
+    expect(runs[0]!.report.merchant.app_id).not.toBe(runs[1]!.report.merchant.app_id);
+    expect(runs[1]!.report.parallel).toBe(4);
+    expect((await ctx.merchants.get(BUILTIN))?.scenario).toBe('create-5000105');
+  }, 180_000);
+
+  it('--merchant uses a given merchant instead: its scenario is set aside for the run and put back', async () => {
     const res = await runInProcess({
       config: CORRECT_CONFIG,
       sandbox: server.url,
       adminToken: 'ci-secret',
+      merchant: BUILTIN,
       reporters: ['json'],
       out: outDir(),
-      seed: 5,
+      seed: 8,
+      only: ['happy-path', 'create-5000001'],
     });
-    expect(
-      res.code,
-      JSON.stringify(
-        res.report?.scenarios.filter((s) => s.status !== 'passed'),
-        null,
-        1,
-      ),
-    ).toBe(0);
-    expect(res.report!.sandbox).toEqual({ mode: 'external', url: server.url });
-    expect(res.report!.scenarios.map((s) => s.name)).toEqual(suiteNames());
-    // The payments really went through this sandbox: its store holds every scenario's transaction.
-    const ctx = server.app.sandbox;
-    for (const s of res.report!.scenarios.filter((x) => x.transaction_hash)) {
-      expect((await ctx.store.getTransaction(s.transaction_hash!))?.order_id).toBe(s.order_id);
-    }
-    // … and puts it back afterwards.
-    expect((await ctx.merchants.get(res.report!.merchant.app_id))?.scenario).toBe('create-5000105');
-  }, 120_000);
+    expect(res.code, JSON.stringify(res.report?.scenarios.map((s) => s.failure))).toBe(0);
+    expect(res.report!.merchant).toEqual({ app_id: BUILTIN, created: false });
+    expect((await server.app.sandbox.merchants.get(BUILTIN))?.scenario).toBe('create-5000105');
+  }, 60_000);
 
   it('without the admin token the run cannot start, and says which flag is missing (exit 2)', async () => {
     const res = await runInProcess({

@@ -17,6 +17,9 @@ export const suiteNames = () =>
     .sort()
     .map((f) => f.replace(/^\d+-/, '').replace(/\.yaml$/, ''));
 
+/** Built-in scenarios that run only with a browser trigger (skipped for an HTTP shop). */
+export const BROWSER_ONLY = ['widget-close'];
+
 /** Runs `ktpay-mock run` in-process (the CLI's own implementation, minus process.exit). */
 export async function runInProcess(
   flags: RunFlags,

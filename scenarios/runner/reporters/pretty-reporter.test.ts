@@ -10,6 +10,7 @@ const scenario = (name: string): RunnerScenario => ({
   description: 'd',
   tags: [],
   requires: [],
+  browser: false,
   steps: [],
   sandboxSteps: [],
 });
@@ -48,6 +49,7 @@ const report = (rs: ScenarioResult[]): RunReport => ({
   sandbox: { mode: 'embedded', url: 'http://127.0.0.1:1' },
   merchant: { app_id: 'a', created: false },
   trigger: 'http',
+  parallel: 1,
   summary: {
     total: rs.length,
     passed: rs.filter((r) => r.status === 'passed').length,
@@ -60,7 +62,14 @@ const report = (rs: ScenarioResult[]): RunReport => ({
 function drive(live: boolean): string {
   let out = '';
   const p = createPrettyReporter({ write: (t) => (out += t), live, color: false });
-  p.onRunStart!({ total: 2, sandbox: 'http://127.0.0.1:1', mode: 'embedded', merchant: 'a', seed: 5 });
+  p.onRunStart!({
+    total: 2,
+    sandbox: 'http://127.0.0.1:1',
+    mode: 'embedded',
+    merchant: 'a',
+    seed: 5,
+    parallel: 1,
+  });
   p.onScenarioStart!(1, 2, scenario('a'));
   p.onStep!(1, 2, scenario('a'), 1, 'make the shop create a payment');
   p.onScenarioEnd!(1, 2, result('a'));
@@ -86,5 +95,27 @@ describe('pretty reporter', () => {
     expect(out).toMatch(/\r<ESC>\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \[1\/2\] a — 1\. make the shop create a payment/);
     expect(out).toMatch(/\r<ESC>\[2K✓ \[1\/2\] a/);
     expect(out.endsWith('\n')).toBe(true);
+  });
+
+  it('with scenarios running in parallel, the status line names the newest and counts the others', () => {
+    let out = '';
+    const p = createPrettyReporter({ write: (t) => (out += t), live: true, color: false });
+    p.onRunStart!({
+      total: 3,
+      sandbox: 'http://127.0.0.1:1',
+      mode: 'embedded',
+      merchant: 'a',
+      seed: 5,
+      parallel: 3,
+    });
+    p.onScenarioStart!(1, 3, scenario('a'));
+    p.onScenarioStart!(2, 3, scenario('b'));
+    p.onStep!(2, 3, scenario('b'), 2, 'pay');
+    p.onScenarioEnd!(1, 3, result('a'));
+    p.onScenarioStart!(3, 3, scenario('c'));
+    p.stop();
+    expect(out).toContain('3 scenarios, 3 at a time');
+    expect(out).toMatch(/\[2\/3\] b — 2\. pay \(\+1 more running\)/);
+    expect(out).toMatch(/\[3\/3\] c \(\+1 more running\)/);
   });
 });

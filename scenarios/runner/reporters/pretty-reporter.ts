@@ -27,6 +27,13 @@ export function createPrettyReporter(
   const yellow = (s: string) => paint(33, s);
   const dim = (s: string) => paint(2, s);
   let status = '';
+  /** The running scenarios' status lines, newest last (several run at once with --parallel). */
+  const running = new Map<number, string>();
+  const refresh = () => {
+    const lines = [...running.values()];
+    const newest = lines.at(-1) ?? '';
+    status = lines.length > 1 ? `${newest} (+${lines.length - 1} more running)` : newest;
+  };
   let frame = 0;
   let timer: NodeJS.Timeout | undefined;
   const cols = () => (process.stdout.columns ?? 100) - 1;
@@ -57,20 +64,25 @@ export function createPrettyReporter(
   return {
     onRunStart(info) {
       line(
-        `ktpay-mock run: ${info.total} scenario${info.total === 1 ? '' : 's'} against ${info.mode === 'embedded' ? 'an embedded sandbox' : 'the sandbox'} at ${info.sandbox}, merchant ${info.merchant}, seed ${info.seed}`,
+        `ktpay-mock run: ${info.total} scenario${info.total === 1 ? '' : 's'}${info.parallel > 1 ? `, ${info.parallel} at a time,` : ''} against ${info.mode === 'embedded' ? 'an embedded sandbox' : 'the sandbox'} at ${info.sandbox}, merchant ${info.merchant}, seed ${info.seed}`,
       );
       if (o.live) timer = setInterval(draw, 80);
     },
     onScenarioStart(index, total, s) {
-      status = `[${index}/${total}] ${s.name}`;
+      running.delete(index);
+      running.set(index, `[${index}/${total}] ${s.name}`);
+      refresh();
       if (!o.live) return;
       draw();
     },
     onStep(index, total, s, step, explain) {
-      status = `[${index}/${total}] ${s.name} — ${step}. ${explain}`;
+      running.set(index, `[${index}/${total}] ${s.name} — ${step}. ${explain}`);
+      refresh();
       draw();
     },
     onScenarioEnd(index, total, r) {
+      running.delete(index);
+      refresh();
       line(describe(r, index, total));
     },
     stop() {

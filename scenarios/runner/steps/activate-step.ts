@@ -1,14 +1,13 @@
 import type { StepImpl } from './step.js';
 
 /**
- * Activates a sandbox scenario (issue 6) for the merchant for the rest of this runner scenario.
- * The engine deactivates it when the scenario ends and resets the use counts before the next.
+ * Activates a sandbox scenario (issue 6) for the rest of this runner scenario, without letting it
+ * leak into others: the run's isolation puts a copy in place (merchant-wide while this scenario
+ * runs alone, or scoped to its order when scenarios run in parallel) and ends it with the scenario.
  */
 export const activateStep: StepImpl<'activate'> = {
-  explain: (step) => `activate sandbox scenario ${step.scenario} for the merchant`,
+  explain: (step) => `activate sandbox scenario ${step.scenario} for this scenario's payments`,
   async run(step, state, run) {
-    await run.sandbox.activate(run.merchant.app_id, step.scenario);
-    state.sandboxScenario = step.scenario;
-    state.notes.push(`PUT /__admin/merchants/${run.merchant.app_id}/scenario {"name":"${step.scenario}"}`);
+    await run.isolation.activate(state, step.scenario);
   },
 };

@@ -2,6 +2,7 @@ import type { RunnerStep } from '../../../contracts/types.js';
 import type { RunContext, ScenarioState } from '../context.js';
 import { activateStep } from './activate-step.js';
 import { duplicateStep, expectCallbackStep, redeliverStep } from './callback-steps.js';
+import { closeWidgetStep } from './close-widget-step.js';
 import { expectRequestStep } from './expect-request-step.js';
 import {
   cancelStep,
@@ -28,6 +29,7 @@ export const STEPS: { [T in RunnerStep['type']]: StepImpl<T> } = {
   cancel: cancelStep,
   refund: refundStep,
   status: statusStep,
+  close_widget: closeWidgetStep,
   verify: verifyStep,
 };
 

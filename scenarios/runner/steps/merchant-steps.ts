@@ -1,6 +1,7 @@
 import type { JournalEntry } from '../../../mock-server/journal/journal-entry.js';
 import type { HttpAction } from '../check-config.js';
 import { pathOf, scopeOf, waitFor, type RunContext, type ScenarioState } from '../context.js';
+import { judgeHandled } from '../handled-failure.js';
 import { mismatches, type Expectation } from '../json-path.js';
 import { CheckFailure, clip, StepNotApplicable, type CheckId } from '../outcome.js';
 import { renderString, renderValue } from '../template.js';
@@ -14,9 +15,27 @@ function statusMatches(want: number | string, got: number): boolean {
   return Math.floor(got / 100) === Number(want[0]);
 }
 
+const CRASH_HINT =
+  'catch the gateway error (its code and message are in the answer), keep the order retryable, and answer the shopper with a clear message (a 502/503/504 with a body is fine) instead of crashing';
+
+function describeWant(status: number | string, accepted: readonly number[]): string {
+  if (typeof status === 'number') return `HTTP ${status}`;
+  if (status === 'handled')
+    return `an answer below 500, or ${accepted.join('/')} with a body that leaks no stack trace`;
+  return status.startsWith('<') ? `an HTTP status below ${status.slice(1)}` : `an HTTP ${status} status`;
+}
+
 export const expectTriggerResponseStep: StepImpl<'expect_trigger_response'> = {
-  explain: (step) =>
-    `the shop answers the trigger with ${typeof step.status === 'number' ? step.status : step.status === '<500' ? 'no 5xx (a gateway failure is not a crash of the shop)' : step.status}${step.within_ms ? ` within ${step.within_ms / 1000} s` : ''}`,
+  explain: (step, run) =>
+    `the shop answers the trigger with ${
+      step.status === 'handled'
+        ? `a handled failure, not a crash (below 500, or ${run.config.gatewayErrorStatuses.join('/')} with a body; never a 500, a dropped connection, an empty 5xx or a stack trace)`
+        : typeof step.status === 'number'
+          ? step.status
+          : step.status === '<500'
+            ? 'no 5xx (a gateway failure is not a crash of the shop)'
+            : step.status
+    }${step.within_ms ? ` within ${step.within_ms / 1000} s` : ''}`,
   async run(step, state, run) {
     const t = state.trigger;
     if (!t || t.kind === 'runner')
@@ -52,24 +71,37 @@ export const expectTriggerResponseStep: StepImpl<'expect_trigger_response'> = {
       }
       return;
     }
+    const accepted = run.config.gatewayErrorStatuses;
+    if (step.status === 'handled' || t.dropped !== undefined) {
+      const v = judgeHandled({ status: t.status, text: t.text, dropped: t.dropped }, accepted);
+      if (!v.ok) {
+        throw new CheckFailure({
+          check: v.check,
+          message: `${v.why}.${gateway}`,
+          expected: step.status === 'handled' ? v.expected : describeWant(step.status, accepted),
+          actual:
+            t.dropped !== undefined
+              ? `connection dropped: ${t.dropped}`
+              : `${t.status} ${clip(t.text ?? '', 200)}`,
+          evidence,
+          hint: CRASH_HINT,
+        });
+      }
+      if (step.status === 'handled') {
+        state.notes.push(`the shop ${v.note} in ${t.duration_ms} ms`);
+        return;
+      }
+    }
     const got = t.status!;
     if (!statusMatches(step.status, got)) {
       const check: CheckId = got >= 500 ? 'merchant_5xx' : 'trigger_response';
       throw new CheckFailure({
         check,
         message: `the shop answered ${got}${got >= 500 ? ' (5xx)' : ''} to the trigger.${gateway}`,
-        expected:
-          typeof step.status === 'number'
-            ? `HTTP ${step.status}`
-            : step.status.startsWith('<')
-              ? `an HTTP status below ${step.status.slice(1)}`
-              : `an HTTP ${step.status} status`,
+        expected: describeWant(step.status, accepted),
         actual: `${got} ${clip(t.text ?? '', 200)}`,
         evidence,
-        hint:
-          got >= 500
-            ? 'catch the gateway error (its code and message are in the answer), keep the order retryable, and answer the shopper with a clear message instead of crashing'
-            : 'see the shop log for why it answered this way',
+        hint: got >= 500 ? CRASH_HINT : 'see the shop log for why it answered this way',
       });
     }
     state.notes.push(`the shop answered ${got} in ${t.duration_ms} ms`);

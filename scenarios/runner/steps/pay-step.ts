@@ -1,6 +1,7 @@
+import { payInWidget } from '../browser/widget-shopper.js';
 import type { RunContext, ScenarioState } from '../context.js';
 import { CheckFailure, clip } from '../outcome.js';
-import { ShopperError, walkShopper, type CardInput } from '../shopper.js';
+import { isSandboxPage, ShopperError, walkShopper, type CardInput, type ShopperResult } from '../shopper.js';
 import { needPayment } from './need-payment.js';
 import type { StepImpl, StepOf } from './step.js';
 
@@ -50,18 +51,24 @@ const sameUrl = (a: string, b: string) => {
 };
 
 export const payStep: StepImpl<'pay'> = {
-  explain: (step) =>
-    `pay as a shopper over plain HTTP (widget → bank → ${step.otp ? `3-D Secure ${step.otp === 'cancel' ? 'Cancel' : `OTP ${step.otp}`} → ` : ''}receipt) with card ${digits(step.card.pan).slice(0, 4)}…${digits(step.card.pan).slice(-4)}${step.card.cardholder ? ` (${step.card.cardholder})` : ''}: expect ${step.expect}${step.lands_on ? `, landing on the shop's ${step.lands_on} page with a 2xx` : ''}`,
+  explain: (step, run) =>
+    `pay as a shopper ${run.config.trigger?.browser ? "in Chromium, inside the shop page's widget iframe" : 'over plain HTTP'} (widget → bank → ${step.otp ? `3-D Secure ${step.otp === 'cancel' ? 'Cancel' : `OTP ${step.otp}`} → ` : ''}receipt) with card ${digits(step.card.pan).slice(0, 4)}…${digits(step.card.pan).slice(-4)}${step.card.cardholder ? ` (${step.card.cardholder})` : ''}: expect ${step.expect}${step.lands_on ? `, landing on the shop's ${step.lands_on} page with a 2xx` : ''}`,
   async run(step, state, run) {
     const hash = needPayment(state, run, 'pay');
-    let walk;
+    let walk: ShopperResult & { stuck?: string };
     try {
-      walk = await walkShopper({
-        sandboxUrl: run.sandbox.url,
-        hash,
-        card: cardOf(step, state),
-        ...(step.otp ? { otp: step.otp } : {}),
-      });
+      walk = state.browser
+        ? await payInWidget(state.browser, cardOf(step, state), {
+            otp: step.otp,
+            timeoutMs: run.config.timeouts.trigger_ms,
+            isSandbox: isSandboxPage(run.sandbox.url),
+          })
+        : await walkShopper({
+            sandboxUrl: run.sandbox.url,
+            hash,
+            card: cardOf(step, state),
+            ...(step.otp ? { otp: step.otp } : {}),
+          });
     } catch (err) {
       if (!(err instanceof ShopperError)) throw err;
       throw new CheckFailure({
@@ -86,6 +93,16 @@ export const payStep: StepImpl<'pay'> = {
         actual: tx.status,
         evidence: { path: walk.hops },
         hint: 'this is the sandbox side: check the card and the scenario active for the merchant (GET /__admin/scenarios)',
+      });
+    }
+    if (walk.stuck) {
+      throw new CheckFailure({
+        check: 'landing',
+        message: "the shop's page did not follow the widget to the shop's result page",
+        expected: `the page navigates to the URL the widget posts (location.href = e.data for a string containing "http")${step.lands_on ? `: the shop's ${step.lands_on} page` : ''}`,
+        actual: walk.stuck,
+        evidence: { path: walk.hops },
+        hint: 'in your message listener, navigate to any string message that contains "http" (the widget posts the success, failed or back URL there)',
       });
     }
     if (walk.sandbox_result_page) {

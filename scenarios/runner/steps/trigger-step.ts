@@ -1,15 +1,9 @@
 import { spawn } from 'node:child_process';
 import { cryptoReady, sealToBase64 } from '../../../mock-server/crypto/sealed-box.js';
-import type { JournalEntry } from '../../../mock-server/journal/journal-entry.js';
-import {
-  CREATE_PATH,
-  pathOf,
-  scopeOf,
-  waitFor,
-  type RunContext,
-  type ScenarioState,
-  type TriggerRecord,
-} from '../context.js';
+import { describeAction, fireBrowser } from '../browser/browser-trigger.js';
+import { CREATE_PATH, scopeOf, type RunContext, type ScenarioState, type TriggerRecord } from '../context.js';
+import { findCreate, hashFromCreate } from '../correlate.js';
+import { unreachable } from '../handled-failure.js';
 import { CheckFailure, clip } from '../outcome.js';
 import { renderString, renderValue } from '../template.js';
 import type { StepImpl } from './step.js';
@@ -49,9 +43,13 @@ async function fireHttp(state: ScenarioState, run: RunContext): Promise<TriggerR
       rec.body = undefined;
     }
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const code = e.cause?.code;
+    const what = `${e.cause?.message ?? e.message}${code ? ` (${code})` : ''}`;
     if (e.name === 'TimeoutError') rec.timed_out = true;
-    else rec.error = `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+    // Refused or no such host: nobody answers there. Reset or closed: the shop took the request and crashed.
+    else if (unreachable(code) || (rec.status === undefined && !code)) rec.error = what;
+    else rec.dropped = what;
   }
   rec.duration_ms = Date.now() - started;
   return rec;
@@ -139,6 +137,12 @@ async function createAsMerchant(state: ScenarioState, run: RunContext): Promise<
     });
     rec.status = res.status;
     rec.text = await res.text();
+    try {
+      const hash = hashFromCreate(JSON.parse(rec.text));
+      if (hash) rec.body = { transaction_hash: hash };
+    } catch {
+      // not JSON: the create step's checks say what the sandbox answered
+    }
   } catch (err) {
     rec.error = (err as Error).message;
   }
@@ -146,54 +150,37 @@ async function createAsMerchant(state: ScenarioState, run: RunContext): Promise<
   return rec;
 }
 
-/**
- * The merchant's create-payment for this scenario: a POST to the create path journaled after the
- * mark whose request cannot have started before the trigger (its duration is no longer than the
- * time since, which keeps out a slow create left over from an earlier scenario). A shop that
- * retries gets its last successful attempt picked.
- */
-export async function findCreate(
-  state: ScenarioState,
-  run: RunContext,
-  waitMs: number,
-): Promise<JournalEntry | undefined> {
-  const pick = async (): Promise<JournalEntry | undefined> => {
-    const since = Date.now() - state.trigger!.started_at + 1000;
-    const entries = (await run.sandbox.journal({ limit: 200 })).filter(
-      (e) =>
-        e.id > state.mark &&
-        e.method === 'POST' &&
-        pathOf(e) === CREATE_PATH &&
-        e.duration_ms <= since &&
-        (e.app_id === null || e.app_id === run.merchant.app_id),
-    );
-    if (entries.length === 0) return undefined;
-    const oldestFirst = [...entries].sort((a, b) => a.id - b.id);
-    return [...oldestFirst].reverse().find((e) => e.transaction_hash) ?? oldestFirst[0];
-  };
-  return waitFor(waitMs, pick);
+/** The trigger kind a check config uses. */
+export function triggerKind(run: Pick<RunContext, 'config'>): TriggerRecord['kind'] {
+  const t = run.config.trigger;
+  return t?.http ? 'http' : t?.command ? 'command' : t?.browser ? 'browser' : 'runner';
 }
 
 export const triggerStep: StepImpl<'trigger'> = {
-  explain: (step, run) =>
-    run.config.trigger?.http
-      ? `make the shop create a payment: ${run.config.trigger.http.method ?? 'POST'} ${run.config.trigger.http.url}${step.await_create === false ? '' : ', then find its create-payment in the sandbox journal'}`
-      : run.config.trigger?.command
-        ? `make the shop create a payment: run \`${run.config.trigger.command}\`${step.await_create === false ? '' : ', then find its create-payment in the journal'}`
-        : 'create a payment as the merchant (no trigger configured: only the callback side is checked)',
+  explain: (step, run) => {
+    const t = run.config.trigger;
+    const then = step.await_create === false ? '' : ', then find its create-payment in the sandbox journal';
+    if (t?.http) return `make the shop create a payment: ${t.http.method ?? 'POST'} ${t.http.url}${then}`;
+    if (t?.command) return `make the shop create a payment: run \`${t.command}\`${then}`;
+    if (t?.browser)
+      return `a shopper in Chromium opens ${t.browser.url}${t.browser.actions?.length ? `, ${t.browser.actions.map(describeAction).join(', ')}` : ''} and waits for the widget iframe #iframe_widget${then}`;
+    return 'create a payment as the merchant (no trigger configured: only the callback side is checked)';
+  },
   async run(step, state, run) {
     state.mark = await run.sandbox.journalMark();
-    const kind = run.config.trigger?.http ? 'http' : run.config.trigger?.command ? 'command' : 'runner';
+    const kind = triggerKind(run);
     state.trigger =
       kind === 'http'
         ? await fireHttp(state, run)
         : kind === 'command'
           ? await fireCommand(state, run)
-          : await createAsMerchant(state, run);
+          : kind === 'browser'
+            ? await fireBrowser(state, run)
+            : await createAsMerchant(state, run);
     const t = state.trigger;
     state.vars.trigger = { status: t.status ?? null, body: t.body ?? null, duration_ms: t.duration_ms };
-    state.notes.push(
-      `${t.request} → ${t.timed_out ? `no answer within ${run.config.timeouts.trigger_ms} ms` : t.error ? `failed: ${t.error}` : kind === 'command' ? `exit ${t.exit_code}` : `${t.status}`} (${t.duration_ms} ms)`,
+    state.notes.unshift(
+      `${t.request} → ${t.timed_out ? `no answer within ${run.config.timeouts.trigger_ms} ms` : t.error ? `failed: ${t.error}` : t.dropped ? `connection dropped: ${t.dropped}` : kind === 'command' ? `exit ${t.exit_code}` : `${t.status}`} (${t.duration_ms} ms)`,
     );
     if (t.error && kind !== 'command') {
       throw new CheckFailure({
@@ -208,7 +195,7 @@ export const triggerStep: StepImpl<'trigger'> = {
         hint:
           kind === 'runner'
             ? 'check --sandbox'
-            : 'start the shop first (or set app.command in the check config) and check trigger.http.url',
+            : `start the shop first (or set app.command in the check config) and check trigger.${kind}.url`,
       });
     }
     if (kind === 'command' && t.exit_code !== 0 && !t.timed_out) {
@@ -222,19 +209,23 @@ export const triggerStep: StepImpl<'trigger'> = {
       });
     }
     if (step.await_create === false) return;
-    const entry = await findCreate(state, run, run.config.timeouts.create_ms);
-    if (!entry) {
+    const found = await findCreate(state, run, run.config.timeouts.create_ms);
+    if (!found) {
       throw new CheckFailure({
         check: 'no_create',
         message: 'the trigger did not lead to a create-payment request',
         expected: `POST ${CREATE_PATH} at the sandbox within ${run.config.timeouts.create_ms} ms of the trigger`,
-        actual: `${t.request} answered ${t.status ?? t.exit_code ?? t.error ?? 'nothing'}${t.text ? `: ${clip(t.text, 200)}` : ''}; the journal shows no create-payment`,
+        actual: `${t.request} answered ${t.status ?? t.exit_code ?? t.dropped ?? t.error ?? 'nothing'}${t.text ? `: ${clip(t.text, 200)}` : ''}; the journal shows no create-payment`,
         evidence: { request: t.request, ...(t.text ? { response: clip(t.text, 300) } : {}) },
         hint: `point the shop's ktpay API URL at ${run.sandbox.url}/api/v1/merchant-widget (it must POST /payment there) and make the trigger create a payment`,
       });
     }
+    const entry = found.entry;
     state.create = entry;
     if (entry.transaction_hash) state.hash = entry.transaction_hash;
+    const orderId = (entry.decrypted as { order?: { order_id?: unknown } } | null)?.order?.order_id;
+    if (typeof orderId === 'string' && !run.orderIds.has(orderId))
+      run.orderIds.set(orderId, state.scenario.name);
     state.vars.payment = {
       order_id:
         entry.order_id ??
@@ -244,7 +235,7 @@ export const triggerStep: StepImpl<'trigger'> = {
       journal_entry: entry.id,
     };
     state.notes.push(
-      `create-payment: journal entry ${entry.id}, order_id ${entry.order_id ?? '(none)'} → ${entry.response.status}${entry.verdict.error_code ? ` ${entry.verdict.error_code}` : ''}${entry.transaction_hash ? `, transaction ${entry.transaction_hash}` : ''}`,
+      `create-payment: journal entry ${entry.id}, order_id ${entry.order_id ?? '(none)'} → ${entry.response.status}${entry.verdict.error_code ? ` ${entry.verdict.error_code}` : ''}${entry.transaction_hash ? `, transaction ${entry.transaction_hash}` : ''}; found by ${found.by}${found.others > 0 ? ` (${found.others} more create-payment${found.others === 1 ? '' : 's'} matched: the newest one that made a payment was taken)` : ''}`,
     );
   },
 };
