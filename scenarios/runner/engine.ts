@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { base, en, Faker, ru } from '@faker-js/faker';
 import { createSchemaRegistry } from '../../contracts/schema-registry.js';
 import { cryptoReady, generateKeypair } from '../../mock-server/crypto/sealed-box.js';
 import { startSandbox } from '../../mock-server/index.js';
 import { DEFAULT_MERCHANT } from '../../mock-server/merchants/default-merchant.js';
-import { projectPath } from '../../mock-server/shared/project-root.js';
+import { packageVersion } from '../../mock-server/shared/project-root.js';
 import type { CheckConfig } from './check-config.js';
 import type { RunContext, ScenarioState } from './context.js';
 import { freePort, startMerchantApp, type MerchantApp } from './merchant-app.js';
@@ -43,14 +42,6 @@ export interface RunObserver {
 /** A problem with the run itself (sandbox unreachable, app does not start): no scenario could run. */
 export class RunSetupError extends Error {
   override name = 'RunSetupError';
-}
-
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
 }
 
 /** Deep-merges the runner's defaults for an embedded sandbox under the user's settings. */
@@ -361,7 +352,7 @@ export async function runChecks(config: CheckConfig, observer: RunObserver = {})
     }
     return {
       tool: 'ktpay-mock run',
-      version: version(),
+      version: packageVersion(),
       seed: config.seed,
       started_at: startedAt.toISOString(),
       duration_ms: Date.now() - startedAt.getTime(),
