@@ -37,7 +37,6 @@ export function toComponent(schema: unknown, baseId: string): unknown {
   return out;
 }
 
-
 const catalog = new Map<number, KtpayErrorEntry>(errorCatalog.ktpay.map((e) => [e.code, e]));
 function entry(code: number): KtpayErrorEntry {
   const e = catalog.get(code);
