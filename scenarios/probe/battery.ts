@@ -70,7 +70,7 @@ const VALIDATION =
   'spec §4; error-catalog 4220002 with per-field messages in `validation` (reference) or `messages` (widget)';
 const RESULT: SchemaName[] = ['createPaymentResult'];
 
-const create = (
+const invalidOrder = (
   id: string,
   title: string,
   payload: Record<string, unknown>,
@@ -87,6 +87,26 @@ const create = (
   rule: `${rule}; ${VALIDATION}`,
 });
 
+/** A create payment the gateway must refuse before looking at the order (identity, encoding, key). */
+const refused = (
+  id: string,
+  title: string,
+  auth: ProbeAuth,
+  body: ProbeBody,
+  code: number,
+  rule: string,
+): ProbeDefinition => ({
+  id,
+  title,
+  method: 'POST',
+  path: '/payment',
+  auth,
+  body,
+  contracts: RESULT,
+  sandbox_default: { status: 422, code },
+  rule,
+});
+
 export const BATTERY: readonly ProbeDefinition[] = [
   {
     id: 'create-valid',
@@ -100,117 +120,105 @@ export const BATTERY: readonly ProbeDefinition[] = [
     rule: 'spec §4: success payload {transaction_hash, show_close_button} [doc v2.1]',
     captures_hash: true,
   },
-  create(
+  invalidOrder(
     'create-duplicate',
     'create payment: the order_id of create-valid again',
     { order: { amount: 100, order_id: '{{valid_order_id}}', description: PROBE_DESCRIPTION } },
     'spec §4: order.order_id is unique per merchant; a duplicate is a validation error on order.order_id [mock]',
   ),
-  create('create-no-order', 'create payment: no order object', {}, 'spec §4: order is required'),
-  create(
+  invalidOrder('create-no-order', 'create payment: no order object', {}, 'spec §4: order is required'),
+  invalidOrder(
     'create-no-amount',
     'create payment: order.amount missing',
     { order: { order_id: '{{order_id}}', description: PROBE_DESCRIPTION } },
     'spec §4: order.amount is required [doc]',
   ),
-  create(
+  invalidOrder(
     'create-amount-string',
     'create payment: order.amount as a string',
     order({ amount: '100' }),
     'spec §4: order.amount is a number [doc]',
   ),
-  create(
+  invalidOrder(
     'create-amount-zero',
     'create payment: order.amount 0',
     order({ amount: 0 }),
     'spec §4: order.amount > 0 [mock]',
   ),
-  create(
+  invalidOrder(
     'create-amount-decimals',
     'create payment: order.amount with three decimals',
     order({ amount: 100.555 }),
     'spec §4: order.amount is an integer or has at most 2 decimals [doc]',
   ),
-  create(
+  invalidOrder(
     'create-order-id-long',
     'create payment: a 256-character order_id',
     order({ order_id: '{{long_order_id}}' }),
     'contracts create-payment-request.json: order.order_id at most 255 characters [mock]',
   ),
-  create(
+  invalidOrder(
     'create-type-unknown',
     'create payment: order.type neither ecom nor service',
     order({ type: 'subscription' }),
     'spec §4: order.type is ecom or service [doc]',
   ),
-  create(
+  invalidOrder(
     'create-service-missing',
     'create payment: type service without order.service',
     order({ type: 'service' }),
     'spec §4: order.service is required when type = service [doc]',
   ),
-  create(
+  invalidOrder(
     'create-url-invalid',
     'create payment: a callback URL that is not a URL',
     order({ callback_success_url: 'not a url' }),
     'spec §4: callback URLs are URLs [doc]',
   ),
-  create(
+  invalidOrder(
     'create-email-invalid',
     'create payment: user.email that is not an address',
     { ...order(), user: { email: 'not-an-email' } },
     'contracts create-payment-request.json: user.email is an e-mail address',
   ),
-  create(
+  invalidOrder(
     'create-callback-domain',
     "create payment: a callback URL outside the merchant's domains",
     order({ callback_success_url: 'https://ktpay-mock-probe.invalid/return' }),
     "spec §4: callback URLs outside the merchant's domains are rejected when strict_domains is on [mock]",
   ),
-  {
-    id: 'unknown-app-id',
-    title: 'create payment: an Auth-Identifier no merchant has',
-    method: 'POST',
-    path: '/payment',
-    auth: 'unknown',
-    body: { kind: 'sealed', payload: order() },
-    contracts: RESULT,
-    sandbox_default: { status: 422, code: 4220103 },
-    rule: 'spec §5: an unknown app_id is 4220103 (validation on app_id) in the reference dialect, 4010103 in the widget dialect',
-  },
-  {
-    id: 'bad-base64',
-    title: 'create payment: a body that is not base64',
-    method: 'POST',
-    path: '/payment',
-    auth: 'own',
-    body: { kind: 'raw', text: 'ktpay-mock probe: this body is not base64!' },
-    contracts: RESULT,
-    sandbox_default: { status: 422, code: 4220101 },
-    rule: 'spec §2: a body that is empty or not base64 → 4220101 [mock mapping of a doc code]',
-  },
-  {
-    id: 'foreign-key',
-    title: 'create payment: an order sealed to a key the gateway does not hold',
-    method: 'POST',
-    path: '/payment',
-    auth: 'own',
-    body: { kind: 'sealed_foreign', payload: order() },
-    contracts: RESULT,
-    sandbox_default: { status: 422, code: 4220102 },
-    rule: "spec §2: a sealed box that does not open with the merchant's key → 4220102 [mock mapping of a doc code]",
-  },
-  {
-    id: 'not-json',
-    title: 'create payment: a sealed plaintext that is not JSON',
-    method: 'POST',
-    path: '/payment',
-    auth: 'own',
-    body: { kind: 'sealed_text', text: 'ktpay-mock probe: this plaintext is not JSON' },
-    contracts: RESULT,
-    sandbox_default: { status: 422, code: 4220101 },
-    rule: 'spec §2: a plaintext that is not a JSON object → 4220101 [mock mapping of a doc code]',
-  },
+  refused(
+    'unknown-app-id',
+    'create payment: an Auth-Identifier no merchant has',
+    'unknown',
+    { kind: 'sealed', payload: order() },
+    4220103,
+    'spec §5: an unknown app_id is 4220103 (validation on app_id) in the reference dialect, 4010103 in the widget dialect',
+  ),
+  refused(
+    'bad-base64',
+    'create payment: a body that is not base64',
+    'own',
+    { kind: 'raw', text: 'ktpay-mock probe: this body is not base64!' },
+    4220101,
+    'spec §2: a body that is empty or not base64 → 4220101 [mock mapping of a doc code]',
+  ),
+  refused(
+    'foreign-key',
+    'create payment: an order sealed to a key the gateway does not hold',
+    'own',
+    { kind: 'sealed_foreign', payload: order() },
+    4220102,
+    "spec §2: a sealed box that does not open with the merchant's key → 4220102 [mock mapping of a doc code]",
+  ),
+  refused(
+    'not-json',
+    'create payment: a sealed plaintext that is not JSON',
+    'own',
+    { kind: 'sealed_text', text: 'ktpay-mock probe: this plaintext is not JSON' },
+    4220101,
+    'spec §2: a plaintext that is not a JSON object → 4220101 [mock mapping of a doc code]',
+  ),
   {
     id: 'status-own',
     title: "payment status of the probe's own payment",

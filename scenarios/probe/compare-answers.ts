@@ -1,12 +1,23 @@
 import { errorCatalog } from '../../contracts/error-catalog.js';
 import { schemas, type SchemaName } from '../../contracts/schema-registry.js';
 import { ID_BASE } from '../../contracts/schemas/common.js';
+import { TRANSACTION_URL_FIELDS } from '../../mock-server/payments/transaction.js';
 import type { ProbeDefinition } from './battery.js';
 import type { Drift } from './drift.js';
 import type { ReadAnswer } from './read-answer.js';
 
 /** Whether a value satisfies a contract schema (the schema registry's validators, injected). */
 export type ContractCheck = (name: SchemaName, value: unknown) => boolean;
+
+/** Payload fields that hold URLs: each gateway points them at itself (the bank page, its own links). */
+export const URL_FIELDS: ReadonlySet<string> = new Set([
+  'payment_page',
+  'payment_page_url',
+  'action',
+  'post_link',
+  'back_link',
+  ...TRANSACTION_URL_FIELDS,
+]);
 
 /**
  * Fields whose values legitimately differ between two gateways (hashes, ids, times, URLs pointing
@@ -19,16 +30,8 @@ export const VOLATILE_FIELDS: ReadonlySet<string> = new Set([
   'merchant_id',
   'created_at',
   'updated_at',
-  'payment_page',
-  'payment_page_url',
   'signed_order',
-  'action',
-  'post_link',
-  'back_link',
-  'callback_post_url',
-  'callback_back_url',
-  'callback_success_url',
-  'callback_failed_url',
+  ...URL_FIELDS,
 ]);
 
 const ENVELOPE_SCHEMA = {

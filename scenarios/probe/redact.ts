@@ -11,20 +11,9 @@
  * and both sides of a comparison go through it, so it never changes a verdict.
  */
 
-const HEX40 = /(?<![0-9a-f])[0-9a-f]{40}(?![0-9a-f])/g;
+import { URL_FIELDS } from './compare-answers.js';
 
-/** Fields whose URL query parameters are replaced (the bank's `params` token identifies a payment). */
-const URL_FIELDS = new Set([
-  'payment_page',
-  'payment_page_url',
-  'action',
-  'post_link',
-  'back_link',
-  'callback_post_url',
-  'callback_back_url',
-  'callback_success_url',
-  'callback_failed_url',
-]);
+const HEX40 = /(?<![0-9a-f])[0-9a-f]{40}(?![0-9a-f])/g;
 
 /** base64 of a placeholder document: still base64, as `signed_order` is. */
 export const REDACTED_SIGNED_ORDER = Buffer.from(
