@@ -15,6 +15,8 @@ import {
 } from '../../scenarios/probe/probe-command.js';
 import { readRecording, RECORDING_FILE } from '../../scenarios/probe/recording.js';
 import type { RunReport } from '../../scenarios/runner/outcome.js';
+import { startServer } from '../../mock-server/server.js';
+import { testConfig } from '../helpers/sandbox.js';
 
 /**
  * Acceptance of issue 19. The real test environment cannot be reached from here, so the upstream is
@@ -172,6 +174,29 @@ describe('ktpay-mock probe against a second sandbox process', () => {
     expect(r.code).toBe(0);
   });
 
+  it('with --sandbox and --admin-token it probes a running sandbox and removes the merchant it made there', async () => {
+    const server = await startServer(testConfig({ port: 0, admin_token: 'probe-admin-secret' }), {
+      logger: false,
+    });
+    try {
+      const r = await probe(live(SAME, { sandbox: server.url, adminToken: 'probe-admin-secret' }));
+      expect(verdicts(r.report!)).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(r.report!.sandbox).toEqual({ mode: 'external', url: server.url });
+      const left = (await (
+        await fetch(`${server.url}/__admin/merchants`, {
+          headers: { authorization: 'Bearer probe-admin-secret' },
+        })
+      ).json()) as { merchants: { name: string }[] };
+      expect(left.merchants.map((m) => m.name)).not.toContain('ktpay-mock probe');
+      const refused = await probe(live(SAME, { sandbox: server.url, adminToken: 'not-the-token' }));
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('the sandbox is not usable');
+    } finally {
+      await server.close();
+    }
+  });
+
   const recordDir = join(dir, 'recording');
   const out = join(dir, 'cli-out');
   let recorded: RunReport;
@@ -248,20 +273,22 @@ describe('ktpay-mock probe against a second sandbox process', () => {
     }
   });
 
-  it('pays nothing at the upstream: each run made one marked payment and cancelled it', async () => {
-    for (const [at, appId] of [
-      [upstream, SAME],
-      [widgetUpstream, MIRROR],
-      [widgetUpstream, DIFFERENT],
+  it('pays nothing at the upstream: each run made one marked payment, and cancelled it', async () => {
+    // SAME was probed twice (embedded and --sandbox), the others once.
+    for (const [at, appId, runs] of [
+      [upstream, SAME, 2],
+      [widgetUpstream, MIRROR, 1],
+      [widgetUpstream, DIFFERENT, 1],
     ] as const) {
       const res = await fetch(`${at.url}/__admin/transactions?app_id=${appId}`);
       const { transactions } = (await res.json()) as {
         transactions: { order_id: string; status: string; card: unknown }[];
       };
-      expect(transactions).toHaveLength(1);
-      expect(transactions[0]!.order_id.startsWith(`${PROBE_ORDER_PREFIX}-`)).toBe(true);
-      expect(transactions[0]!.order_id.endsWith('-create-valid')).toBe(true);
-      expect(transactions[0]).toMatchObject({ status: 'cancelled', card: null });
+      expect(transactions).toHaveLength(runs);
+      for (const t of transactions) {
+        expect(t.order_id).toMatch(new RegExp(`^${PROBE_ORDER_PREFIX}-\\d{14}-[0-9a-f]{4}-create-valid$`));
+        expect(t).toMatchObject({ status: 'cancelled', card: null });
+      }
     }
   });
 
