@@ -16,6 +16,7 @@ import {
 import { readRecording, RECORDING_FILE } from '../../scenarios/probe/recording.js';
 import type { RunReport } from '../../scenarios/runner/outcome.js';
 import { startServer } from '../../mock-server/server.js';
+import { DEFAULT_MERCHANT } from '../../mock-server/merchants/default-merchant.js';
 import { testConfig } from '../helpers/sandbox.js';
 
 /**
@@ -189,6 +190,16 @@ describe('ktpay-mock probe against a second sandbox process', () => {
         })
       ).json()) as { merchants: { name: string }[] };
       expect(left.merchants.map((m) => m.name)).not.toContain('ktpay-mock probe');
+      // As an existing sandbox merchant (the built-in one is reference, v2, like SAME).
+      const builtin = await probe(
+        live(SAME, {
+          sandbox: server.url,
+          adminToken: 'probe-admin-secret',
+          sandboxMerchant: DEFAULT_MERCHANT.app_id,
+        }),
+      );
+      expect(verdicts(builtin.report!)).toEqual([]);
+      expect(builtin.report!.merchant).toEqual({ app_id: DEFAULT_MERCHANT.app_id, created: false });
       const refused = await probe(live(SAME, { sandbox: server.url, adminToken: 'not-the-token' }));
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain('the sandbox is not usable');
@@ -274,9 +285,9 @@ describe('ktpay-mock probe against a second sandbox process', () => {
   });
 
   it('pays nothing at the upstream: each run made one marked payment, and cancelled it', async () => {
-    // SAME was probed twice (embedded and --sandbox), the others once.
+    // SAME was probed three times (embedded, --sandbox, --sandbox-merchant), the others once.
     for (const [at, appId, runs] of [
-      [upstream, SAME, 2],
+      [upstream, SAME, 3],
       [widgetUpstream, MIRROR, 1],
       [widgetUpstream, DIFFERENT, 1],
     ] as const) {
@@ -342,6 +353,9 @@ describe('ktpay-mock probe safety', () => {
       '--replay compares',
     );
     expect((await probe({ replay: dir, record: dir })).stderr).toContain('exclude each other');
+    expect((await probe({ replay: dir, sandboxMerchant: SAME, envelope: 'widget' })).stderr).toContain(
+      "with --sandbox-merchant that merchant's settings apply",
+    );
     const missing = await probe({ replay: join(dir, 'nowhere') });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no such file');
