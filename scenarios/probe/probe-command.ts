@@ -1,6 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createSchemaRegistry, type SchemaName } from '../../contracts/schema-registry.js';
+import {
+  createSchemaRegistry,
+  type SchemaName,
+  type SchemaRegistry,
+} from '../../contracts/schema-registry.js';
+import type { ProbeRecording } from '../../contracts/types.js';
 import { cryptoReady, decodeOriginalBase64, generateKeypair } from '../../mock-server/crypto/sealed-box.js';
 import { packageVersion } from '../../mock-server/shared/project-root.js';
 import type { ReporterName } from '../runner/check-config.js';
@@ -9,13 +14,13 @@ import type { RunReport } from '../runner/outcome.js';
 import { jsonReport } from '../runner/reporters/json-reporter.js';
 import { junitReport } from '../runner/reporters/junit-reporter.js';
 import { createPrettyReporter } from '../runner/reporters/pretty-reporter.js';
-import { BATTERY, BATTERY_VERSION } from './battery.js';
+import { BATTERY, BATTERY_VERSION, type ProbeDefinition } from './battery.js';
 import { checkUpstream } from './host-policy.js';
-import { apiBase, orderIdOf, ProbeTransportError, runStamp } from './probe-request.js';
+import { apiBase, orderIdOf, ProbeTransportError, runStamp, type RunValues } from './probe-request.js';
 import { probeReport, probeScenario, BATTERY_FILE } from './probe-report.js';
-import { liveSource, ProbeAbort, runBattery, type AnswerSource } from './probe-run.js';
+import { liveSource, ProbeAbort, runBattery, type AnswerSource, type ProbeOutcome } from './probe-run.js';
 import { buildRecording, readRecording, RecordingError, replaySource, writeRecording } from './recording.js';
-import { createRedactor } from './redact.js';
+import { createRedactor, type Redactor } from './redact.js';
 import { openSandboxSide, SandboxSideError, type SandboxSide } from './sandbox-side.js';
 
 export const PROBE_JUNIT_FILE = 'ktpay-probe-junit.xml';
@@ -70,7 +75,59 @@ function checkFlags(f: ProbeFlags): void {
   if (!verdict.ok) throw new ProbeUsageError(`refusing --upstream: ${verdict.reason}`);
 }
 
-function writeReports(report: RunReport, reporters: readonly ReporterName[], out: string): string[] {
+interface Upstream {
+  source: AnswerSource;
+  /** The API base the answers come (or came) from. */
+  url: string;
+  recording?: ProbeRecording;
+}
+
+/** The upstream side: the live gateway, or the recording of one (RecordingError when it does not read). */
+function openUpstream(
+  flags: ProbeFlags,
+  cwd: string,
+  registry: SchemaRegistry,
+  run: RunValues,
+  redactor: Redactor,
+  timeoutMs: number,
+): Upstream {
+  if (flags.replay) {
+    const recording = readRecording(resolve(cwd, flags.replay), registry);
+    return { source: replaySource(recording), url: recording.upstream, recording };
+  }
+  const url = apiBase(flags.upstream!);
+  const target = { apiUrl: url, appId: flags.appId!, appKey: flags.appKey!.trim() };
+  return { source: liveSource('upstream', target, run, redactor, timeoutMs), url };
+}
+
+/** The pretty reporter's progress: one scenario per probe. */
+function progress(pretty: ReturnType<typeof createPrettyReporter> | undefined) {
+  const total = BATTERY.length;
+  return {
+    start: (i: number, p: ProbeDefinition) =>
+      pretty?.onScenarioStart?.(i, total, {
+        suite: 'probe',
+        file: BATTERY_FILE,
+        name: p.id,
+        description: p.title,
+        tags: [],
+        requires: [],
+        steps: [],
+        sandboxSteps: [],
+      }),
+    end: (i: number, o: ProbeOutcome) => pretty?.onScenarioEnd?.(i, total, probeScenario(o)),
+  };
+}
+
+/** Writes the JUnit/JSON files and prints the verdict (pretty) or a one-line summary. */
+function emitReports(
+  report: RunReport,
+  reporters: readonly ReporterName[],
+  out: string,
+  pretty: ReturnType<typeof createPrettyReporter> | undefined,
+  io: RunIo,
+  recordingFile: string | undefined,
+): void {
   const written: string[] = [];
   if (reporters.includes('junit') || reporters.includes('json')) mkdirSync(out, { recursive: true });
   if (reporters.includes('junit')) {
@@ -81,7 +138,16 @@ function writeReports(report: RunReport, reporters: readonly ReporterName[], out
     written.push(join(out, PROBE_JSON_FILE));
     writeFileSync(written.at(-1)!, jsonReport(report));
   }
-  return written;
+  if (recordingFile) written.push(recordingFile);
+  if (pretty) {
+    pretty.finish(report);
+    for (const p of written) io.stdout(`${p === recordingFile ? 'recording' : 'report'}: ${p}\n`);
+    return;
+  }
+  const s = report.summary;
+  io.stderr(
+    `ktpay-mock probe: ${s.passed} match, ${s.failed} drifted${s.skipped ? `, ${s.skipped} skipped` : ''} (${report.probe!.drifts} drifts)${written.length ? `; ${written.join(', ')}` : ''}\n`,
+  );
 }
 
 /**
@@ -108,31 +174,23 @@ export async function probeCommand(
     throw err;
   }
   const registry = createSchemaRegistry();
-  const matches = (name: SchemaName, v: unknown) => registry.validator(name)(v) === true;
   const reporters = flags.reporters?.length ? flags.reporters : (['pretty'] as ReporterName[]);
   const startedAt = new Date();
   const stamp = runStamp(startedAt);
-  const appKey = flags.appKey?.trim();
   // Both sides' answers go through redaction with the upstream's secrets: nothing prints them.
-  const secrets = { app_id: flags.appId, app_key: appKey, admin_token: flags.adminToken };
+  const redactor = () =>
+    createRedactor({ app_id: flags.appId, app_key: flags.appKey?.trim(), admin_token: flags.adminToken });
+  const timeout = flags.timeoutMs ?? 15_000;
+  await cryptoReady();
+  const run = { stamp, foreignKey: generateKeypair().publicKey };
 
-  let upstream: AnswerSource;
-  let upstreamUrl: string;
-  let recording: ReturnType<typeof readRecording> | undefined;
-  if (flags.replay) {
-    try {
-      recording = readRecording(resolve(io.cwd, flags.replay), registry);
-    } catch (err) {
-      if (err instanceof RecordingError) return fail(err.message);
-      throw err;
-    }
-    upstream = replaySource(recording);
-    upstreamUrl = recording.upstream;
-  } else {
-    upstreamUrl = apiBase(flags.upstream!);
-    upstream = { answer: async () => ({ kind: 'skipped', reason: 'not set up' }) };
+  let upstream: Upstream;
+  try {
+    upstream = openUpstream(flags, io.cwd, registry, run, redactor(), timeout);
+  } catch (err) {
+    if (err instanceof RecordingError) return fail(err.message);
+    throw err;
   }
-
   let side: SandboxSide;
   try {
     side = await openSandboxSide({
@@ -146,93 +204,67 @@ export async function probeCommand(
     if (err instanceof SandboxSideError) return fail(`the sandbox is not usable: ${err.message}`);
     throw err;
   }
+  const pretty = reporters.includes('pretty')
+    ? createPrettyReporter({ write: io.stdout, live: io.live, color: io.color })
+    : undefined;
   try {
-    await cryptoReady();
-    const run = { stamp, foreignKey: generateKeypair().publicKey };
-    const timeout = flags.timeoutMs ?? 15_000;
-    if (!flags.replay)
-      upstream = liveSource(
-        'upstream',
-        { apiUrl: upstreamUrl, appId: flags.appId!, appKey: appKey! },
-        run,
-        createRedactor(secrets),
-        timeout,
-      );
-    const sandbox = liveSource('sandbox', side.target, run, createRedactor(secrets), timeout);
-
-    const pretty = reporters.includes('pretty')
-      ? createPrettyReporter({ write: io.stdout, live: io.live, color: io.color })
-      : undefined;
+    const rec = upstream.recording;
+    const m = side.merchant;
     if (pretty)
       io.stdout(
-        `ktpay-mock probe: ${BATTERY.length} probes; upstream ${upstreamUrl}${recording ? ` (replay of ${flags.replay}, recorded ${recording.recorded_at})` : ''}; sandbox ${side.mode === 'embedded' ? 'embedded at ' : ''}${side.url} (merchant: ${side.merchant.envelope} dialect, acquirer-options v${side.merchant.acquirer_options_version})\n`,
+        `ktpay-mock probe: ${BATTERY.length} probes; upstream ${upstream.url}${rec ? ` (replay of ${flags.replay}, recorded ${rec.recorded_at})` : ''}; sandbox ${side.mode === 'embedded' ? 'embedded at ' : ''}${side.url} (merchant: ${m.envelope} dialect, acquirer-options v${m.acquirer_options_version})\n`,
       );
-    const outcomes = await runBattery(BATTERY, upstream, sandbox, matches, (p) => orderIdOf(stamp, p.id), {
-      start: (i, p) =>
-        pretty?.onScenarioStart?.(i, BATTERY.length, {
-          suite: 'probe',
-          file: BATTERY_FILE,
-          name: p.id,
-          description: p.title,
-          tags: [],
-          requires: [],
-          steps: [],
-          sandboxSteps: [],
-        }),
-      end: (i, o) => pretty?.onScenarioEnd?.(i, BATTERY.length, probeScenario(o)),
-    });
-
-    let recordingFile: string | undefined;
-    if (flags.record) {
-      recordingFile = writeRecording(
-        resolve(io.cwd, flags.record),
-        buildRecording(outcomes, {
-          recorded_at: startedAt.toISOString(),
-          tool_version: packageVersion(),
-          upstream: upstreamUrl,
-          battery_version: BATTERY_VERSION,
-        }),
-      );
-    }
+    const sandbox = liveSource('sandbox', side.target, run, redactor(), timeout);
+    const matches = (name: SchemaName, v: unknown) => registry.validator(name)(v) === true;
+    const outcomes = await runBattery(
+      BATTERY,
+      upstream.source,
+      sandbox,
+      matches,
+      (p) => orderIdOf(stamp, p.id),
+      progress(pretty),
+    );
+    const recordingFile = flags.record
+      ? writeRecording(
+          resolve(io.cwd, flags.record),
+          buildRecording(outcomes, {
+            recorded_at: startedAt.toISOString(),
+            tool_version: packageVersion(),
+            upstream: upstream.url,
+            battery_version: BATTERY_VERSION,
+          }),
+        )
+      : undefined;
+    const recordingPath = recordingFile ?? (flags.replay ? resolve(io.cwd, flags.replay) : undefined);
     const report = probeReport(outcomes, {
       version: packageVersion(),
       started_at: startedAt.toISOString(),
       duration_ms: Date.now() - startedAt.getTime(),
       sandbox: { mode: side.mode, url: side.url },
-      merchant: {
-        app_id: createRedactor(secrets).text(side.merchant.app_id),
-        created: side.merchant.created,
-      },
+      merchant: { app_id: redactor().text(m.app_id), created: m.created },
       probe: {
-        upstream: upstreamUrl,
-        mode: recording ? 'replay' : 'live',
-        ...(recordingFile || flags.replay
-          ? { recording: recordingFile ?? resolve(io.cwd, flags.replay!) }
-          : {}),
+        upstream: upstream.url,
+        mode: rec ? 'replay' : 'live',
+        ...(recordingPath ? { recording: recordingPath } : {}),
         battery_version: BATTERY_VERSION,
-        sandbox_merchant: {
-          envelope: side.merchant.envelope,
-          acquirer_options_version: side.merchant.acquirer_options_version,
-        },
+        sandbox_merchant: { envelope: m.envelope, acquirer_options_version: m.acquirer_options_version },
       },
     });
     if (report.summary.total === report.summary.skipped)
       return fail(`no probe could be compared (${BATTERY_FILE} v${BATTERY_VERSION})`);
-    const written = writeReports(report, reporters, resolve(io.cwd, flags.out ?? 'ktpay-mock-report'));
-    if (recordingFile) written.push(recordingFile);
-    if (pretty) {
-      pretty.finish(report);
-      for (const p of written) io.stdout(`${p === recordingFile ? 'recording' : 'report'}: ${p}\n`);
-    } else {
-      const s = report.summary;
-      io.stderr(
-        `ktpay-mock probe: ${s.passed} match, ${s.failed} drifted${s.skipped ? `, ${s.skipped} skipped` : ''} (${report.probe!.drifts} drifts)${written.length ? `; ${written.join(', ')}` : ''}\n`,
-      );
-    }
+    emitReports(
+      report,
+      reporters,
+      resolve(io.cwd, flags.out ?? 'ktpay-mock-report'),
+      pretty,
+      io,
+      recordingFile,
+    );
     return { code: report.summary.failed === 0 ? 0 : 1, report };
   } catch (err) {
+    pretty?.stop();
     if (err instanceof ProbeAbort) return fail(err.message);
-    if (err instanceof ProbeTransportError) return fail(createRedactor(secrets).text(err.message));
+    if (err instanceof ProbeTransportError) return fail(redactor().text(err.message));
     throw err;
   } finally {
     await side.close();
