@@ -85,6 +85,12 @@ export function replaySource(recording: ProbeRecording): AnswerSource {
       const entry = byProbe.get(probe.id);
       if (!entry)
         return { kind: 'skipped', reason: `not in the recording (battery v${recording.battery_version})` };
+      const r = entry.request;
+      if (r.method !== probe.method || r.path !== probe.path || r.auth !== probe.auth)
+        return {
+          kind: 'skipped',
+          reason: `recorded as ${r.method} ${r.path} (${r.auth}), not as this battery sends it: record again`,
+        };
       if (!entry.response) return { kind: 'skipped', reason: entry.skipped ?? 'not sent when recorded' };
       const answer = fromRecordedResponse(entry.response);
       const payload = readAnswer(answer).payload as { transaction_hash?: unknown } | undefined;
