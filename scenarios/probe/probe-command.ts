@@ -48,8 +48,18 @@ export interface ProbeFlags {
 /** A flag combination the probe refuses, in words for the user. */
 class ProbeUsageError extends Error {}
 
+const isHttpUrl = (v: string) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+};
+
 function checkFlags(f: ProbeFlags): void {
   if (f.record && f.replay) throw new ProbeUsageError('--record and --replay exclude each other');
+  if (f.sandbox && !isHttpUrl(f.sandbox))
+    throw new ProbeUsageError(`--sandbox ${JSON.stringify(f.sandbox)} is not an http(s) URL`);
   if (f.sandboxMerchant && (f.envelope || f.acquirerOptions))
     throw new ProbeUsageError(
       "--envelope and --acquirer-options set up the probe's own merchant; with --sandbox-merchant that merchant's settings apply",

@@ -353,6 +353,7 @@ describe('ktpay-mock probe safety', () => {
       '--replay compares',
     );
     expect((await probe({ replay: dir, record: dir })).stderr).toContain('exclude each other');
+    expect((await probe({ replay: dir, sandbox: 'localhost:8077' })).stderr).toContain('not an http(s) URL');
     expect((await probe({ replay: dir, sandboxMerchant: SAME, envelope: 'widget' })).stderr).toContain(
       "with --sandbox-merchant that merchant's settings apply",
     );
