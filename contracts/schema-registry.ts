@@ -43,6 +43,7 @@ import {
   transactionCallbacks,
 } from './schemas/admin-responses.js';
 import { checkConfig, runnerStep, runnerSuite } from './schemas/check-config.js';
+import { probeRecording } from './schemas/probe-recording.js';
 
 /** Every JSON Schema the project has, by name. The OpenAPI document and `export` read this. */
 export const schemas = {
@@ -89,6 +90,7 @@ export const schemas = {
   checkConfig,
   runnerStep,
   runnerSuite,
+  probeRecording,
 } as const;
 
 export type SchemaName = keyof typeof schemas;

@@ -8,6 +8,7 @@ import type {
 import type { merchantInput, serverKeyInput } from './schemas/merchant.js';
 import type { scenarioEffect, scenarioFile, scenarioStep } from './schemas/scenario-file.js';
 import type { checkConfig, runnerStep, runnerSuite } from './schemas/check-config.js';
+import type { probeRecording } from './schemas/probe-recording.js';
 
 /** TypeScript types derived from the JSON Schemas: no hand-written copies. */
 export type CreatePaymentRequest = FromSchema<typeof createPaymentRequest>;
@@ -34,3 +35,4 @@ export type RunnerSuiteFile = FromSchema<
   typeof runnerSuite,
   { references: [typeof scenarioStep, typeof scenarioEffect, typeof runnerStep] }
 >;
+export type ProbeRecording = FromSchema<typeof probeRecording>;

@@ -29,6 +29,30 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/** `--reporter`, shared by `run` and `probe` (the same reporters). */
+const reporterOption = () =>
+  new Option('--reporter <name>', 'pretty, junit, json or html; repeatable (default pretty)').argParser(
+    (v: string, acc: string[] | undefined) => {
+      if (!['pretty', 'junit', 'json', 'html'].includes(v))
+        throw new InvalidArgumentError('use pretty, junit, json or html');
+      return [...(acc ?? []), v];
+    },
+  );
+
+const repeatable = (v: string, acc: string[]) => [...acc, v];
+
+/** Exit once piped output has drained (an embedded sandbox may still hold timers). */
+const exitAfterOutput = (code: number) =>
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+
+const commandIo = () => ({
+  cwd: process.cwd(),
+  stdout: (t: string) => process.stdout.write(t),
+  stderr: (t: string) => process.stderr.write(t),
+  live: Boolean(process.stdout.isTTY) && !process.env.CI,
+  color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+});
+
 const program = new Command('ktpay-mock')
   .description('Sandbox and contract-testing harness for the ktpay merchant widget API')
   .showHelpAfterError();
@@ -164,18 +188,10 @@ program
   .option(
     '--suite <name|path>',
     'a built-in suite (merchant-checks) or a suite file/folder; repeatable',
-    (v: string, acc: string[]) => [...acc, v],
+    repeatable,
     [] as string[],
   )
-  .addOption(
-    new Option('--reporter <name>', 'pretty, junit, json or html; repeatable (default pretty)').argParser(
-      (v: string, acc: string[] | undefined) => {
-        if (!['pretty', 'junit', 'json', 'html'].includes(v))
-          throw new InvalidArgumentError('use pretty, junit, json or html');
-        return [...(acc ?? []), v];
-      },
-    ),
-  )
+  .addOption(reporterOption())
   .option('--out <dir>', 'where junit/json/html reports go (default ./ktpay-mock-report)')
   .option('--parallel <n>', 'run n scenarios at a time, each with its own order (default 1)', (v) =>
     Number(v),
@@ -185,7 +201,7 @@ program
   .option(
     '--only <text>',
     'run only scenarios whose name contains this; repeatable',
-    (v: string, acc: string[]) => [...acc, v],
+    repeatable,
     [] as string[],
   )
   .action(
@@ -206,7 +222,6 @@ program
         parallel?: number;
       },
     ) => {
-      const live = Boolean(process.stdout.isTTY) && !process.env.CI;
       // The runner (and faker, ~250 ms to import) loads only for `run`, so `serve` starts fast (issue 10).
       const { runCommand } = await import('../scenarios/runner/run-command.js');
       const { code } = await runCommand(
@@ -225,16 +240,95 @@ program
           ...(flags.adminToken ? { adminToken: flags.adminToken } : {}),
           ...(flags.parallel !== undefined ? { parallel: flags.parallel } : {}),
         },
-        {
-          cwd: process.cwd(),
-          stdout: (t) => process.stdout.write(t),
-          stderr: (t) => process.stderr.write(t),
-          live,
-          color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-        },
+        commandIo(),
       );
-      // Let piped output drain before leaving (an embedded sandbox may still hold timers).
-      process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+      exitAfterOutput(code);
+    },
+  );
+
+program
+  .command('probe')
+  .description(
+    'compare the sandbox with a real ktpay environment: a fixed, harmless battery to both, every difference reported as drift',
+  )
+  .option(
+    '--upstream <url>',
+    'the ktpay environment, e.g. https://card.test.nplus.tech (API base /api/v1/merchant-widget)',
+  )
+  .addOption(new Option('--app-id <id>', "your merchant's app_id there").env('KTPAY_PROBE_APP_ID'))
+  .addOption(new Option('--app-key <base64>', "your merchant's app_key there").env('KTPAY_PROBE_APP_KEY'))
+  .option(
+    '--allow-host <host>',
+    'also allow this upstream host (or *.domain); repeatable',
+    repeatable,
+    [] as string[],
+  )
+  .option('--allow-production', 'allow a production host (ktpay.kz, nplus.tech outside test.)')
+  .option('--sandbox <url>', 'a running sandbox to compare (default: start an embedded one)')
+  .option('--admin-token <token>', "that sandbox's ADMIN_TOKEN")
+  .option('--sandbox-merchant <app_id>', "probe as this sandbox merchant instead of the run's own")
+  .addOption(
+    new Option('--envelope <dialect>', "the run's sandbox merchant dialect (default reference)").choices([
+      'reference',
+      'widget',
+    ]),
+  )
+  .addOption(
+    new Option('--acquirer-options <version>', 'its acquirer-options version (default 2)').choices([
+      '1',
+      '2',
+    ]),
+  )
+  .option('--record <dir>', "save the upstream's answers (redacted) as a recording in this folder")
+  .option('--replay <dir>', 'compare the sandbox with a recording instead of an upstream (offline)')
+  .addOption(reporterOption())
+  .option('--out <dir>', 'where junit/json/html reports go (default ./ktpay-mock-report)')
+  .option('--timeout <ms>', 'per-request timeout (default 15000)', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('a positive number of milliseconds');
+    return n;
+  })
+  .action(
+    async (flags: {
+      upstream?: string;
+      appId?: string;
+      appKey?: string;
+      allowHost: string[];
+      allowProduction?: boolean;
+      sandbox?: string;
+      adminToken?: string;
+      sandboxMerchant?: string;
+      envelope?: 'reference' | 'widget';
+      acquirerOptions?: '1' | '2';
+      record?: string;
+      replay?: string;
+      reporter?: string[];
+      out?: string;
+      timeout?: number;
+    }) => {
+      // Loaded only for `probe`, like the runner, so `serve` starts fast.
+      const { probeCommand } = await import('../scenarios/probe/probe-command.js');
+      const { code } = await probeCommand(
+        {
+          ...(flags.upstream ? { upstream: flags.upstream } : {}),
+          ...(flags.appId ? { appId: flags.appId } : {}),
+          ...(flags.appKey ? { appKey: flags.appKey } : {}),
+          allowHosts: flags.allowHost,
+          allowProduction: Boolean(flags.allowProduction),
+          ...(flags.sandbox ? { sandbox: flags.sandbox } : {}),
+          ...(flags.adminToken ? { adminToken: flags.adminToken } : {}),
+          ...(flags.sandboxMerchant ? { sandboxMerchant: flags.sandboxMerchant } : {}),
+          ...(flags.envelope ? { envelope: flags.envelope } : {}),
+          ...(flags.acquirerOptions ? { acquirerOptions: Number(flags.acquirerOptions) as 1 | 2 } : {}),
+          ...(flags.record ? { record: flags.record } : {}),
+          ...(flags.replay ? { replay: flags.replay } : {}),
+          ...(flags.reporter ? { reporters: flags.reporter as ReporterName[] } : {}),
+          ...(flags.out ? { out: flags.out } : {}),
+          ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
+        },
+        commandIo(),
+      );
+      exitAfterOutput(code);
     },
   );
 

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { errorCatalog, type KtpayErrorEntry } from '../../contracts/error-catalog.js';
 import { schemas, type SchemaName } from '../../contracts/schema-registry.js';
 import { DASHBOARD_COOKIE } from '../routes/admin-auth.js';
 import { buildErrorReply, type Dialect } from '../envelope/ktpay-error.js';
-import { projectPath } from '../shared/project-root.js';
+import { packageVersion } from '../shared/project-root.js';
 import { ANY_ROUTE_CODES, DIALECT_ONLY, ROUTES, type RouteSpec, type Success } from './route-table.js';
 
 type Json = Record<string, unknown>;
@@ -36,14 +35,6 @@ export function toComponent(schema: unknown, baseId: string): unknown {
     out[k] = toComponent(v, baseId);
   }
   return out;
-}
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
 }
 
 const catalog = new Map<number, KtpayErrorEntry>(errorCatalog.ktpay.map((e) => [e.code, e]));

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { PACKAGE_ROOT, packagePath } from '../../contracts/package-root.js';
 
 /**
@@ -8,3 +9,12 @@ import { PACKAGE_ROOT, packagePath } from '../../contracts/package-root.js';
 export const PROJECT_ROOT: string = PACKAGE_ROOT;
 
 export const projectPath: (...parts: string[]) => string = packagePath;
+
+/** The package's version from package.json ('0.0.0' when it cannot be read). */
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}

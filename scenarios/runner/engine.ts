@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { base, en, Faker, ru } from '@faker-js/faker';
 import { createSchemaRegistry } from '../../contracts/schema-registry.js';
 import { startSandbox } from '../../mock-server/index.js';
-import { projectPath } from '../../mock-server/shared/project-root.js';
+import { packageVersion } from '../../mock-server/shared/project-root.js';
 import { createBrowserSource } from './browser/browser-session.js';
 import type { CheckConfig } from './check-config.js';
 import type { RunContext, ScenarioState } from './context.js';
@@ -41,14 +40,6 @@ export interface RunObserver {
   onScenarioStart?(index: number, total: number, scenario: RunnerScenario): void;
   onStep?(index: number, total: number, scenario: RunnerScenario, step: number, explain: string): void;
   onScenarioEnd?(index: number, total: number, result: ScenarioResult): void;
-}
-
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
 }
 
 /** Deep-merges the runner's defaults for an embedded sandbox under the user's settings. */
@@ -385,7 +376,7 @@ export async function runChecks(config: CheckConfig, observer: RunObserver = {})
     );
     return {
       tool: 'ktpay-mock run',
-      version: version(),
+      version: packageVersion(),
       seed: config.seed,
       started_at: startedAt.toISOString(),
       duration_ms: Date.now() - startedAt.getTime(),

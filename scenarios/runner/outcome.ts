@@ -1,4 +1,5 @@
 import type { RUNNER_CHECKS } from '../../contracts/schemas/check-config.js';
+import type { DriftKind } from '../probe/drift.js';
 
 export type CheckId = (typeof RUNNER_CHECKS)[number];
 
@@ -20,7 +21,8 @@ export interface Evidence {
 
 /** A failed check, with everything a person needs to act on it. */
 export interface FailureReport {
-  check: CheckId;
+  /** A runner check id, or (`ktpay-mock probe`) the kind of drift. */
+  check: CheckId | DriftKind;
   /** One line: what went wrong. */
   message: string;
   expected: string;
@@ -28,6 +30,8 @@ export interface FailureReport {
   evidence: Evidence;
   /** How to fix it. */
   hint: string;
+  /** What reporters call expected, actual and hint (the probe: upstream, sandbox, rule). */
+  labels?: { expected: string; actual: string; hint: string };
 }
 
 /** Thrown by a step implementation when a check fails. */
@@ -72,12 +76,15 @@ export interface ScenarioResult {
   sandbox_scenario: string | null;
   steps: StepResult[];
   failure?: FailureReport & { step: number; step_type: string };
+  /** Further failures of the same scenario (the probe reports every drift of a probe). */
+  more_failures?: (FailureReport & { step: number; step_type: string })[];
 }
 
 export interface RunReport {
-  tool: 'ktpay-mock run';
+  tool: 'ktpay-mock run' | 'ktpay-mock probe';
   version: string;
-  seed: number;
+  /** The faker seed of a run; null for the probe, which has none. */
+  seed: number | null;
   started_at: string;
   duration_ms: number;
   sandbox: { mode: 'embedded' | 'external'; url: string };
@@ -87,6 +94,17 @@ export interface RunReport {
   parallel: number;
   summary: { total: number; passed: number; failed: number; skipped: number };
   scenarios: ScenarioResult[];
+  /** `ktpay-mock probe` only: what was compared with what. Each probe is one scenario. */
+  probe?: {
+    /** The upstream API base (no credentials). */
+    upstream: string;
+    mode: 'live' | 'replay';
+    /** The recording written (live) or read (replay). */
+    recording?: string;
+    battery_version: number;
+    sandbox_merchant: { envelope: string; acquirer_options_version: number };
+    drifts: number;
+  };
 }
 
 /** Shortens text for evidence lines. */

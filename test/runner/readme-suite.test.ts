@@ -43,9 +43,13 @@ describe('README "Check your integration"', () => {
     for (const f of readdirSync(new URL('../fixtures/merchants/broken/', import.meta.url)))
       expect(section).toContain(`| \`${f}\` |`);
     const cli = readFileSync(new URL('../../mock-server/cli.ts', import.meta.url), 'utf8');
-    const run = cli.slice(cli.indexOf(".command('run')"));
+    const start = cli.indexOf(".command('run')");
+    const run = cli.slice(start, cli.indexOf('\nprogram\n', start));
     for (const m of run.matchAll(/\.(?:option|Option)\('(?:-\w, )?(--[a-z-]+)/g))
       expect(section, `README lacks ${m[1]}`).toContain(`\`${m[1]}`);
-    expect(run).toContain("new Option('--reporter");
+    // --reporter is the option run shares with probe.
+    expect(run).toContain('.addOption(reporterOption())');
+    expect(cli).toContain("new Option('--reporter");
+    expect(section).toContain('`--reporter');
   });
 });

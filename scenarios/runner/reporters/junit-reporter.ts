@@ -27,13 +27,20 @@ export function failureLines(f: FailureReport & { step: number; step_type: strin
     e.response ? `response ${e.response}` : '',
     e.path && e.path.length > 0 ? `shopper path ${e.path.join(' → ')}` : '',
   ].filter(Boolean);
+  const l = f.labels ?? { expected: 'expected', actual: 'actual', hint: 'fix' };
+  const label = (name: string) => `${name}:`.padEnd(Math.max(10, name.length + 2));
   return [
     `step ${f.step} ${f.step_type}: ${f.message} [${f.check}]`,
-    `expected: ${f.expected}`,
-    `actual:   ${f.actual}`,
-    ...(evidence.length > 0 ? [`evidence: ${evidence.join('; ')}`] : []),
-    `fix:      ${f.hint}`,
+    `${label(l.expected)}${f.expected}`,
+    `${label(l.actual)}${f.actual}`,
+    ...(evidence.length > 0 ? [`${label('evidence')}${evidence.join('; ')}`] : []),
+    `${label(l.hint)}${f.hint}`,
   ];
+}
+
+/** Every failure of a scenario: the first, then the rest (the probe reports each drift). */
+export function allFailures(r: ScenarioResult): (FailureReport & { step: number; step_type: string })[] {
+  return r.failure ? [r.failure, ...(r.more_failures ?? [])] : [];
 }
 
 function testcase(r: ScenarioResult): string {
@@ -47,7 +54,11 @@ function testcase(r: ScenarioResult): string {
   if (r.status === 'skipped')
     return `  <testcase ${attrs}>\n    <skipped message="${xmlText(r.skip_reason ?? 'skipped')}"/>\n${out}  </testcase>`;
   if (r.status === 'failed' && r.failure) {
-    return `  <testcase ${attrs}>\n    <failure message="${xmlText(`${r.failure.message} [${r.failure.check}]`)}" type="${xmlText(r.failure.check)}">${xmlText(failureLines(r.failure).join('\n'))}</failure>\n${out}  </testcase>`;
+    const more = r.more_failures?.length ? ` (+${r.more_failures.length} more)` : '';
+    const body = allFailures(r)
+      .map((f) => failureLines(f).join('\n'))
+      .join('\n\n');
+    return `  <testcase ${attrs}>\n    <failure message="${xmlText(`${r.failure.message} [${r.failure.check}]${more}`)}" type="${xmlText(r.failure.check)}">${xmlText(body)}</failure>\n${out}  </testcase>`;
   }
   return `  <testcase ${attrs}>\n${out}  </testcase>`;
 }
@@ -64,7 +75,8 @@ export function junitReport(report: RunReport): string {
     const skipped = rs.filter((r) => r.status === 'skipped').length;
     const time = rs.reduce((t, r) => t + r.duration_ms, 0);
     const props = [
-      ['seed', String(report.seed)],
+      ...(report.seed !== null ? [['seed', String(report.seed)]] : []),
+      ...(report.probe ? [['upstream', report.probe.upstream]] : []),
       ['sandbox', report.sandbox.url],
       ['merchant', report.merchant.app_id],
     ]
@@ -73,5 +85,5 @@ export function junitReport(report: RunReport): string {
     return `<testsuite name="${xmlText(name)}" tests="${rs.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(time)}" timestamp="${report.started_at.replace(/\.\d+Z$/, '')}">\n  <properties>\n${props}\n  </properties>\n${rs.map(testcase).join('\n')}\n</testsuite>`;
   });
   const s = report.summary;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="ktpay-mock run" tests="${s.total}" failures="${s.failed}" errors="0" skipped="${s.skipped}" time="${seconds(report.duration_ms)}">\n${suites.join('\n')}\n</testsuites>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${report.tool}" tests="${s.total}" failures="${s.failed}" errors="0" skipped="${s.skipped}" time="${seconds(report.duration_ms)}">\n${suites.join('\n')}\n</testsuites>\n`;
 }

@@ -1,6 +1,6 @@
 import type { RunObserver } from '../engine.js';
 import type { RunReport, ScenarioResult } from '../outcome.js';
-import { failureLines } from './junit-reporter.js';
+import { allFailures, failureLines } from './junit-reporter.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -55,11 +55,11 @@ export function createPrettyReporter(
     if (r.status === 'passed') return `${green('✓')} ${dim(head)} ${r.name} ${dim(`(${ms(r.duration_ms)})`)}`;
     if (r.status === 'skipped')
       return `${yellow('-')} ${dim(head)} ${r.name} ${yellow(`skipped: ${r.skip_reason ?? ''}`)}`;
-    const lines = r.failure ? failureLines(r.failure) : ['failed'];
-    return [
-      `${red('✗')} ${dim(head)} ${r.name} ${dim(`(${ms(r.duration_ms)})`)}`,
-      ...lines.map((l, i) => `    ${i === 0 ? red(l) : l}`),
-    ].join('\n');
+    const failures = allFailures(r);
+    const lines = failures.length
+      ? failures.flatMap((f) => failureLines(f).map((l, i) => `    ${i === 0 ? red(l) : l}`))
+      : [`    ${red('failed')}`];
+    return [`${red('✗')} ${dim(head)} ${r.name} ${dim(`(${ms(r.duration_ms)})`)}`, ...lines].join('\n');
   };
   return {
     onRunStart(info) {
@@ -99,9 +99,21 @@ export function createPrettyReporter(
         `${s.failed} failed`,
         ...(s.skipped ? [`${s.skipped} skipped`] : []),
       ];
-      o.write(
-        `\n${s.failed === 0 ? green('PASS') : red('FAIL')} ${parts.join(', ')} in ${ms(report.duration_ms)} (seed ${report.seed}; rerun with --seed ${report.seed})\n`,
-      );
+      const verdict = s.failed === 0 ? green('PASS') : red('FAIL');
+      if (report.probe) {
+        const drifts = report.probe.drifts;
+        const counts = [
+          `${s.passed} match`,
+          `${s.failed} drifted`,
+          ...(s.skipped ? [`${s.skipped} skipped`] : []),
+        ];
+        o.write(
+          `\n${verdict} ${counts.join(', ')} of ${s.total} probes; ${drifts} drift${drifts === 1 ? '' : 's'} in ${ms(report.duration_ms)}\n`,
+        );
+        return;
+      }
+      const seed = report.seed !== null ? ` (seed ${report.seed}; rerun with --seed ${report.seed})` : '';
+      o.write(`\n${verdict} ${parts.join(', ')} in ${ms(report.duration_ms)}${seed}\n`);
     },
   };
 }
