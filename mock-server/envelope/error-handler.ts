@@ -27,6 +27,7 @@ export function sendKtpayError(
   if (request.ktpay) {
     request.ktpay.error_code = err.code;
     request.ktpay.explanation = err.diagnostic ?? null;
+    if (err.decrypted !== undefined) request.ktpay.decrypted ??= err.decrypted;
   }
   return reply.code(out.statusCode).type('application/json; charset=utf-8').send(out.body);
 }

@@ -2,6 +2,7 @@ import { ErrorCode } from '../../contracts/error-catalog.js';
 import { decodeOriginalBase64, openSealed, type SealedBoxOpener } from '../crypto/sealed-box.js';
 import { appKeyOf, isKeyExpired, type Merchant } from '../merchants/merchant.js';
 import { KtpayError } from './ktpay-error.js';
+import { refuseDeepPayload } from './payload-depth.js';
 
 export interface OpenedRequest {
   /** The decrypted JSON object. */
@@ -81,5 +82,6 @@ export function openRequestBody(
       diagnostic: `the sealed box opened, but its plaintext is ${Array.isArray(parsed) ? 'an array' : typeof parsed}, not a JSON object`,
     });
   }
+  refuseDeepPayload(plaintext, parsed);
   return { payload: parsed as Record<string, unknown>, plaintext };
 }

@@ -5,6 +5,7 @@ import type { Delivery, DeliveryFilter } from '../callbacks/delivery.js';
 import type { JournalEntry, JournalFilter } from '../journal/journal-entry.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { Transaction } from '../payments/transaction.js';
+import { safeJsonStringify } from '../shared/json-depth.js';
 import type { Store, TransactionFilter } from './store.js';
 
 /** Why the store cannot open its file, in words an operator can act on. */
@@ -135,6 +136,9 @@ export interface SqliteStore extends Store {
  * against FULL is the fsync per commit: a power cut or kernel crash may lose the last commits.
  * For a test sandbox that trade is worth several times the write throughput; the README says so.
  *
+ * Documents are written with `safeJsonStringify`: a row an older version stored nested deeper than
+ * JSON.stringify can go (issue 22) is read as it is and, when changed, written back cut at the limit.
+ *
  * @example
  * const store = createSqliteStore({ path: './data/ktpay.db', journalSize: 1000 });
  * store.insertTransaction(tx); // committed when it returns
@@ -259,7 +263,7 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     }),
 
     putMerchant(m: Merchant) {
-      s.putMerchant.run({ app_id: m.app_id, builtin: m.builtin ? 1 : 0, doc: JSON.stringify(m) });
+      s.putMerchant.run({ app_id: m.app_id, builtin: m.builtin ? 1 : 0, doc: safeJsonStringify(m) });
     },
     getMerchant: (appId) => parse<Merchant>(s.getMerchant.get(appId)),
     listMerchants: () => parseAll<Merchant>(s.listMerchants.all()),
@@ -274,12 +278,12 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
         order_id: tx.order_id,
         status: tx.status,
         created_at: tx.created_at,
-        doc: JSON.stringify(tx),
+        doc: safeJsonStringify(tx),
       });
       return info.changes > 0;
     },
     updateTransaction(tx: Transaction) {
-      s.updateTransaction.run({ hash: tx.hash, status: tx.status, doc: JSON.stringify(tx) });
+      s.updateTransaction.run({ hash: tx.hash, status: tx.status, doc: safeJsonStringify(tx) });
     },
     getTransaction: (hash) => parse<Transaction>(s.getTransaction.get(hash)),
     findTransactionByOrder: (appId, orderId) =>
@@ -309,7 +313,7 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
         app_id: entry.app_id,
         order_id: entry.order_id,
         transaction_hash: entry.transaction_hash,
-        doc: JSON.stringify(entry),
+        doc: safeJsonStringify(entry),
       });
       const id = Number(info.lastInsertRowid);
       // AUTOINCREMENT ids are contiguous for a single writer, so this keeps the newest journalSize rows.
@@ -346,7 +350,7 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
         app_id: d.app_id,
         state: d.state,
         next_attempt_at: d.next_attempt_at,
-        doc: JSON.stringify(d),
+        doc: safeJsonStringify(d),
       });
     },
     getDelivery: (id) => parse<Delivery>(s.getDelivery.get(id)),
