@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { ErrorCode } from '../../contracts/error-catalog.js';
 import type { SandboxConfig } from '../config/load-config.js';
 import { buildErrorReply, KtpayError, type Dialect, type FieldMessages } from './ktpay-error.js';
+import { setOwn } from '../shared/own-property.js';
 import '../request-state.js';
 
 /** The dialect a reply uses: the merchant's when known, else the configured default. */
@@ -42,7 +43,9 @@ export function adminValidationFields(
     const extra = (v.params as { missingProperty?: string; additionalProperty?: string }) ?? {};
     const field =
       [base, extra.missingProperty ?? extra.additionalProperty].filter(Boolean).join('.') || 'body';
-    (validation[field] ??= []).push(v.message ?? 'invalid');
+    // Own keys only: a query parameter named `constructor` or `__proto__` is a field like any other.
+    if (Object.hasOwn(validation, field)) validation[field]!.push(v.message ?? 'invalid');
+    else setOwn(validation, field, [v.message ?? 'invalid']);
   }
   return validation;
 }
