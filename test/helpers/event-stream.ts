@@ -17,6 +17,7 @@ export async function openEventStream(url: string, headers: Record<string, strin
   const abort = new AbortController();
   const res = await fetch(url, { headers, signal: abort.signal });
   const events: StreamEvent[] = [];
+  const state = { ended: false };
   let buffer = '';
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
@@ -24,7 +25,10 @@ export async function openEventStream(url: string, headers: Record<string, strin
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (done) return;
+        if (done) {
+          state.ended = true;
+          return;
+        }
         buffer += decoder.decode(value, { stream: true });
         let end: number;
         while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -40,13 +44,18 @@ export async function openEventStream(url: string, headers: Record<string, strin
         }
       }
     } catch {
-      // aborted by close()
+      // aborted by close(), or the server went away
+      state.ended = true;
     }
   })();
   return {
     status: res.status,
     contentType: res.headers.get('content-type') ?? '',
     events,
+    /** True once the server ended the stream (or close() was called). */
+    get ended() {
+      return state.ended;
+    },
     /** Resolves with the first event (already seen or still to come) that matches; rejects after `ms`. */
     async waitFor(match: (e: StreamEvent) => boolean, ms = 5_000): Promise<StreamEvent> {
       const until = Date.now() + ms;
