@@ -359,6 +359,64 @@ async function operationBody(
   }
 }
 
+/** What cancel and refund answer before the state machine decides: the caller, then the body. */
+function refusedBeforeState(
+  c: ReturnType<typeof caller>,
+  tx: TxModel,
+  bodyCode: number | undefined,
+): ApiVerdict | undefined {
+  if (!c.m) return { code: 4220103 };
+  if (c.m.app_id !== tx.app_id) return { code: 4040108 };
+  if (bodyCode) return { code: bodyCode };
+  return undefined;
+}
+
+/**
+ * Sends a cancel or refund as `c` and checks the verdict; on success the payment moves to what
+ * `to` says (from the answer's status object). Journaled like any merchant-API call: an unknown
+ * caller is refused before the route names the transaction.
+ */
+async function merchantOperation(
+  model: Model,
+  real: Real,
+  op: {
+    name: 'cancel' | 'refund';
+    tx: TxModel;
+    c: ReturnType<typeof caller>;
+    body: string;
+    verdict: ApiVerdict;
+    what: string;
+  },
+  to: (status: string) => TxModel['status'],
+): Promise<void> {
+  const { tx, c, verdict } = op;
+  const mark = real.sb.streamMark();
+  const res = await real.sb.request({
+    method: 'POST',
+    url: `${API}/payment/${tx.hash}/${op.name}`,
+    headers: { 'auth-identifier': c.appId, 'content-type': 'text/plain' },
+    payload: op.body,
+  });
+  const out = expectApi(res, c.m?.envelope ?? 'reference', verdict, `${op.what} of ${tx.status} ${tx.hash}`);
+  const changed = new Set<string>();
+  if ('ok' in verdict) {
+    const status = (out.status as { status: string }).status;
+    const next = to(status);
+    expectThat(status === next, `${op.what}: model ${next}`, res);
+    model.moved(tx, next);
+    changed.add(tx.hash);
+    streamed(real, mark, changed);
+  }
+  model.record({
+    method: 'POST',
+    path: `${API}/payment/${tx.hash}/${op.name}`,
+    status: res.statusCode,
+    code: 'ok' in verdict ? null : verdict.code,
+    hash: c.m ? tx.hash : null,
+  });
+  await step(model, real, [tx.hash], changed);
+}
+
 class CancelCommand implements Cmd {
   constructor(
     readonly index: number,
@@ -373,40 +431,17 @@ class CancelCommand implements Cmd {
     const c = caller(model, tx, this.who, this.other);
     const b = await operationBody(this.kind, {}, c.key, this.reason);
     let verdict: ApiVerdict;
-    if (!c.m) verdict = { code: 4220103 };
-    else if (c.m.app_id !== tx.app_id) verdict = { code: 4040108 };
-    else if (b.code) verdict = { code: b.code };
+    const refused = refusedBeforeState(c, tx, b.code);
+    if (refused) verdict = refused;
     else if (['pending', 'authorized', 'success'].includes(tx.status)) verdict = { ok: true };
     else if (['completed', 'partially_refunded'].includes(tx.status)) verdict = { code: 4090115 };
     else verdict = { code: 4090111 };
-    const mark = real.sb.streamMark();
-    const res = await real.sb.request({
-      method: 'POST',
-      url: `${API}/payment/${tx.hash}/cancel`,
-      headers: { 'auth-identifier': c.appId, 'content-type': 'text/plain' },
-      payload: b.body,
-    });
-    const payload = expectApi(
-      res,
-      c.m?.envelope ?? 'reference',
-      verdict,
-      `cancel ${this} of ${tx.status} ${tx.hash}`,
+    await merchantOperation(
+      model,
+      real,
+      { name: 'cancel', tx, c, body: b.body, verdict, what: `cancel ${this}` },
+      () => 'cancelled',
     );
-    const changed = new Set<string>();
-    if ('ok' in verdict) {
-      expectThat((payload.status as { status: string }).status === 'cancelled', `cancel ${this}`, res);
-      model.moved(tx, 'cancelled');
-      changed.add(tx.hash);
-      streamed(real, mark, changed);
-    }
-    model.record({
-      method: 'POST',
-      path: `${API}/payment/${tx.hash}/cancel`,
-      status: res.statusCode,
-      code: 'ok' in verdict ? null : verdict.code,
-      hash: c.m ? tx.hash : null,
-    });
-    await step(model, real, [tx.hash], changed);
   }
   toString() {
     return `cancel(t${this.index}, ${this.who}, ${this.kind})`;
@@ -445,46 +480,20 @@ class RefundCommand implements Cmd {
     const cents =
       amount === undefined ? remaining : typeof amount === 'number' ? Math.round(amount * 100) : NaN;
     let verdict: ApiVerdict;
-    if (!c.m) verdict = { code: 4220103 };
-    else if (c.m.app_id !== tx.app_id) verdict = { code: 4040108 };
-    else if (b.code) verdict = { code: b.code };
+    const refused = refusedBeforeState(c, tx, b.code);
+    if (refused) verdict = refused;
     else if (this.amount === 'string') verdict = { code: 4220002 };
     else if (['pending', 'authorized', 'success'].includes(tx.status)) verdict = { code: 4090116 };
     else if (!['completed', 'partially_refunded'].includes(tx.status)) verdict = { code: 4090111 };
     else if (['zero', 'negative', 'fraction'].includes(this.amount)) verdict = { code: 4220114 };
     else if (cents > remaining) verdict = { code: 4220112 };
     else verdict = { ok: true };
-    const mark = real.sb.streamMark();
-    const res = await real.sb.request({
-      method: 'POST',
-      url: `${API}/payment/${tx.hash}/refund`,
-      headers: { 'auth-identifier': c.appId, 'content-type': 'text/plain' },
-      payload: b.body,
-    });
-    const out = expectApi(
-      res,
-      c.m?.envelope ?? 'reference',
-      verdict,
-      `refund ${this} of ${tx.status} ${tx.hash} (remaining ${remaining}c)`,
-    );
-    const changed = new Set<string>();
-    if ('ok' in verdict) {
+    const what = `refund ${this} (remaining ${remaining}c)`;
+    await merchantOperation(model, real, { name: 'refund', tx, c, body: b.body, verdict, what }, () => {
       tx.refundedCents += cents;
       tx.refunds++;
-      const to = tx.refundedCents === tx.cents ? 'refunded' : 'partially_refunded';
-      expectThat((out.status as { status: string }).status === to, `refund ${this}: model ${to}`, res);
-      model.moved(tx, to);
-      changed.add(tx.hash);
-      streamed(real, mark, changed);
-    }
-    model.record({
-      method: 'POST',
-      path: `${API}/payment/${tx.hash}/refund`,
-      status: res.statusCode,
-      code: 'ok' in verdict ? null : verdict.code,
-      hash: c.m ? tx.hash : null,
+      return tx.refundedCents === tx.cents ? 'refunded' : 'partially_refunded';
     });
-    await step(model, real, [tx.hash], changed);
   }
   toString() {
     return `refund(t${this.index}, ${this.who}, ${this.amount}, ${this.kind})`;
@@ -698,19 +707,19 @@ class MerchantCommand implements Cmd {
   }
 }
 
+/** Up to three transactions that owe callbacks: the ones the outbox commands act on. */
+const withCallbacks = (model: Model) =>
+  model.txs
+    .filter((t) => t.deliveries.length > 0)
+    .slice(0, 3)
+    .map((t) => t.hash);
+
 class FlushCommand implements Cmd {
   check = () => true;
   async run(model: Model, real: Real) {
     const res = await real.sb.request({ method: 'POST', url: '/__admin/callbacks/flush' });
     okJson(res, 'flush', 'callbackFlushResult');
-    await step(
-      model,
-      real,
-      model.txs
-        .filter((t) => t.deliveries.length > 0)
-        .slice(0, 3)
-        .map((t) => t.hash),
-    );
+    await step(model, real, withCallbacks(model));
   }
   toString() {
     return 'flush()';
@@ -723,14 +732,7 @@ class TimeCommand implements Cmd {
   check = () => true;
   async run(model: Model, real: Real) {
     real.sb.clock.advance(this.ms);
-    await step(
-      model,
-      real,
-      model.txs
-        .filter((t) => t.deliveries.length > 0)
-        .slice(0, 3)
-        .map((t) => t.hash),
-    );
+    await step(model, real, withCallbacks(model));
   }
   toString() {
     return `time(+${this.ms} ms)`;
