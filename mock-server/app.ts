@@ -55,6 +55,8 @@ export interface BuildOptions extends ContextOverrides {
  */
 export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const ctx = await createSandboxContext(config, opts);
+  // Errors raised before a route resolves the merchant still answer in its dialect.
+  const lookup = (appId: string) => ctx.merchants.get(appId);
   const app = Fastify({
     logger: opts.logger ?? false,
     trustProxy: true,
@@ -65,7 +67,7 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
     http: { maxHeaderSize: config.max_header_size },
     clientErrorHandler: clientErrorHandler(config),
     // An undecodable path or an over-long path parameter matches no route: 4040119, not Fastify's own body.
-    frameworkErrors: frameworkErrorHandler(config),
+    frameworkErrors: frameworkErrorHandler(config, lookup),
     schemaController: {
       compilersFactory: {
         buildValidator: contractsOnly('validator'),
@@ -82,7 +84,7 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
   app.decorate('sandbox', ctx);
   const startedAt = ctx.clock.now();
 
-  await app.register(errorHandler, { config });
+  await app.register(errorHandler, { config, lookup });
   await app.register(requestJournal, { store: ctx.store, clock: ctx.clock });
   await app.register(cors, { ctx });
   await app.register(merchantRateLimit, { ctx, prefix: MERCHANT_API_PREFIX });
@@ -98,12 +100,12 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
 
   // Open callback deliveries left by a previous run (persistent store) are due again.
   app.addHook('onReady', async () => {
-    ctx.callbacks.resume();
+    await ctx.callbacks.resume();
   });
   app.addHook('onClose', async () => {
     // Before the store closes: wait briefly for callbacks in flight, leave the rest pending.
     await ctx.callbacks.stop();
-    ctx.store.close();
+    await ctx.store.close();
   });
   return app;
 }

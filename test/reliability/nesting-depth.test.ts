@@ -57,7 +57,7 @@ describe('the 20,000-deep create of issue 22', () => {
     expect(res.statusCode).toBe(422);
     expect(res.json().error.code).toBe(4220101);
     expect(res.json().error.hint).toMatch(/nested 20001 levels deep; the sandbox accepts at most 64/);
-    expect(a.sandbox.store.countTransactions()).toBe(0);
+    expect(await a.sandbox.store.countTransactions()).toBe(0);
 
     // A transaction the same merchant owns, with cancel/refund bodies just as deep in its journal.
     const hash = await createPayment(a);
@@ -113,7 +113,7 @@ describe('the nesting limit: 64 levels of objects and arrays', () => {
     });
     expect(refund.json().error.code).toBe(4220101);
     // The refusal came before the state machine: the payment is still pending.
-    expect(a.sandbox.store.getTransaction(hash)!.status).toBe('pending');
+    expect((await a.sandbox.store.getTransaction(hash))!.status).toBe('pending');
   });
 
   it('holds on admin JSON bodies: 4220101 with the depth in the hint, before any route runs', async () => {

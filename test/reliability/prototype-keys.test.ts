@@ -71,8 +71,8 @@ describe('payloads: the keys are unknown fields, nothing more', () => {
         expect(res.statusCode, res.body).toBe(other.statusCode);
         expect(normal(res, key)).toBe(normal(other, OTHER));
         if (res.statusCode !== 200) return;
-        const tx = app.sandbox.store.getTransaction(res.json().payload.transaction_hash)!;
-        const twin = app.sandbox.store.getTransaction(other.json().payload.transaction_hash)!;
+        const tx = (await app.sandbox.store.getTransaction(res.json().payload.transaction_hash))!;
+        const twin = (await app.sandbox.store.getTransaction(other.json().payload.transaction_hash))!;
         expect([tx.amount, tx.type, tx.status, tx.description]).toEqual([
           twin.amount,
           twin.type,
@@ -119,13 +119,13 @@ describe('payloads: the keys are unknown fields, nothing more', () => {
       const a = await op(c1, 'cancel', withKey(cancelBody, key));
       const b = await op(c2, 'cancel', JSON.stringify(cancelBody));
       expect(normal(a, key)).toBe(normal(b, OTHER));
-      expect(app.sandbox.store.getTransaction(c1)!.history.at(-1)!.detail).toBeUndefined();
-      for (const h of [r1, r2]) completePayment(app, h);
+      expect((await app.sandbox.store.getTransaction(c1))!.history.at(-1)!.detail).toBeUndefined();
+      for (const h of [r1, r2]) await completePayment(app, h);
       const refundBody = { [OTHER]: { amount: 1 } };
       const x = await op(r1, 'refund', withKey(refundBody, key));
       const y = await op(r2, 'refund', JSON.stringify(refundBody));
       expect(normal(x, key)).toBe(normal(y, OTHER));
-      expect(app.sandbox.store.getTransaction(r1)!.status).toBe('refunded'); // the whole amount, not 1
+      expect((await app.sandbox.store.getTransaction(r1))!.status).toBe('refunded'); // the whole amount, not 1
     });
   }
 });
@@ -188,7 +188,7 @@ describe('scenario files: the keys are unknown properties, refused like any othe
         );
         if (a.statusCode === 200)
           expect(
-            app.sandbox.store.getTransaction(a.json().payload.transaction_hash)!.scenario,
+            (await app.sandbox.store.getTransaction(a.json().payload.transaction_hash))!.scenario,
           ).toBeUndefined();
       }
     });
@@ -370,9 +370,9 @@ describe("a callback receiver's answer", () => {
     });
     const created = await postCreate(app, await seal(orderPayload({ callback_post_url: receiver.url })));
     const hash = created.json().payload.transaction_hash as string;
-    completePayment(app, hash);
+    await completePayment(app, hash);
     await app.sandbox.callbacks.whenIdle();
-    const delivery = onlyDelivery(app, hash);
+    const delivery = await onlyDelivery(app, hash);
     expect(delivery.state).toBe('acknowledged');
     const headers = delivery.attempts[0]!.response_headers!;
     expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);

@@ -95,14 +95,9 @@ class CreateCommand implements Cmd {
       headers: { 'auth-identifier': m.app_id, 'content-type': 'text/plain' },
       payload: body,
     });
-    // A body over BODY_LIMIT is refused by the body parser, before the route knows the merchant:
-    // today in the configured default dialect (reference). Issue 15 (clients) answers such errors
-    // in the merchant's dialect; either is accepted here until both have landed.
-    const dialect =
-      'code' in verdict && verdict.code === 4130120 && res.json().data === undefined
-        ? 'reference'
-        : m.envelope;
-    const payload = expectApi(res, dialect, verdict, `create ${this}`);
+    // A body over BODY_LIMIT is refused by the body parser, before the route runs: still in the
+    // dialect of the merchant Auth-Identifier names (issue 15), like every other error.
+    const payload = expectApi(res, m.envelope, verdict, `create ${this}`);
     let hash: string | null = null;
     if ('ok' in verdict) {
       hash = payload.transaction_hash as string;
