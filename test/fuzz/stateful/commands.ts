@@ -739,8 +739,8 @@ class RestartCommand implements Cmd {
   check = (model: Readonly<Model>) => model.kind === 'sqlite';
   async run(model: Model, real: Real) {
     await real.sb.restart();
-    model.restarted();
-    // The built-in merchant is installed again from the config on every start.
+    // User scenarios and use counts live in the store and survive it; the built-in merchant is
+    // installed again from the config on every start, without its activation.
     for (const m of model.merchants) if (m.builtin) m.scenario = null;
     await step(
       model,

@@ -110,9 +110,9 @@ export class Model {
   merchants: MerchantModel[] = [];
   txs: TxModel[] = [];
   journal: JournalModel[] = [];
-  /** User scenarios defined through the admin API since the last restart (they live in memory). */
+  /** User scenarios defined through the admin API (they live in the store: a restart keeps them). */
   custom = new Map<string, ModelStep[]>();
-  /** Uses of each scenario step per merchant, as the engine counts them (`merchant:<app_id>|name|step`). */
+  /** Uses of each scenario step per merchant (`merchant:<app_id>|name|step`), kept by the store. */
   counts = new Map<string, number>();
   /** Transactions whose change the event stream must name, with the stream position before the command. */
   changed: Array<{ hash: string; from: number; since: number }> = [];
@@ -200,12 +200,6 @@ export class Model {
     const before = tx.history.at(-2)!; // the status just before this transition
     for (let i = 0; i < copies; i++) tx.deliveries.push({ status: to, url });
     if (action === 'out_of_order') tx.deliveries.push({ status: before, url, optional: true });
-  }
-
-  /** After a restart: user scenarios and use counts lived in memory. */
-  restarted(): void {
-    this.custom.clear();
-    this.counts.clear();
   }
 }
 
