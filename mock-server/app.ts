@@ -15,6 +15,8 @@ import { paymentOperations } from './routes/payment-operations.js';
 import { shopperJourney } from './routes/shopper-journey.js';
 import { scenarioAcquirerOverride } from './scenarios/acquirer-override.js';
 import { createSandboxContext, type ContextOverrides, type SandboxContext } from './sandbox-context.js';
+import { useJsonBodyParser } from './routes/json-body-parser.js';
+import { safeJsonStringify } from './shared/json-depth.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -74,6 +76,11 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
     },
   });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
+  // A JSON reply of stored data is never a 500, whatever an older version stored (issue 22): a
+  // value too deep for JSON.stringify is cut with a placeholder. Costs nothing on the normal path.
+  app.setReplySerializer((payload) => safeJsonStringify(payload));
+  // Admin and page JSON bodies: Fastify's parser plus the nesting-depth limit and clearer reasons.
+  useJsonBodyParser(app);
   app.decorate('sandbox', ctx);
   const startedAt = ctx.clock.now();
 

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Agent, Dispatcher } from 'undici';
 import type { Merchant } from '../merchants/merchant.js';
+import { setOwn } from '../shared/own-property.js';
 import { judgeAnswer } from './ack-rule.js';
 import { RESPONSE_BODY_LOG_LIMIT, type Delivery } from './delivery.js';
 import {
@@ -81,8 +82,9 @@ function flattenHeaders(raw: Buffer[]): Record<string, string> {
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1').toLowerCase();
     const value = raw[i + 1]!.toString('utf8');
-    const prev = out[name];
-    out[name] = prev === undefined ? value : `${prev}, ${value}`;
+    // Own keys only: a receiver's `constructor` header must not read Object, nor `__proto__` vanish.
+    const prev = Object.hasOwn(out, name) ? out[name] : undefined;
+    setOwn(out, name, prev === undefined ? value : `${prev}, ${value}`);
   }
   return out;
 }

@@ -5,6 +5,8 @@ import type * as Yaml from 'yaml';
 import { createSchemaRegistry } from '../../contracts/schema-registry.js';
 import type { MerchantInput, SandboxConfigInput } from '../../contracts/types.js';
 import type { Dialect, Locale } from '../envelope/ktpay-error.js';
+import { MAX_JSON_DEPTH, valueDepth } from '../shared/json-depth.js';
+import { setOwn } from '../shared/own-property.js';
 
 /** `yaml` costs ~45 ms of startup to import; only YAML files need it, so it loads with the first one. */
 const parseYaml = (text: string): unknown =>
@@ -201,6 +203,27 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown) 
   node[parts.at(-1)!] = value;
 }
 
+/**
+ * The reason when a parser ran out of stack on deeply nested text (the `yaml` package recurses):
+ * the nesting limit's message instead of "Maximum call stack size exceeded".
+ */
+export function nestingProblem(err: unknown): string | undefined {
+  const message = err instanceof Error ? err.message : '';
+  return err instanceof RangeError || /Maximum call stack size exceeded/.test(message)
+    ? `nested too deeply to read; at most ${MAX_JSON_DEPTH} levels of mappings and lists are accepted`
+    : undefined;
+}
+
+/** Refuses a parsed document nested deeper than {@link MAX_JSON_DEPTH} levels (issue 22). */
+export function checkNesting(value: unknown, what: string): void {
+  const depth = valueDepth(value, MAX_JSON_DEPTH);
+  if (depth > MAX_JSON_DEPTH) {
+    throw new ConfigError(
+      `${what}: nested more than ${MAX_JSON_DEPTH} levels deep; at most ${MAX_JSON_DEPTH} levels of mappings and lists are accepted`,
+    );
+  }
+}
+
 function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -215,9 +238,10 @@ function readConfigFile(path: string): Record<string, unknown> {
     parsed = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     throw new ConfigError(
-      `config file ${path}: not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+      `config file ${path}: ${nestingProblem(err) ?? `not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`}`,
     );
   }
+  checkNesting(parsed, `config file ${path}`);
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`config file ${path}: the top level must be a mapping of settings`);
@@ -243,7 +267,9 @@ export function loadConfig(
   if (filePath) {
     const fromFile = readConfigFile(resolve(filePath));
     for (const [k, v] of Object.entries(fromFile)) {
-      merged[k] = v;
+      // setOwn: a `__proto__` key stays a key (refused below as an unknown setting) instead of
+      // becoming the prototype of `merged`, whose settings the schema and the defaults would then read.
+      setOwn(merged, k, v);
       sources.set(k, `config file ${filePath}`);
     }
   }
@@ -263,10 +289,12 @@ export function loadConfig(
   }
   for (const [k, v] of Object.entries(opts.flags ?? {})) {
     if (v === undefined) continue;
-    merged[k] = v;
+    setOwn(merged, k, v);
     sources.set(k, `command-line flag --${k.replace(/_/g, '-')}`);
   }
 
+  // The environment can carry nesting too (MERCHANTS_JSON); the file was checked as it was read.
+  checkNesting(merged, 'configuration');
   const { validator } = createSchemaRegistry();
   const validate = validator('sandboxConfig');
   if (!validate(merged)) {

@@ -4,6 +4,7 @@ import { ErrorCode } from '../../contracts/error-catalog.js';
 import type { SandboxConfig } from '../config/load-config.js';
 import type { Merchant } from '../merchants/merchant.js';
 import { buildErrorReply, KtpayError, type Dialect, type FieldMessages } from './ktpay-error.js';
+import { setOwn } from '../shared/own-property.js';
 import '../request-state.js';
 
 /** The merchant with this app_id, if any (the merchant registry's `get`). */
@@ -60,6 +61,7 @@ export async function sendKtpayError(
   if (request.ktpay) {
     request.ktpay.error_code = err.code;
     request.ktpay.explanation = err.diagnostic ?? null;
+    if (err.decrypted !== undefined) request.ktpay.decrypted ??= err.decrypted;
   }
   return reply.code(out.statusCode).type('application/json; charset=utf-8').send(out.body);
 }
@@ -74,7 +76,9 @@ export function adminValidationFields(
     const extra = (v.params as { missingProperty?: string; additionalProperty?: string }) ?? {};
     const field =
       [base, extra.missingProperty ?? extra.additionalProperty].filter(Boolean).join('.') || 'body';
-    (validation[field] ??= []).push(v.message ?? 'invalid');
+    // Own keys only: a query parameter named `constructor` or `__proto__` is a field like any other.
+    if (Object.hasOwn(validation, field)) validation[field]!.push(v.message ?? 'invalid');
+    else setOwn(validation, field, [v.message ?? 'invalid']);
   }
   return validation;
 }

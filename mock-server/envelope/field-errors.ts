@@ -1,5 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import { readContractData } from '../../contracts/error-catalog.js';
+import { setOwn } from '../shared/own-property.js';
 import type { FieldMessages, Locale } from './ktpay-error.js';
 
 type MessageTable = Record<string, string>;
@@ -54,7 +55,7 @@ export function toFieldErrors(errors: ErrorObject[] | null | undefined, locale: 
     const msg = fieldMessage(key, locale, params);
     const field = path || 'body';
     // One message per field: the first rule that failed is the one a developer fixes first.
-    if (!fields[field]) fields[field] = [msg];
+    if (!Object.hasOwn(fields, field)) setOwn(fields, field, [msg]);
   }
   return { fields, warnings };
 }

@@ -17,13 +17,19 @@ export class KtpayError extends Error {
   readonly code: number;
   readonly validation: FieldMessages | undefined;
   readonly diagnostic: string | undefined;
+  /** What the journal shows as the decrypted body when the request failed before a route noted one. */
+  readonly decrypted: unknown;
 
-  constructor(code: ErrorCodeValue | number, opts: { validation?: FieldMessages; diagnostic?: string } = {}) {
+  constructor(
+    code: ErrorCodeValue | number,
+    opts: { validation?: FieldMessages; diagnostic?: string; decrypted?: unknown } = {},
+  ) {
     super(`ktpay error ${code}${opts.diagnostic ? `: ${opts.diagnostic}` : ''}`);
     this.name = 'KtpayError';
     this.code = code;
     this.validation = opts.validation;
     this.diagnostic = opts.diagnostic;
+    this.decrypted = opts.decrypted;
   }
 }
 

@@ -2,6 +2,7 @@ import { ErrorCode } from '../../contracts/error-catalog.js';
 import { openSealed, type SealedBoxOpener } from '../crypto/sealed-box.js';
 import { appKeyOf, isKeyExpired, type Merchant } from '../merchants/merchant.js';
 import { KtpayError } from './ktpay-error.js';
+import { refuseDeepPayload } from './payload-depth.js';
 import { readSealedBody } from './sealed-body-text.js';
 
 export interface OpenedRequest {
@@ -72,5 +73,6 @@ export function openRequestBody(
       diagnostic: `the sealed box opened, but its plaintext is ${Array.isArray(parsed) ? 'an array' : typeof parsed}, not a JSON object`,
     });
   }
+  refuseDeepPayload(plaintext, parsed);
   return { payload: parsed as Record<string, unknown>, plaintext };
 }

@@ -117,6 +117,41 @@ function createLayout(doc: PDFDocument, font: PDFFont, rgb: PdfLib['rgb']) {
     y = pageHeight - margin;
   }
 
+  /** Width of one character at `size`, cached: a long word is cut in one pass over its characters. */
+  const charWidths = new Map<string, number>();
+  function charWidth(ch: string, size: number): number {
+    const key = `${size}|${ch}`;
+    let w = charWidths.get(key);
+    if (w === undefined) {
+      w = font.widthOfTextAtSize(ch, size);
+      charWidths.set(key, w);
+    }
+    return w;
+  }
+
+  /**
+   * A word wider than the column (a hash, a URL, a description without spaces) cut into pieces
+   * that fit, by characters (code points, so a surrogate pair stays whole). Linear in the word: it
+   * used to re-measure every shorter prefix, and a 1,024-character description took 34 s of CPU.
+   */
+  function cutWord(word: string, size: number, width: number): string[] {
+    const pieces: string[] = [];
+    let piece = '';
+    let used = 0;
+    for (const ch of word) {
+      const w = charWidth(ch, size);
+      if (piece && used + w > width) {
+        pieces.push(piece);
+        piece = '';
+        used = 0;
+      }
+      piece += ch;
+      used += w;
+    }
+    pieces.push(piece);
+    return pieces;
+  }
+
   function wrap(text: string, size: number, width: number): string[] {
     const lines: string[] = [];
     for (const paragraph of text.split(/\r?\n/)) {
@@ -128,15 +163,12 @@ function createLayout(doc: PDFDocument, font: PDFFont, rgb: PdfLib['rgb']) {
           continue;
         }
         if (line) lines.push(line);
-        // A single word wider than the column (a hash, a URL) is cut by characters.
-        let rest = word;
-        while (font.widthOfTextAtSize(rest, size) > width) {
-          let n = rest.length - 1;
-          while (n > 1 && font.widthOfTextAtSize(rest.slice(0, n), size) > width) n--;
-          lines.push(rest.slice(0, n));
-          rest = rest.slice(n);
+        line = word;
+        if (font.widthOfTextAtSize(word, size) > width) {
+          const pieces = cutWord(word, size, width);
+          line = pieces.pop()!;
+          lines.push(...pieces);
         }
-        line = rest;
       }
       lines.push(line);
     }

@@ -7,6 +7,7 @@ import { merchantView } from '../merchants/merchant.js';
 import { MerchantConflictError } from '../merchants/merchant-registry.js';
 import type { SandboxContext } from '../sandbox-context.js';
 import { createProcessDiagnostics } from '../shared/process-diagnostics.js';
+import { setOwn } from '../shared/own-property.js';
 import { adminAuthHook } from './admin-auth.js';
 
 function parseSince(v: string | undefined): number | undefined {
@@ -78,7 +79,8 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
     const validateMerchant = ctx.schemas.validator('merchantInput');
     if (!validateMerchant(request.body)) {
       const { fields, warnings } = toFieldErrors(validateMerchant.errors, 'en');
-      for (const w of warnings) fields[w.split(':')[0]!.replace('unknown field ', '')] = ['Unknown field.'];
+      for (const w of warnings)
+        setOwn(fields, w.split(':')[0]!.replace('unknown field ', ''), ['Unknown field.']);
       throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: fields });
     }
     try {

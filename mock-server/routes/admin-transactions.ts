@@ -9,6 +9,7 @@ import { STATUSES, type PaymentStatus, type Transaction } from '../payments/tran
 import type { SandboxContext } from '../sandbox-context.js';
 import { toAlmatyIso } from '../shared/almaty-time.js';
 import { isHash, originOf, paths } from '../views/links.js';
+import { setOwn } from '../shared/own-property.js';
 import { adminAuthHook } from './admin-auth.js';
 
 type Params = { hash: string };
@@ -121,7 +122,8 @@ export async function adminTransactions(
   app.post<{ Params: Params; Body: unknown }>('/transactions/:hash/pay', async (request) => {
     if (!validatePay(request.body)) {
       const { fields, warnings } = toFieldErrors(validatePay.errors, 'en');
-      for (const w of warnings) fields[w.split(':')[0]!.replace('unknown field ', '')] = ['Unknown field.'];
+      for (const w of warnings)
+        setOwn(fields, w.split(':')[0]!.replace('unknown field ', ''), ['Unknown field.']);
       throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: fields });
     }
     const body = request.body as {

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import type { SchemaRegistry } from '../../contracts/schema-registry.js';
 import type { ScenarioFile } from '../../contracts/types.js';
-import { ConfigError } from '../config/load-config.js';
+import { checkNesting, ConfigError, nestingProblem } from '../config/load-config.js';
 import { projectPath } from '../shared/project-root.js';
 
 /** `yaml` costs ~45 ms of startup to import; only YAML files need it, so it loads with the first one. */
@@ -19,13 +19,16 @@ export function parseScenarioText(text: string, source: string, schemas: SchemaR
   try {
     data = /\.json$/i.test(source) ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`scenario ${source}: not valid YAML/JSON: ${(err as Error).message}`);
+    throw new ConfigError(
+      `scenario ${source}: ${nestingProblem(err) ?? `not valid YAML/JSON: ${(err as Error).message}`}`,
+    );
   }
   return checkScenario(data, source, schemas);
 }
 
 /** Validates an already-parsed scenario definition. */
 export function checkScenario(data: unknown, source: string, schemas: SchemaRegistry): ScenarioFile {
+  checkNesting(data, `scenario ${source}`);
   const validate = schemas.validator('scenarioFile');
   if (!validate(data)) {
     const first = (validate.errors ?? [])

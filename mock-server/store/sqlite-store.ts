@@ -5,6 +5,7 @@ import type { Delivery, DeliveryFilter } from '../callbacks/delivery.js';
 import type { JournalEntry, JournalFilter } from '../journal/journal-entry.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { Transaction } from '../payments/transaction.js';
+import { safeJsonStringify } from '../shared/json-depth.js';
 import type { ScenarioFile } from '../../contracts/types.js';
 import type { NewMerchant, ScenarioUse, Store, TransactionFilter, TransactionWrite } from './store.js';
 
@@ -153,6 +154,9 @@ export interface SqliteStore extends Store {
  * against FULL is the fsync per commit: a power cut or kernel crash may lose the last commits.
  * For a test sandbox that trade is worth several times the write throughput; the README says so.
  *
+ * Documents are written with `safeJsonStringify`: a row an older version stored nested deeper than
+ * JSON.stringify can go (issue 22) is read as it is and, when changed, written back cut at the limit.
+ *
  * @example
  * const store = createSqliteStore({ path: './data/ktpay.db', journalSize: 1000 });
  * await store.insertTransaction(tx); // committed when it resolves
@@ -287,7 +291,7 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
   const merchantRow = (m: Merchant) => ({
     app_id: m.app_id,
     builtin: m.builtin ? 1 : 0,
-    doc: JSON.stringify(m),
+    doc: safeJsonStringify(m),
   });
   const deliveryRow = (d: Delivery) => ({
     id: d.id,
@@ -295,7 +299,7 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     app_id: d.app_id,
     state: d.state,
     next_attempt_at: d.next_attempt_at,
-    doc: JSON.stringify(d),
+    doc: safeJsonStringify(d),
   });
   const insertDeliveries = (ds: readonly Delivery[]) => {
     for (const d of ds) s.insertDelivery.run(deliveryRow(d));
@@ -309,7 +313,7 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
       if (before === undefined) return undefined;
       const write = fn(before);
       if (write === undefined) return { before, after: before };
-      s.updateTransaction.run({ hash, status: write.tx.status, doc: JSON.stringify(write.tx) });
+      s.updateTransaction.run({ hash, status: write.tx.status, doc: safeJsonStringify(write.tx) });
       if (write.deliveries?.length) insertDeliveries(write.deliveries);
       return { before, after: write.tx };
     },
@@ -370,7 +374,7 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
         order_id: tx.order_id,
         status: tx.status,
         created_at: tx.created_at,
-        doc: JSON.stringify(tx),
+        doc: safeJsonStringify(tx),
       });
       // INSERT OR IGNORE: the UNIQUE (app_id, order_id) constraint decides, never a read before.
       return info.changes > 0 ? { inserted: true } : { inserted: false, reason: 'duplicate_order' };
@@ -404,7 +408,7 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
         app_id: entry.app_id,
         order_id: entry.order_id,
         transaction_hash: entry.transaction_hash,
-        doc: JSON.stringify(entry),
+        doc: safeJsonStringify(entry),
       });
       const id = Number(info.lastInsertRowid);
       // AUTOINCREMENT ids are contiguous for a single writer, so this keeps the newest journalSize rows.
@@ -459,7 +463,7 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     listOpenDeliveries: async () => parseAll<Delivery>(s.listOpenDeliveries.all(...CLOSED_DELIVERY_STATES)),
 
     async putScenario(sc) {
-      s.putScenario.run(sc.name, JSON.stringify(sc));
+      s.putScenario.run(sc.name, safeJsonStringify(sc));
     },
     getScenario: async (name) => parse<ScenarioFile>(s.getScenario.get(name)),
     listScenarios: async () => parseAll<ScenarioFile>(s.listScenarios.all()),

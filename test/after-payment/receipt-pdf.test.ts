@@ -137,6 +137,21 @@ describe('GET /payment/{hash}/pdf (spec §7)', () => {
     expect(pages.at(-1)).toContain(hash);
   });
 
+  it('cuts a description of 1,024 characters without a space into lines, in one pass (it took 34 s of CPU)', async () => {
+    // The longest description and order_id the contract allows, each one unbroken "word".
+    const description = '0123456789'.repeat(102) + 'abcd';
+    const orderId = 'Z'.repeat(200) + '💳'.repeat(27);
+    const hash = await createPayment(app, { amount: 1000, description, order_id: orderId });
+    await driveTo(app, hash, 'completed');
+    const res = await getPdf(hash);
+    expect(res.statusCode, res.body).toBe(200);
+    const text = await pdfText(res.rawPayload);
+    const lines = text.split('\n').filter((l) => /^\s*(Описание\s+)?[0-9abcd]{10,}\s*$/.test(l));
+    expect(lines.length).toBeGreaterThan(10);
+    expect(text.replace(/\s+/g, '')).toContain(description);
+    expect(text.replace(/\s+/g, '')).toContain('Z'.repeat(200));
+  });
+
   it.each(['success', 'partially_refunded', 'refunded'] as const)(
     'serves a receipt for a %s payment',
     async (status) => {

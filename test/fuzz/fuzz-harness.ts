@@ -156,6 +156,10 @@ export interface TargetRecord {
   transactions_checked: number;
   /** Responses by HTTP status class over all runs (including fast-check's shrinking, if any). */
   responses: Record<string, number>;
+  /** Runs the target meant to make, when not FUZZ_RUNS (the stateful targets run sequences). */
+  asked?: number;
+  /** Stateful targets: commands executed over all sequences, each followed by every read path. */
+  steps?: number;
 }
 
 /**

@@ -42,13 +42,20 @@ const classes = (r: TargetRecord) =>
     .filter((c) => r.responses[c])
     .map((c) => `${c} ${fmt(r.responses[c]!)}`)
     .join(', ') || '— (no HTTP)';
+// The stateful targets (issue 22) count sequences of commands, each followed by every read path.
+const runsCell = (r: TargetRecord) =>
+  r.steps === undefined ? fmt(r.runs) : `${fmt(r.runs)} sequences, ${fmt(r.steps)} steps`;
 const rows = records.map(
   (r) =>
-    `| ${r.target} | ${fmt(r.runs)} | ${r.failures} | ${classes(r)} | ${fmt(r.transactions_checked)} | ${(r.ms / 1000).toFixed(1)} s | ${r.seed} |`,
+    `| ${r.target} | ${runsCell(r)} | ${r.failures} | ${classes(r)} | ${r.steps === undefined ? fmt(r.transactions_checked) : '— (model)'} | ${(r.ms / 1000).toFixed(1)} s | ${r.seed} |`,
 );
-const total = records.reduce((s, r) => s + r.runs, 0);
+const single = records.filter((r) => r.steps === undefined);
+const stateful = records.filter((r) => r.steps !== undefined);
+const total = single.reduce((s, r) => s + r.runs, 0);
+const sequences = stateful.reduce((s, r) => s + r.runs, 0);
+const steps = stateful.reduce((s, r) => s + (r.steps ?? 0), 0);
 const failed = records.reduce((s, r) => s + r.failures, 0);
-const short = records.filter((r) => r.runs < runs);
+const short = records.filter((r) => r.runs < (r.asked ?? runs));
 const table = [
   `Measured by \`npm run fuzz\` on ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC: Node ${process.version}, ` +
     `${cpus().length} cores, 1-minute load average ${loadBefore.toFixed(1)} at the start and ${loadAfter.toFixed(1)} at the end ` +
@@ -57,7 +64,7 @@ const table = [
   '| Target | Runs | Failures | Responses (by status class) | Transactions checked at the end | Time | Seed |',
   '|---|---:|---:|---|---:|---:|---:|',
   ...rows,
-  `| **all ${records.length} targets** | **${fmt(total)}** | **${failed}** | | | | |`,
+  `| **all ${records.length} targets** | **${fmt(total)} runs${stateful.length > 0 ? `, ${fmt(sequences)} sequences (${fmt(steps)} steps)` : ''}** | **${failed}** | | | | |`,
 ].join('\n');
 
 console.log(`\n${table}\n`);
@@ -72,5 +79,5 @@ if (existsSync(file)) {
 }
 const ok = vitest.status === 0 && failed === 0 && short.length === 0 && records.length > 0;
 if (short.length > 0)
-  console.error(`targets with fewer than ${runs} runs: ${short.map((r) => r.target).join(', ')}`);
+  console.error(`targets with fewer runs than asked: ${short.map((r) => r.target).join(', ')}`);
 process.exit(ok ? 0 : 1);
