@@ -63,6 +63,16 @@ describe('ensureLocalCa', () => {
     expect(ca.subject).toContain('ktpay-mock local CA');
   });
 
+  it('encodes names as UTF8String: PrintableString has no @, and Chromium refuses a certificate that breaks it', () => {
+    for (const path of [first.files.ca, first.files.cert]) {
+      const cert = new X509Certificate(readFileSync(path));
+      const cn = /CN=([^\n]+)/.exec(cert.subject)![1]!;
+      expect(cert.raw.includes(Buffer.concat([Buffer.from([0x0c, cn.length]), Buffer.from(cn)])), cn).toBe(
+        true,
+      );
+    }
+  });
+
   it('covers the ktpay test hosts, localhost, 127.0.0.1 and the extra names, signed by the CA', () => {
     expect(first.names).toEqual([...DEFAULT_TLS_NAMES, 'shop.test', '10.1.2.3']);
     const [leafPem] = readFileSync(first.files.cert, 'utf8').split(/(?<=-----END CERTIFICATE-----\n)/);

@@ -156,6 +156,16 @@ function validity(cert: Forge.pki.Certificate, now: number, days: number) {
   cert.validity.notAfter = new Date(now + days * DAY_MS);
 }
 
+/**
+ * Name attributes as UTF8String: node-forge's default, PrintableString, has no `@` or `_`, and
+ * Chromium refuses a certificate that breaks that rule (ERR_SSL_SERVER_CERT_BAD_FORMAT).
+ */
+function attributes(forge: typeof Forge, values: Record<string, string>): Forge.pki.CertificateField[] {
+  // @types/node-forge declares valueTagClass as an asn1 Class; node-forge reads it as the value's tag type.
+  const utf8 = forge.asn1.Type.UTF8 as unknown as Forge.asn1.Class;
+  return Object.entries(values).map(([name, value]) => ({ name, value, valueTagClass: utf8 }));
+}
+
 async function createCa(forge: typeof Forge, now: number): Promise<{ pem: string; keyPem: string }> {
   const { pki } = forge;
   const key = await newRsaKey(forge);
@@ -169,10 +179,10 @@ async function createCa(forge: typeof Forge, now: number): Promise<{ pem: string
   } catch {
     who = hostname();
   }
-  const subject = [
-    { name: 'commonName', value: `ktpay-mock local CA (${who})` },
-    { name: 'organizationName', value: 'ktpay-mock development CA' },
-  ];
+  const subject = attributes(forge, {
+    commonName: `ktpay-mock local CA (${who})`,
+    organizationName: 'ktpay-mock development CA',
+  });
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.setExtensions([
@@ -207,10 +217,7 @@ async function issueServer(
   cert.publicKey = key.publicKey;
   cert.serialNumber = serialNumber();
   validity(cert, now, SERVER_DAYS);
-  cert.setSubject([
-    { name: 'commonName', value: names[0]! },
-    { name: 'organizationName', value: 'ktpay-mock sandbox' },
-  ]);
+  cert.setSubject(attributes(forge, { commonName: names[0]!, organizationName: 'ktpay-mock sandbox' }));
   cert.setIssuer(caCert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },
