@@ -49,7 +49,6 @@ const q = (path: string) => (/^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.rep
  */
 export function trustInstructions(ca: LocalCa, target: TrustTarget): string {
   const s = trustSettings(ca, target);
-  const hosts = [...KTPAY_TEST_HOSTS];
   const portNote =
     target.port === 443
       ? []
@@ -93,7 +92,8 @@ export function trustInstructions(ca: LocalCa, target: TrustTarget): string {
     '# … or a truststore of its own (it then holds only this CA):',
     `#   keytool -importcert -noprompt -storetype PKCS12 -keystore ktpay-truststore.p12 -storepass changeit -alias ktpay-mock -file ${q(s.ca)}`,
     '#   java -Djavax.net.ssl.trustStore=ktpay-truststore.p12 -Djavax.net.ssl.trustStorePassword=changeit …',
-    '# Chromium in tests: map the names (and the port) and trust the CA by its key, no other certificate check relaxed:',
+    '# Chromium in tests: map the names (and the port), and accept certificates under this CA by its key',
+    '# (the waiver covers only chains holding that key; every other site is checked as usual):',
     `#   chromium ${s.chromium_args.map((a) => `'${a}'`).join(' ')}`,
     '# Chrome or Chromium on a Linux desktop (NSS database; libnss3-tools):',
     `#   certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n ktpay-mock -i ${q(s.ca)}`,
@@ -101,6 +101,5 @@ export function trustInstructions(ca: LocalCa, target: TrustTarget): string {
     `#   sudo cp ${q(s.ca)} /usr/local/share/ca-certificates/ktpay-mock.crt && sudo update-ca-certificates`,
     '',
     `# Trust this CA on test machines only: whoever holds ${q(ca.files.caKey)} can sign for any name.`,
-    `# Hosts: ${hosts.join(', ')}.`,
   ].join('\n')}\n`;
 }

@@ -3,8 +3,8 @@
  * and opens https://widget.test.nplus.tech (as the public widget client does) pays with 3-D Secure
  * in Chromium and lands on the shop's success page. Chromium maps the three names with
  * --host-resolver-rules (ports too) and trusts the local CA by its SPKI pin
- * (--ignore-certificate-errors-spki-list): every other certificate check stays on, and a browser
- * without the pin is shown refusing the same page.
+ * (--ignore-certificate-errors-spki-list: the waiver covers only chains holding that key, never
+ * --ignore-certificate-errors), and a browser without the pin is shown refusing the same page.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
