@@ -102,6 +102,17 @@ export function randomLoopback(): string {
   return `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(2, 255)}`;
 }
 
+/** An /etc/hosts that maps the ktpay test hosts (and `extra` names) to `ip`, plus more lines. */
+export function hostsFileText(ip: string, extra: string[] = [], lines: string[] = []): string {
+  return [
+    '127.0.0.1 localhost',
+    '::1 localhost',
+    `${ip} ${[...KTPAY_TEST_HOSTS, ...extra].join(' ')}`,
+    ...lines,
+    '',
+  ].join('\n');
+}
+
 export interface Finished {
   code: number | null;
   stdout: string;
@@ -109,49 +120,70 @@ export interface Finished {
 }
 
 /**
- * Runs `command args…` unchanged, in a private mount namespace whose /etc/hosts maps the ktpay test
- * hosts (and `extra` names) to `ip`: what a shop's machine does after `ktpay-mock tls env`'s hosts
- * line, without touching this machine's /etc/hosts.
+ * unshare arguments that run the rest of the command line in a private mount namespace whose
+ * /etc/hosts is `hostsFile` (a bind mount nobody else sees).
  */
-export function runWithHosts(
-  ip: string,
-  command: string,
-  args: string[],
-  opts: { env?: Record<string, string>; extra?: string[]; timeoutMs?: number } = {},
-): Promise<Finished> {
+export function privateHostsArgs(hostsFile: string): string[] {
+  return [
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    'mount --bind "$0" /etc/hosts && exec "$@"',
+    hostsFile,
+  ];
+}
+
+export interface HostsOptions {
+  env?: Record<string, string>;
+  /** More `ip names…` lines, e.g. the other services of a compose file. */
+  hosts?: string[];
+  extra?: string[];
+  cwd?: string;
+}
+
+/**
+ * Starts `command args…` unchanged, in a private mount namespace whose /etc/hosts maps the ktpay
+ * test hosts (and `extra` names) to `ip`: what a shop's machine does after `ktpay-mock tls env`'s
+ * hosts line, without touching this machine's /etc/hosts. The caller ends it.
+ */
+export function spawnWithHosts(ip: string, command: string, args: string[], opts: HostsOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ktpay-hosts-'));
   const hosts = join(dir, 'hosts');
-  writeFileSync(
-    hosts,
-    `127.0.0.1 localhost\n::1 localhost\n${ip} ${[...KTPAY_TEST_HOSTS, ...(opts.extra ?? [])].join(' ')}\n`,
-  );
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'unshare',
-      [
-        '--mount',
-        '--propagation',
-        'private',
-        '--',
-        'sh',
-        '-c',
-        'mount --bind "$0" /etc/hosts && exec "$@"',
-        hosts,
-        command,
-        ...args,
-      ],
-      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+  writeFileSync(hosts, hostsFileText(ip, opts.extra, opts.hosts));
+  const child = spawn('unshare', [...privateHostsArgs(hosts), command, ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const finished = new Promise<Finished>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
-      clearTimeout(timer);
       rmSync(dir, { recursive: true, force: true });
       resolve({ code, stdout, stderr });
     });
   });
+  return { child, finished, output: () => ({ stdout, stderr }) };
+}
+
+/** {@link spawnWithHosts}, waited for (killed after `timeoutMs`). */
+export async function runWithHosts(
+  ip: string,
+  command: string,
+  args: string[],
+  opts: HostsOptions & { timeoutMs?: number } = {},
+): Promise<Finished> {
+  const run = spawnWithHosts(ip, command, args, opts);
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+  try {
+    return await run.finished;
+  } finally {
+    clearTimeout(timer);
+  }
 }
