@@ -91,12 +91,12 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
 
   // Open callback deliveries left by a previous run (persistent store) are due again.
   app.addHook('onReady', async () => {
-    ctx.callbacks.resume();
+    await ctx.callbacks.resume();
   });
   app.addHook('onClose', async () => {
     // Before the store closes: wait briefly for callbacks in flight, leave the rest pending.
     await ctx.callbacks.stop();
-    ctx.store.close();
+    await ctx.store.close();
   });
   return app;
 }

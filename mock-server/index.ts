@@ -50,7 +50,7 @@ export interface Sandbox {
   /** Resolves with the first callback delivery matching the filter. */
   waitForCallback(filter: CallbackFilter): Promise<Delivery>;
   /** The request journal, newest first. */
-  journal(filter?: JournalFilter): JournalEntry[];
+  journal(filter?: JournalFilter): Promise<JournalEntry[]>;
   close(): Promise<void>;
 }
 
@@ -65,7 +65,7 @@ export async function startSandbox(
   });
   const server = await startServer(cfg, { logger: false });
   const ctx = server.app.sandbox;
-  const merchant = ctx.merchants.get(DEFAULT_MERCHANT.app_id);
+  const merchant = await ctx.merchants.get(DEFAULT_MERCHANT.app_id);
   const adminHeaders: Record<string, string> = { 'content-type': 'application/json' };
   if (cfg.admin_token) adminHeaders.authorization = `Bearer ${cfg.admin_token}`;
 
@@ -88,17 +88,19 @@ export async function startSandbox(
       const timeout = filter.timeout_ms ?? 10_000;
       const wantAck = filter.acknowledged ?? true;
       const started = Date.now();
+      const candidates = async () => {
+        const hashes = filter.transaction_hash
+          ? [filter.transaction_hash]
+          : filter.order_id
+            ? (await ctx.store.listTransactions({ order_id: filter.order_id })).map((t) => t.hash)
+            : undefined;
+        return hashes
+          ? (await Promise.all(hashes.map((h) => ctx.store.listDeliveries({ transaction_hash: h })))).flat()
+          : ctx.store.listDeliveries({});
+      };
       return new Promise((resolve, reject) => {
-        const poll = () => {
-          const hashes = filter.transaction_hash
-            ? [filter.transaction_hash]
-            : filter.order_id
-              ? ctx.store.listTransactions({ order_id: filter.order_id }).map((t) => t.hash)
-              : undefined;
-          const candidates = hashes
-            ? hashes.flatMap((h) => ctx.store.listDeliveries({ transaction_hash: h }))
-            : ctx.store.listDeliveries({});
-          const hit = candidates.find(
+        const poll = async () => {
+          const hit = (await candidates()).find(
             (d) =>
               (!filter.status || d.status === filter.status) &&
               (wantAck ? d.state === 'acknowledged' : d.attempts.length > 0),
@@ -107,9 +109,10 @@ export async function startSandbox(
           if (Date.now() - started > timeout) {
             return reject(new Error(`no callback matching ${JSON.stringify(filter)} within ${timeout} ms`));
           }
-          setTimeout(poll, 20);
+          setTimeout(check, 20);
         };
-        poll();
+        const check = () => void poll().catch(reject);
+        check();
       });
     },
     journal: (filter = {}) => ctx.store.listJournal(filter),

@@ -54,10 +54,9 @@ export async function createSandboxContext(
   const schemas = createSchemaRegistry();
   const hub = createTransitionHub();
   const merchants = createMerchantRegistry({ store, clock, config });
-  merchants.installBuiltins();
-  const payments = createPaymentService({ store, clock, schemas, hub, config });
-  const scenarios = createScenarioEngine({ schemas, globalScenario: config.scenario });
-  if (config.scenario && !scenarios.has(config.scenario)) {
+  await merchants.installBuiltins();
+  const scenarios = createScenarioEngine({ schemas, store, globalScenario: config.scenario });
+  if (config.scenario && !(await scenarios.has(config.scenario))) {
     throw new ConfigError(
       `invalid configuration:\n  - scenario: no scenario named "${config.scenario}" (GET /__admin/scenarios lists them)`,
     );
@@ -69,6 +68,7 @@ export async function createSandboxContext(
     scenarios,
     ...(overrides.callbackResolver ? { resolve: overrides.callbackResolver } : {}),
   });
+  const payments = createPaymentService({ store, clock, schemas, hub, config, callbacks });
   hub.on(callbacks.onTransition);
   return {
     config,

@@ -42,8 +42,8 @@ describe('the notice of a payment made through the pipeline', () => {
       payload: { pan, exp_month: '12', exp_year: '2030', cvc: '123', cardholder: 'TEST CARDHOLDER' },
     });
     expect(res.statusCode, res.body).toBe(200);
-    const tx = app.sandbox.store.getTransaction(hash)!;
-    const merchant = app.sandbox.store.getMerchant(APP_ID)!;
+    const tx = (await app.sandbox.store.getTransaction(hash))!;
+    const merchant = (await app.sandbox.store.getMerchant(APP_ID))!;
     return { tx, merchant, answer: res.json() as { acquirer_code: string } };
   }
 

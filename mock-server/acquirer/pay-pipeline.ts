@@ -2,6 +2,7 @@ import { ErrorCode } from '../../contracts/error-catalog.js';
 import { KtpayError } from '../envelope/ktpay-error.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { PaymentService } from '../payments/payment-service.js';
+import type { PaymentEvent } from '../payments/payment-state.js';
 import type { AcquirerSession, CardInfo, Transaction } from '../payments/transaction.js';
 import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
@@ -37,7 +38,7 @@ export interface PayPipelineDeps {
   payments: PaymentService;
   data: AcquirerData;
   /** A scenario's say over the bank's answer for this transaction (issue 6); undefined = the card table. */
-  override?: (tx: Transaction, query: OverrideQuery) => AcquirerOverride | undefined;
+  override?: (tx: Transaction, query: OverrideQuery) => Promise<AcquirerOverride | undefined>;
 }
 
 /**
@@ -62,10 +63,15 @@ export function digits(seed: string, n: number): string {
  * optional 3-D Secure challenge, then the bank's signed notice, which {@link acceptNotice} turns
  * into status changes exactly as the post-link endpoint does.
  *
+ * Every change is one atomic store write on the payment as it is at that moment (a change
+ * function), never a read followed by a write: a notice is applied with its session and all its
+ * status changes in one write, so of two pays of one payment arriving together exactly one is
+ * applied, and the other sees the result (`not_pending`), as if it had come second.
+ *
  * @example
  * const pipeline = createPayPipeline({ store, clock, payments, data: loadAcquirerData() });
- * pipeline.openSession(hash, { mode: 'v2', back_link, framed: false, attempts: 0 });
- * const step = pipeline.submitCard(hash, form);
+ * await pipeline.openSession(hash, { mode: 'v2', back_link, framed: false, attempts: 0 });
+ * const step = await pipeline.submitCard(hash, form);
  */
 export function createPayPipeline(deps: PayPipelineDeps) {
   const { store, clock, payments, data } = deps;
@@ -77,17 +83,19 @@ export function createPayPipeline(deps: PayPipelineDeps) {
     return id;
   };
 
-  function load(hash: string): Transaction {
-    const tx = store.getTransaction(hash);
-    if (!tx)
-      throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
-        diagnostic: `no transaction ${hash} in this sandbox`,
-      });
+  const notFound = (hash: string) =>
+    new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
+      diagnostic: `no transaction ${hash} in this sandbox`,
+    });
+
+  async function load(hash: string): Promise<Transaction> {
+    const tx = await store.getTransaction(hash);
+    if (!tx) throw notFound(hash);
     return tx;
   }
 
-  function merchantOf(tx: Transaction): Merchant {
-    const m = store.getMerchant(tx.app_id);
+  async function merchantOf(tx: Transaction): Promise<Merchant> {
+    const m = await store.getMerchant(tx.app_id);
     if (!m) {
       throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
         diagnostic: `the merchant ${tx.app_id} of transaction ${tx.hash} no longer exists`,
@@ -96,10 +104,20 @@ export function createPayPipeline(deps: PayPipelineDeps) {
     return m;
   }
 
-  function saveSession(tx: Transaction, session: AcquirerSession): Transaction {
-    const next: Transaction = { ...tx, acquirer: session };
-    store.updateTransaction(next);
-    return next;
+  /**
+   * Writes the session `make` builds from the payment as it is now. With `pendingOnly`, a payment
+   * that has a result meanwhile is left alone and undefined is returned.
+   */
+  async function saveSession(
+    hash: string,
+    make: (tx: Transaction) => AcquirerSession,
+    opts: { pendingOnly?: boolean } = {},
+  ): Promise<Transaction | undefined> {
+    const result = await store.updateTransaction(hash, (tx) =>
+      opts.pendingOnly && tx.status !== 'pending' ? undefined : { tx: { ...tx, acquirer: make(tx) } },
+    );
+    if (!result) throw notFound(hash);
+    return result.after === result.before && opts.pendingOnly ? undefined : result.after;
   }
 
   function sessionOf(tx: Transaction): AcquirerSession {
@@ -118,72 +136,76 @@ export function createPayPipeline(deps: PayPipelineDeps) {
   }
 
   /** Applies the bank's notice: authorize (+ service crediting) + confirm, or fail. Idempotent per notice. */
-  function acceptNotice(hash: string, xml: string): Transaction {
-    const tx = load(hash);
-    const check = verifyBankNotice(xml, tx, merchantOf(tx));
+  async function acceptNotice(hash: string, xml: string): Promise<Transaction> {
+    const tx = await load(hash);
+    const check = verifyBankNotice(xml, tx, await merchantOf(tx));
     if (!check.ok)
       throw new KtpayError(ErrorCode.BAD_DATA_4220101, { diagnostic: `post-link: ${check.reason}` });
-    return applyNotice(tx, xml, check.result);
+    return applyNotice(tx, xml, check.result, (s) => s);
   }
 
   /**
-   * The status changes a verified notice makes. The sandbox's own bank (see {@link finish}) comes
-   * straight here with the result it has just signed: checking its own fresh signature and
-   * reading the XML back would give the same result at twice the hashing (issue 10's profile).
+   * The status changes a verified notice makes, in one write with the session it ends (`session`
+   * turns the session as it is then into the one to keep). The sandbox's own bank (see
+   * {@link finish}) comes straight here with the result it has just signed: checking its own fresh
+   * signature and reading the XML back would give the same result at twice the hashing (issue
+   * 10's profile).
    */
-  function applyNotice(
+  async function applyNotice(
     tx: Transaction,
     xml: string,
     result: Pick<BankResult, 'response_code' | 'card'>,
-  ): Transaction {
+    session: (current: AcquirerSession) => AcquirerSession,
+  ): Promise<Transaction> {
     const { hash } = tx;
-    if (tx.status !== 'pending') {
-      if (tx.acquirer?.notice === xml) return tx;
-      throw new KtpayError(ErrorCode.NOT_ALLOWED_IN_STATUS_4090111, {
-        diagnostic: `transaction ${hash} already has a result (status ${tx.status}); the bank notice was not applied`,
-      });
-    }
-    const session: AcquirerSession = {
-      ...withoutChallenge(tx.acquirer ?? { mode: 'v2', back_link: '', framed: false, attempts: 0 }),
-      notice: xml,
-    };
-    saveSession(tx, session);
     const card: CardInfo = result.card;
     const verdict = verdictOf(result.response_code, data);
     const at = clock.now();
+    let events: PaymentEvent[];
     if (!verdict.approved) {
-      return payments.apply(hash, { type: 'fail', at, status: verdict.status, error: verdict.error, card });
+      events = [{ type: 'fail', at, status: verdict.status, error: verdict.error, card }];
+    } else {
+      const service = serviceVerdict(tx, data, await deps.override?.(tx, { phase: 'service' }));
+      const detail =
+        tx.type === 'service' && tx.service
+          ? `credited to service ${tx.service.service_id} (contract ${tx.service.contract_value})`
+          : undefined;
+      events = [
+        { type: 'authorize', at, card },
+        service.credited
+          ? { type: 'confirm', at, ...(detail ? { detail } : {}) }
+          : { type: 'fail', at, status: service.status, error: service.error },
+      ];
     }
-    const authorized = payments.apply(hash, { type: 'authorize', at, card });
-    const service = serviceVerdict(authorized, data, deps.override?.(authorized, { phase: 'service' }));
-    if (!service.credited) {
-      return payments.apply(hash, {
-        type: 'fail',
-        at: clock.now(),
-        status: service.status,
-        error: service.error,
-      });
-    }
-    const detail =
-      authorized.type === 'service' && authorized.service
-        ? `credited to service ${authorized.service.service_id} (contract ${authorized.service.contract_value})`
-        : undefined;
-    return payments.apply(hash, { type: 'confirm', at: clock.now(), ...(detail ? { detail } : {}) });
+    return payments.apply(hash, events, {
+      prepare(now) {
+        if (now.status !== 'pending') {
+          if (now.acquirer?.notice === xml) return undefined; // this very notice, applied already
+          throw new KtpayError(ErrorCode.NOT_ALLOWED_IN_STATUS_4090111, {
+            diagnostic: `transaction ${hash} already has a result (status ${now.status}); the bank notice was not applied`,
+          });
+        }
+        const base = now.acquirer ?? { mode: 'v2', back_link: '', framed: false, attempts: 0 };
+        return { ...now, acquirer: { ...withoutChallenge(session(base)), notice: xml } };
+      },
+    });
   }
 
   /**
-   * The bank answers: build and sign its notice, then apply it as post-link would. `tx` carries
-   * the session of this attempt, saved or not: the notice's own save stores it.
+   * The bank answers: build and sign its notice, then apply it as post-link would. `session` is
+   * the session of this attempt, made from the one stored (the notice's own write stores it). A
+   * payment that got its result from a concurrent request meanwhile answers `not_pending`.
    */
-  function finish(
+  async function finish(
     tx: Transaction,
+    session: (current: AcquirerSession) => AcquirerSession,
     code: string,
     card: CardInfo,
     three_ds: ThreeDsMode,
-  ): CardStep & { kind: 'done' } {
-    const session = sessionOf(tx);
+  ): Promise<(CardStep & { kind: 'done' }) | { kind: 'not_pending'; tx: Transaction }> {
+    const attempt = session(sessionOf(tx));
     const approved = code === data.outcomes.approved_code;
-    const ref = digits(`${tx.hash}:bank:${session.attempts}`, 18);
+    const ref = digits(`${tx.hash}:bank:${attempt.attempts}`, 18);
     const result: BankResult = {
       response_code: code,
       // Exactly the card fields the notice carries, as post-link would read them back.
@@ -194,55 +216,68 @@ export function createPayPipeline(deps: PayPipelineDeps) {
         exp_month: card.exp_month,
         exp_year: card.exp_year,
       },
-      email: session.email ?? '',
+      email: attempt.email ?? '',
       three_ds,
       reference: ref.slice(0, 12),
       approval_code: approved ? ref.slice(12, 18) : '',
       at: clock.now(),
     };
-    const xml = bankNoticeXml(tx, merchantOf(tx), result, certIdOf(tx.app_id));
-    const after = applyNotice(tx, xml, result);
-    return { kind: 'done', tx: after, code, three_ds };
+    const xml = bankNoticeXml(tx, await merchantOf(tx), result, certIdOf(tx.app_id));
+    try {
+      const after = await applyNotice(tx, xml, result, session);
+      return { kind: 'done', tx: after, code, three_ds };
+    } catch (err) {
+      if (err instanceof KtpayError && err.code === ErrorCode.NOT_ALLOWED_IN_STATUS_4090111)
+        return { kind: 'not_pending', tx: await load(tx.hash) };
+      throw err;
+    }
   }
 
   /** The ACS page's answer: an OTP, or Cancel. */
-  function answerChallenge(hash: string, answer: { otp: string } | { cancel: true }): ChallengeStep {
-    const tx = load(hash);
+  async function answerChallenge(
+    hash: string,
+    answer: { otp: string } | { cancel: true },
+  ): Promise<ChallengeStep> {
+    const tx = await load(hash);
     const challenge = tx.acquirer?.challenge;
     if (tx.status !== 'pending' || !challenge) return { kind: 'no_challenge', tx };
     const code = decideChallenge(challenge.code, answer, data);
-    return finish(saveSession(tx, withoutChallenge(sessionOf(tx))), code, challenge.card, 'challenge');
+    const step = await finish(tx, (s) => s, code, challenge.card, 'challenge');
+    return step.kind === 'done' ? step : { kind: 'no_challenge', tx: step.tx };
   }
 
   return {
     data,
 
-    /** Starts (or replaces) the bank session of a pending transaction. */
-    openSession(hash: string, session: AcquirerSession): Transaction {
-      return saveSession(load(hash), session);
+    /** Starts (or replaces) the bank session of a transaction. */
+    async openSession(hash: string, session: AcquirerSession): Promise<Transaction> {
+      return (await saveSession(hash, () => session))!;
     },
 
     /** Merges fields into an existing session, or opens one with `init`. */
-    touchSession(hash: string, init: AcquirerSession, patch: Partial<AcquirerSession> = {}): Transaction {
-      const tx = load(hash);
-      return saveSession(tx, { ...(tx.acquirer ?? init), ...patch });
+    async touchSession(
+      hash: string,
+      init: AcquirerSession,
+      patch: Partial<AcquirerSession> = {},
+    ): Promise<Transaction> {
+      return (await saveSession(hash, (tx) => ({ ...(tx.acquirer ?? init), ...patch })))!;
     },
 
     /**
      * A card form from any channel. `requireOtp` (the headless admin route) refuses to start a
      * challenge it cannot answer: it returns `otp_required` and changes nothing.
      */
-    submitCard(
+    async submitCard(
       hash: string,
       form: CardForm,
       opts: { framed?: boolean; otp?: string | undefined; headless?: boolean } = {},
-    ): CardStep {
-      const tx = load(hash);
+    ): Promise<CardStep> {
+      const tx = await load(hash);
       if (tx.status !== 'pending') return { kind: 'not_pending', tx };
       const decision = decideCard(form, {
         now: clock.now(),
         data,
-        override: deps.override?.(tx, { phase: 'pay', pan: normalizePan(form.pan) }),
+        override: await deps.override?.(tx, { phase: 'pay', pan: normalizePan(form.pan) }),
       });
       if (
         opts.headless &&
@@ -252,26 +287,32 @@ export function createPayPipeline(deps: PayPipelineDeps) {
       ) {
         return { kind: 'otp_required', tx };
       }
-      const base = sessionOf(tx);
+      sessionOf(tx); // throws for a payment never opened at the bank
       const email = form.email.trim();
-      const session: AcquirerSession = {
+      // This attempt's session, made from the one stored when it is written.
+      const attempt = (base: AcquirerSession): AcquirerSession => ({
         ...withoutChallenge(base),
         attempts: base.attempts + 1,
         ...(opts.framed !== undefined ? { framed: opts.framed } : {}),
         ...(email ? { email } : {}),
-      };
-      if (decision.kind === 'invalid')
-        return { kind: 'invalid', errors: decision.errors, tx: saveSession(tx, session) };
+      });
+      const pendingSession = (make: (base: AcquirerSession) => AcquirerSession) =>
+        saveSession(hash, (now) => make(sessionOf(now)), { pendingOnly: true });
+      if (decision.kind === 'invalid') {
+        const saved = await pendingSession(attempt);
+        return saved
+          ? { kind: 'invalid', errors: decision.errors, tx: saved }
+          : { kind: 'not_pending', tx: await load(hash) };
+      }
       if (decision.three_ds === 'challenge') {
-        const challenged = saveSession(tx, {
-          ...session,
-          challenge: { code: decision.code, card: decision.card, started_at: clock.now() },
-        });
+        const challenge = { code: decision.code, card: decision.card, started_at: clock.now() };
+        const challenged = await pendingSession((base) => ({ ...attempt(base), challenge }));
+        if (!challenged) return { kind: 'not_pending', tx: await load(hash) };
         if (opts.otp === undefined) return { kind: 'challenge', tx: challenged };
-        const answered = answerChallenge(hash, { otp: opts.otp });
+        const answered = await answerChallenge(hash, { otp: opts.otp });
         return answered.kind === 'done' ? answered : { kind: 'not_pending', tx: answered.tx };
       }
-      return finish({ ...tx, acquirer: session }, decision.code, decision.card, 'frictionless');
+      return finish(tx, attempt, decision.code, decision.card, 'frictionless');
     },
 
     answerChallenge,

@@ -3,7 +3,8 @@ import { ErrorCode } from '../../contracts/error-catalog.js';
 import type { SandboxConfig } from '../config/load-config.js';
 import { KtpayError } from '../envelope/ktpay-error.js';
 import type { Merchant } from '../merchants/merchant.js';
-import type { TransitionNotice } from '../payments/payment-events.js';
+import type { CallbackNote, PlannedCallbacks, TransitionNotice } from '../payments/payment-events.js';
+import { NO_CALLBACKS } from '../payments/payment-events.js';
 import { callbackBodyOf } from '../payments/status-object.js';
 import type { PaymentStatus, Transaction } from '../payments/transaction.js';
 import type { ScenarioEngine } from '../scenarios/scenario-engine.js';
@@ -121,8 +122,9 @@ const TRIGGER_RANK: Record<AttemptTrigger, number> = { schedule: 0, flush: 1, re
  *
  * @example
  * const outbox = createCallbackOutbox({ store, clock, config });
+ * const payments = createPaymentService({ …, callbacks: outbox }); // plans the rows each transition stores
  * hub.on(outbox.onTransition);
- * outbox.resume();            // at startup
+ * await outbox.resume();      // at startup
  * await outbox.flush();       // run every pending retry now
  * await outbox.stop();        // at shutdown: wait ≤ 1 s, leave the rest pending
  */
@@ -136,7 +138,7 @@ export function createCallbackOutbox(deps: {
 }) {
   const { store, clock, config } = deps;
   const settings = config.callbacks;
-  const plan = createRetrySchedule(settings.schedule_ms, settings.time_scale);
+  const retries = createRetrySchedule(settings.schedule_ms, settings.time_scale);
   const dispatcher = createCallbackDispatcher({
     timeoutMs: settings.timeout_ms,
     allowHosts: settings.allow_hosts,
@@ -151,8 +153,8 @@ export function createCallbackOutbox(deps: {
   let idleWaiters: Array<() => void> = [];
   let stopped = false;
 
-  function journalNote(tx: Transaction, path: string, text: string, scenario: string | null = null) {
-    store.appendJournal({
+  async function journalNote(tx: Transaction, { path, text, scenario }: CallbackNote): Promise<void> {
+    await store.appendJournal({
       at: clock.now(),
       app_id: tx.app_id,
       order_id: tx.order_id,
@@ -235,52 +237,47 @@ export function createCallbackOutbox(deps: {
       pump();
       settleIdle();
     };
-    const run = runAttempt(job.id, job.trigger).then(finished, (err: unknown) => {
-      try {
-        recordCrash(job.id, err);
-      } finally {
-        finished();
-      }
-    });
+    const run = runAttempt(job.id, job.trigger).then(finished, (err: unknown) =>
+      recordCrash(job.id, err).then(finished, finished),
+    );
     running.set(job.id, run);
   }
 
   /** A bug must not lose a delivery silently: say so on the row and stop retrying it. */
-  function recordCrash(id: string, err: unknown) {
-    const d = store.getDelivery(id);
-    if (!d) return;
-    store.putDelivery({
+  async function recordCrash(id: string, err: unknown): Promise<void> {
+    await store.updateDelivery(id, (d) => ({
       ...d,
       state: 'failed',
       next_attempt_at: null,
       note: `the sandbox failed while delivering: ${err instanceof Error ? err.message : String(err)}`,
-    });
+    }));
   }
 
   async function runAttempt(id: string, trigger: AttemptTrigger): Promise<void> {
-    const d = store.getDelivery(id);
-    if (!d) return; // dropped by a reset
-    const wasOpen = isOpen(d);
-    if (!wasOpen && trigger !== 'redeliver') return;
     clearTimer(id);
+    // Marked `delivering` in one atomic step on the row as it is now; a delivery closed meanwhile
+    // (or dropped by a reset) is left alone.
+    const marked = await store.updateDelivery(id, (d) =>
+      isOpen(d) || trigger === 'redeliver' ? { ...d, state: 'delivering' } : undefined,
+    );
+    if (!marked || marked.after === marked.before) return;
+    const d = marked.before;
+    const wasOpen = isOpen(d);
     const n = d.attempts.length + 1;
     const dueAt = trigger === 'redeliver' ? null : (d.next_attempt_at ?? d.created_at);
     const startedAt = clock.now();
-    store.putDelivery({ ...d, state: 'delivering' });
     const failFirst = d.scenario?.fail_first ?? 0;
     const outcome =
       n <= failFirst
         ? sabotaged(d.scenario!, n, failFirst)
-        : await dispatcher.send(d, store.getMerchant(d.app_id), n);
-    const cur = store.getDelivery(id);
-    if (!cur) return;
+        : await dispatcher.send(d, await store.getMerchant(d.app_id), n);
     if (outcome.aborted) {
       // Shutdown: not a verdict. Leave it as it was, due now, for the next start.
-      store.putDelivery({
+      await store.updateDelivery(id, (cur) => ({
         ...cur,
         state: wasOpen ? (cur.attempts.length > 0 ? 'retrying' : 'pending') : d.state,
         next_attempt_at: wasOpen ? (d.next_attempt_at ?? clock.now()) : d.next_attempt_at,
-      });
+      }));
       return;
     }
     const attempt: DeliveryAttempt = {
@@ -298,23 +295,20 @@ export function createCallbackOutbox(deps: {
       verdict: outcome.acknowledged ? 'acknowledged' : 'failed',
       reason: outcome.reason,
     };
-    const attempts = [...cur.attempts, attempt];
-    let next: Delivery;
-    if (outcome.acknowledged) {
-      next = { ...cur, attempts, state: 'acknowledged', next_attempt_at: null };
-    } else if (outcome.blocked || !wasOpen) {
-      next = { ...cur, attempts, state: 'failed', next_attempt_at: null };
-    } else {
-      const base = plan.delayAfter(n);
+    const recorded = await store.updateDelivery(id, (cur): Delivery => {
+      const attempts = [...cur.attempts, attempt];
+      if (outcome.acknowledged) return { ...cur, attempts, state: 'acknowledged', next_attempt_at: null };
+      if (outcome.blocked || !wasOpen) return { ...cur, attempts, state: 'failed', next_attempt_at: null };
+      const base = retries.delayAfter(n);
       const delay = base === undefined ? undefined : base * (d.scenario?.retry_factor ?? 1);
-      next =
-        delay === undefined
-          ? { ...cur, attempts, state: 'failed', next_attempt_at: null }
-          : { ...cur, attempts, state: 'retrying', next_attempt_at: clock.now() + delay };
-    }
-    store.putDelivery(next);
+      return delay === undefined
+        ? { ...cur, attempts, state: 'failed', next_attempt_at: null }
+        : { ...cur, attempts, state: 'retrying', next_attempt_at: clock.now() + delay };
+    });
+    if (!recorded) return; // dropped by a reset while in flight
+    const next = recorded.after;
     if (next.state === 'retrying') arm(next);
-    if (!isOpen(next) && next.scenario?.stale) sendStale(next, next.scenario);
+    if (!isOpen(next) && next.scenario?.stale) await sendStale(next, next.scenario);
   }
 
   /** fail_first: the sandbox fails this attempt itself; nothing leaves it, and the schedule goes on. */
@@ -337,18 +331,23 @@ export function createCallbackOutbox(deps: {
    * out_of_order: once the final callback is closed, its stale predecessor goes out as a delivery
    * of its own. Only when the final one actually left the sandbox, so "stale after final" holds.
    */
-  function sendStale(d: Delivery, scenario: DeliveryScenario) {
+  async function sendStale(d: Delivery, scenario: DeliveryScenario): Promise<void> {
     const { stale, ...rest } = scenario;
     if (!stale) return;
     const sent = d.attempts.some((a) => a.sent);
-    store.putDelivery({
-      ...d,
-      scenario: rest,
-      note: sent
-        ? `${d.note ?? ''}; the stale ${stale.status} callback followed once this one was ${d.state}`
-        : `${d.note ?? ''}; the stale ${stale.status} callback was not sent, because this one never left the sandbox`,
-    });
-    if (!sent) return;
+    const updated = await store.updateDelivery(d.id, (cur) =>
+      cur.scenario?.stale
+        ? {
+            ...cur,
+            scenario: rest,
+            note: sent
+              ? `${cur.note ?? ''}; the stale ${stale.status} callback followed once this one was ${cur.state}`
+              : `${cur.note ?? ''}; the stale ${stale.status} callback was not sent, because this one never left the sandbox`,
+          }
+        : undefined,
+    );
+    // Sent once only: whoever took `stale` off the row sends it.
+    if (!sent || !updated || updated.after === updated.before) return;
     const follow = newDelivery(
       {
         transaction_hash: d.transaction_hash,
@@ -361,7 +360,7 @@ export function createCallbackOutbox(deps: {
       rest,
       0,
     );
-    store.putDelivery(follow);
+    await store.insertDeliveries([follow]);
     schedule(follow);
   }
 
@@ -409,18 +408,27 @@ export function createCallbackOutbox(deps: {
     }
   }
 
-  function enqueue(tx: Transaction, merchant: Merchant, before: Transaction): Delivery[] {
+  /**
+   * The callbacks a transition causes, for the payment service to store with it: the delivery
+   * rows (none, one, or two for a duplicating scenario), or a note saying why none is sent.
+   */
+  async function plan(before: Transaction, tx: Transaction, merchant: Merchant): Promise<PlannedCallbacks> {
+    if (before.status === tx.status || !isNotified(tx.status, merchant)) return NO_CALLBACKS;
     const fromTx = tx.urls.callback_post_url;
     const url = fromTx ?? merchant.callback_post_url;
     if (!url) {
-      journalNote(
-        tx,
-        '(no callback_post_url)',
-        `no callback_post_url: transaction ${tx.hash} reached ${tx.status}, but neither the transaction nor merchant ${merchant.app_id} has a callback_post_url, so no callback was sent`,
-      );
-      return [];
+      return {
+        deliveries: [],
+        notes: [
+          {
+            path: '(no callback_post_url)',
+            text: `no callback_post_url: transaction ${tx.hash} reached ${tx.status}, but neither the transaction nor merchant ${merchant.app_id} has a callback_post_url, so no callback was sent`,
+            scenario: null,
+          },
+        ],
+      };
     }
-    const hit = deps.scenarios?.resolve({
+    const hit = await deps.scenarios?.resolve({
       endpoint: 'callback',
       app_id: tx.app_id,
       order_id: tx.order_id,
@@ -429,38 +437,39 @@ export function createCallbackOutbox(deps: {
       transaction: { hash: tx.hash, scenario: tx.scenario },
       merchant_scenario: merchant.scenario,
     });
-    const plan = planCallback(hit, {
+    const shaped = planCallback(hit, {
       current: callbackBodyOf(tx),
       previous: () => ({ status: before.status, body: callbackBodyOf(before) }),
     });
-    if (plan.drop) {
-      journalNote(
-        tx,
-        '(dropped by scenario)',
-        `${plan.note}: transaction ${tx.hash} reached ${tx.status}, and the callback to ${url} was deliberately not sent`,
-        plan.note,
-      );
-      return [];
+    if (shaped.drop) {
+      return {
+        deliveries: [],
+        notes: [
+          {
+            path: '(dropped by scenario)',
+            text: `${shaped.note}: transaction ${tx.hash} reached ${tx.status}, and the callback to ${url} was deliberately not sent`,
+            scenario: shaped.note,
+          },
+        ],
+      };
     }
     const origin = `status ${tx.status}; URL from the ${fromTx ? "transaction's" : "merchant's"} callback_post_url`;
-    const what = { transaction_hash: tx.hash, app_id: tx.app_id, url, body: plan.body, status: tx.status };
-    const note = plan.note ? `${origin}; ${plan.note}` : origin;
-    const first = newDelivery(what, note, plan.scenario, plan.hold_ms);
+    const what = { transaction_hash: tx.hash, app_id: tx.app_id, url, body: shaped.body, status: tx.status };
+    const note = shaped.note ? `${origin}; ${shaped.note}` : origin;
+    const first = newDelivery(what, note, shaped.scenario, shaped.hold_ms);
     const created = [first];
-    if (plan.copies === 2) {
+    if (shaped.copies === 2) {
       const copy = newDelivery(
         what,
         `${note} — copy 2 of 2, the identical body of ${first.id}`,
-        plan.scenario,
-        plan.hold_ms,
+        shaped.scenario,
+        shaped.hold_ms,
         1,
       );
       first.note = `${note} — copy 1 of 2; ${copy.id} sends the identical body`;
       created.push(copy);
     }
-    for (const d of created) store.putDelivery(d);
-    for (const d of created) schedule(d);
-    return created;
+    return { deliveries: created, notes: [] };
   }
 
   function newestFirst(list: Delivery[]): Delivery[] {
@@ -468,26 +477,30 @@ export function createCallbackOutbox(deps: {
   }
 
   return {
-    /** The hub listener: a notified status reached through a transition enqueues one delivery. Never throws. */
-    onTransition(notice: TransitionNotice): void {
-      const { before, after, merchant } = notice;
-      if (before.status === after.status || !isNotified(after.status, merchant)) return;
-      try {
-        enqueue(after, merchant, before);
-      } catch (err) {
-        journalNote(
-          after,
-          '(callback not queued)',
-          `the callback could not be queued: ${err instanceof Error ? err.message : String(err)}`,
-        );
+    /** Plans the callbacks of a transition (see {@link plan}); the payment service stores them with it. */
+    plan,
+
+    /**
+     * The hub listener, after a transition was committed with its deliveries: their first attempts
+     * are queued, and notes about callbacks not sent go to the journal. Never throws.
+     */
+    async onTransition(notice: TransitionNotice): Promise<void> {
+      const { after, callbacks } = notice;
+      for (const d of callbacks.deliveries) schedule(d);
+      for (const n of callbacks.notes) {
+        try {
+          await journalNote(after, n);
+        } catch {
+          // A note is an explanation, not state: the transition and its deliveries are stored.
+        }
       }
     },
 
-    /** Re-arms every open delivery in the store (startup). `delivering` rows count as due. Returns how many. */
-    resume(): number {
+    /** Re-arms every open delivery in the store (startup). `delivering` rows count as due. Resolves with how many. */
+    async resume(): Promise<number> {
       if (stopped) return 0;
       let count = 0;
-      for (const d of store.listOpenDeliveries()) {
+      for (const d of await store.listOpenDeliveries()) {
         if (running.has(d.id) || queued.has(d.id) || timers.has(d.id)) continue;
         // Retries, and first attempts a scenario held back, keep their time; the rest are due now.
         if (d.state !== 'delivering' && d.next_attempt_at !== null && d.next_attempt_at > clock.now()) arm(d);
@@ -499,7 +512,7 @@ export function createCallbackOutbox(deps: {
 
     /** Runs one attempt now for every open delivery (and waits for those in flight); returns them afterwards. */
     async flush(): Promise<Delivery[]> {
-      const ids = store.listOpenDeliveries().map((d) => d.id);
+      const ids = (await store.listOpenDeliveries()).map((d) => d.id);
       await Promise.all(
         ids.map((id) => {
           const r = running.get(id);
@@ -508,9 +521,8 @@ export function createCallbackOutbox(deps: {
           return push(id, 'flush');
         }),
       );
-      return newestFirst(
-        ids.map((id) => store.getDelivery(id)).filter((d): d is Delivery => d !== undefined),
-      );
+      const after = await Promise.all(ids.map((id) => store.getDelivery(id)));
+      return newestFirst(after.filter((d): d is Delivery => d !== undefined));
     },
 
     /**
@@ -519,7 +531,7 @@ export function createCallbackOutbox(deps: {
      * the state. Throws 4040125 for an unknown id.
      */
     async redeliver(id: string): Promise<Delivery> {
-      if (!store.getDelivery(id))
+      if (!(await store.getDelivery(id)))
         throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, {
           diagnostic: `no callback delivery ${id}`,
         });
@@ -527,7 +539,7 @@ export function createCallbackOutbox(deps: {
       if (r) await r;
       clearTimer(id);
       await push(id, 'redeliver', true);
-      const d = store.getDelivery(id);
+      const d = await store.getDelivery(id);
       if (!d)
         throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, {
           diagnostic: `callback delivery ${id} was dropped (reset?)`,
@@ -536,12 +548,11 @@ export function createCallbackOutbox(deps: {
     },
 
     get: (id: string) => store.getDelivery(id),
-    list: (filter: DeliveryFilter = {}) => newestFirst(store.listDeliveries(filter)),
+    list: async (filter: DeliveryFilter = {}) => newestFirst(await store.listDeliveries(filter)),
 
     /** Notes about callbacks that were not sent (no URL, or dropped by a scenario), from the journal, newest first. */
-    notesFor(hash: string) {
-      return store
-        .listJournal({ transaction_hash: hash, limit: 1000 })
+    async notesFor(hash: string) {
+      return (await store.listJournal({ transaction_hash: hash, limit: 1000 }))
         .filter((e) => e.method === CALLBACK_JOURNAL_METHOD)
         .map((e) => ({ at: e.at, note: e.verdict.explanation ?? '' }));
     },

@@ -63,6 +63,7 @@ export const requestJournal = fp(
       done(null, payload);
     };
     const record: onResponseHookHandler = (request, reply, done) => {
+      let entry: Parameters<Store['appendJournal']>[0];
       try {
         const s = request.ktpay;
         const headers: Record<string, string> = {};
@@ -78,7 +79,7 @@ export const requestJournal = fp(
           kept.journalObject !== undefined && typeof sent === 'string' && sent.length <= MAX_BODY_CHARS
             ? kept.journalObject
             : parseBody(sent);
-        opts.store.appendJournal({
+        entry = {
           at: opts.clock.now(),
           app_id: s.app_id ?? s.merchant?.app_id ?? null,
           order_id: s.order_id ?? null,
@@ -97,11 +98,14 @@ export const requestJournal = fp(
           },
           response: { status: reply.statusCode, body },
           duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-        });
-        done();
+        };
       } catch (err) {
         done(err as Error);
+        return;
       }
+      // The reply has gone out; the entry is committed before the request counts as finished, so
+      // a graceful shutdown (which waits for requests) never closes the store under it.
+      opts.store.appendJournal(entry).then(() => done(), done);
     };
 
     app.addHook('onRoute', (route) => {

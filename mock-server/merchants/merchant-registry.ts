@@ -3,7 +3,7 @@ import type { MerchantInput } from '../../contracts/types.js';
 import { ConfigError, type SandboxConfig } from '../config/load-config.js';
 import { generateKeypair, publicKeyOf } from '../crypto/sealed-box.js';
 import type { Clock } from '../shared/clock.js';
-import type { Store } from '../store/store.js';
+import type { NewMerchant, Store } from '../store/store.js';
 import { DEFAULT_MERCHANT } from './default-merchant.js';
 import type { Merchant } from './merchant.js';
 
@@ -23,10 +23,10 @@ export class MerchantConflictError extends Error {
  */
 export function merchantFromInput(
   input: MerchantInput,
-  merchantId: number,
+  merchantId: number | undefined,
   builtin: boolean,
   now: number,
-): Merchant {
+): NewMerchant {
   const keys = input.server_keys?.length
     ? input.server_keys.map((k, i) => {
         if (publicKeyOf(k.secret_key) !== k.public_key) {
@@ -43,9 +43,10 @@ export function merchantFromInput(
           return { public_key: kp.publicKey, secret_key: kp.secretKey, expires_at: null };
         })(),
       ];
-  const m: Merchant = {
+  const id = input.merchant_id ?? merchantId;
+  const m: NewMerchant = {
     app_id: input.app_id ?? randomBytes(16).toString('hex'),
-    merchant_id: input.merchant_id ?? merchantId,
+    ...(id !== undefined ? { merchant_id: id } : {}),
     name: input.name,
     domains: input.domains.map((d) => d.toLowerCase()),
     public_key: input.public_key,
@@ -117,55 +118,51 @@ export function defaultMerchant(config: SandboxConfig, now: number): Merchant {
  *
  * @example
  * const registry = createMerchantRegistry({ store, clock, config });
- * registry.installBuiltins();
- * const m = registry.create({ name: 'Shop', domains: ['shop.kz'], public_key: '…' });
+ * await registry.installBuiltins();
+ * const m = await registry.create({ name: 'Shop', domains: ['shop.kz'], public_key: '…' });
  */
 export function createMerchantRegistry(deps: { store: Store; clock: Clock; config: SandboxConfig }) {
   const { store, clock, config } = deps;
-  const nextMerchantId = () => store.listMerchants().reduce((max, m) => Math.max(max, m.merchant_id), 0) + 1;
-
-  function add(input: MerchantInput, builtin: boolean): Merchant {
-    if (input.app_id && store.getMerchant(input.app_id)) {
-      throw new MerchantConflictError('app_id', `a merchant with app_id ${input.app_id} already exists`);
-    }
-    const m = merchantFromInput(input, nextMerchantId(), builtin, clock.now());
-    store.putMerchant(m);
-    return m;
-  }
 
   return {
     /** Puts the default and config-file merchants in place (idempotent; runs at startup and on reset). */
-    installBuiltins() {
-      if (config.default_merchant.enabled) store.putMerchant(defaultMerchant(config, clock.now()));
-      config.merchants.forEach((input, i) => {
+    async installBuiltins(): Promise<void> {
+      if (config.default_merchant.enabled) await store.putMerchant(defaultMerchant(config, clock.now()));
+      for (const [i, input] of config.merchants.entries()) {
         // The config is authoritative on every start; a merchant without an app_id gets a stable
         // one derived from its name, so a persistent store does not collect a new copy per start.
         const appId = input.app_id ?? configMerchantAppId(input.name);
-        const existing = store.getMerchant(appId);
+        const existing = await store.getMerchant(appId);
         try {
-          const m = merchantFromInput(
-            { ...input, app_id: appId },
-            existing?.merchant_id ?? nextMerchantId(),
-            true,
-            clock.now(),
-          );
+          const m = merchantFromInput({ ...input, app_id: appId }, existing?.merchant_id, true, clock.now());
           if (existing && !input.server_keys?.length) m.server_keys = existing.server_keys;
           if (existing?.scenario && !input.scenario) m.scenario = existing.scenario;
-          store.putMerchant(m);
+          if (m.merchant_id !== undefined) await store.putMerchant({ ...m, merchant_id: m.merchant_id });
+          else if (!(await store.insertMerchant(m))) {
+            // Another replica installed it a moment ago: the config's version still wins.
+            await store.updateMerchant(appId, (cur) => ({ ...m, merchant_id: cur.merchant_id }));
+          }
         } catch (err) {
           if (err instanceof MerchantConflictError) {
             throw new ConfigError(`invalid configuration:\n  - merchants.${i}.${err.field}: ${err.message}`);
           }
           throw err;
         }
-      });
+      }
     },
-    create: (input: MerchantInput) => add(input, false),
+    /** A new runtime merchant; MerchantConflictError when its app_id is taken. */
+    async create(input: MerchantInput): Promise<Merchant> {
+      const m = await store.insertMerchant(merchantFromInput(input, undefined, false, clock.now()));
+      if (!m)
+        throw new MerchantConflictError('app_id', `a merchant with app_id ${input.app_id} already exists`);
+      return m;
+    },
     get: (appId: string) => store.getMerchant(appId),
     list: () => store.listMerchants(),
     delete: (appId: string) => store.deleteMerchant(appId),
-    update(m: Merchant) {
-      store.putMerchant(m);
+    /** Changes one merchant atomically (see Store); undefined when there is none with that app_id. */
+    async update(appId: string, change: (m: Merchant) => Merchant): Promise<Merchant | undefined> {
+      return (await store.updateMerchant(appId, change))?.after;
     },
   };
 }

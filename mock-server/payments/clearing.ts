@@ -24,21 +24,24 @@ export interface ClearingDeps {
  *
  * @example
  * const clearing = startClearing({ store, clock, hub, payments, delay: config.clearing_delay_ms });
- * clearing.rearm();
+ * await clearing.rearm();
  * // on shutdown:
- * clearing.stop();
+ * await clearing.stop();
  */
 export function startClearing(deps: ClearingDeps) {
   const { store, clock, hub, payments, delay } = deps;
   const timers = new Map<string, ClockTimer>();
   let stopped = false;
 
-  function clearNow(hash: string) {
+  /** Clearing in progress, so `idle()` can wait for it (and a stop for the store). */
+  const running = new Set<Promise<void>>();
+
+  async function clearNow(hash: string): Promise<void> {
     timers.delete(hash);
-    const tx = store.getTransaction(hash);
-    if (!tx || tx.status !== 'success') return; // cancelled or cleared by hand meanwhile
     try {
-      payments.apply(hash, { type: 'clear', at: clock.now() });
+      const tx = await store.getTransaction(hash);
+      if (!tx || tx.status !== 'success') return; // cancelled or cleared by hand meanwhile
+      await payments.apply(hash, { type: 'clear', at: clock.now() });
     } catch (err) {
       // A rejection means the status moved on between the read and the apply: nothing to do.
       if (!(err instanceof KtpayError)) deps.onError?.(err, hash);
@@ -49,7 +52,13 @@ export function startClearing(deps: ClearingDeps) {
     if (stopped || delay === 'manual' || timers.has(hash)) return;
     timers.set(
       hash,
-      clock.setTimeout(() => clearNow(hash), Math.max(0, dueAt - clock.now())),
+      clock.setTimeout(
+        () => {
+          const run = clearNow(hash).finally(() => running.delete(run));
+          running.add(run);
+        },
+        Math.max(0, dueAt - clock.now()),
+      ),
     );
   }
 
@@ -66,19 +75,21 @@ export function startClearing(deps: ClearingDeps) {
   });
 
   return {
-    /** Re-schedules every transaction the store holds in `success`. Returns how many. */
-    rearm(): number {
+    /** Re-schedules every transaction the store holds in `success`. Resolves with how many. */
+    async rearm(): Promise<number> {
       if (delay === 'manual') return 0;
-      const waiting = store.listTransactions({ status: 'success', limit: Number.MAX_SAFE_INTEGER });
+      const waiting = await store.listTransactions({ status: 'success', limit: Number.MAX_SAFE_INTEGER });
       for (const tx of waiting) schedule(tx.hash, tx.status_created_at + delay);
       return waiting.length;
     },
     /** Transactions with a clearing timer running. */
     scheduled: () => timers.size,
-    stop() {
+    /** Stops scheduling and waits for clearings already under way (they write to the store). */
+    async stop(): Promise<void> {
       stopped = true;
       for (const t of timers.values()) clock.clearTimeout(t);
       timers.clear();
+      await Promise.allSettled([...running]);
     },
   };
 }

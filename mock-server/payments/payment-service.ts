@@ -10,7 +10,7 @@ import { hostInDomains, urlHost } from '../merchants/domain-check.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
-import type { TransitionHub } from './payment-events.js';
+import { NO_CALLBACKS, type PlannedCallbacks, type TransitionHub } from './payment-events.js';
 import { isRejection, transition, type PaymentEvent } from './payment-state.js';
 import {
   NO_REFUNDS,
@@ -20,19 +20,58 @@ import {
   type TransactionUrls,
 } from './transaction.js';
 
+function validationError(fields: FieldMessages): KtpayError {
+  return new KtpayError(ErrorCode.VALIDATION_4220002, {
+    validation: fields,
+    diagnostic: Object.entries(fields)
+      .map(([k, v]) => `${k}: ${v.join(' ')}`)
+      .join('; '),
+  });
+}
+
 export interface CreateResult {
   tx: Transaction;
   /** Unknown fields and other non-fatal contract findings [mock]. */
   warnings: string[];
 }
 
+/** Plans the callbacks a transition causes (the callback outbox), so they are stored with it. */
+export interface CallbackPlanner {
+  plan(before: Transaction, after: Transaction, merchant: Merchant): Promise<PlannedCallbacks>;
+}
+
+/** One step of a chain of events applied in one write. */
+interface Step {
+  before: Transaction;
+  after: Transaction;
+}
+
+/** How often {@link PaymentService.apply} starts again when another writer changed the payment meanwhile. */
+const APPLY_ROUNDS = 8;
+
+/** Runs `events` through the state machine from `tx`; a rejection throws its catalog code. */
+function chain(tx: Transaction, events: readonly PaymentEvent[]): Step[] {
+  const steps: Step[] = [];
+  let cur = tx;
+  for (const event of events) {
+    const next = transition(cur, event);
+    if (isRejection(next)) throw new KtpayError(next.code, { diagnostic: next.message });
+    steps.push({ before: cur, after: next });
+    cur = next;
+  }
+  return steps;
+}
+
+const sameStatuses = (a: readonly Step[], b: readonly Step[]) =>
+  a.length === b.length && a.every((s, i) => s.after.status === b[i]!.after.status);
+
 /**
  * The payments service: validation, storage and every status change. Routes, pages and the admin
  * API all go through it, so a payment made in a browser and one made headlessly are the same.
  *
  * @example
- * const { tx } = payments.create(merchant, payload);
- * payments.apply(tx.hash, { type: 'authorize', at: clock.now(), card });
+ * const { tx } = await payments.create(merchant, payload);
+ * await payments.apply(tx.hash, { type: 'authorize', at: clock.now(), card });
  */
 export function createPaymentService(deps: {
   store: Store;
@@ -40,6 +79,7 @@ export function createPaymentService(deps: {
   schemas: SchemaRegistry;
   hub: TransitionHub;
   config: SandboxConfig;
+  callbacks: CallbackPlanner;
 }) {
   const { store, clock, schemas, hub, config } = deps;
   const validateCreate = schemas.validator('createPaymentRequest');
@@ -83,29 +123,26 @@ export function createPaymentService(deps: {
      * Validates a decrypted create payload and stores a `pending` transaction. Throws 4220002 with
      * per-field messages for anything invalid, including a duplicate order_id.
      */
-    create(
+    async create(
       merchant: Merchant,
       payload: Record<string, unknown>,
       opts: { scenario?: string | undefined } = {},
-    ): CreateResult {
+    ): Promise<CreateResult> {
       const ok = validateCreate(payload);
       const { fields, warnings } = toFieldErrors(ok ? [] : validateCreate.errors, merchant.locale);
       const order = (
         typeof payload.order === 'object' && payload.order !== null ? payload.order : {}
       ) as Record<string, unknown>;
       checkUrls(order, merchant, fields);
-      if (typeof order.order_id === 'string' && !fields['order.order_id']) {
-        if (store.findTransactionByOrder(merchant.app_id, order.order_id)) {
-          fields['order.order_id'] = [fieldMessage('duplicate_order_id', merchant.locale)];
-        }
-      }
       if (Object.keys(fields).length > 0) {
-        throw new KtpayError(ErrorCode.VALIDATION_4220002, {
-          validation: fields,
-          diagnostic: Object.entries(fields)
-            .map(([k, v]) => `${k}: ${v.join(' ')}`)
-            .join('; '),
-        });
+        // Refused anyway: name a duplicate order_id too, so one answer lists every problem. A valid
+        // order is never looked up first: the store's unique (app_id, order_id) decides at insert.
+        if (typeof order.order_id === 'string' && !fields['order.order_id']) {
+          if (await store.findTransactionByOrder(merchant.app_id, order.order_id)) {
+            fields['order.order_id'] = [fieldMessage('duplicate_order_id', merchant.locale)];
+          }
+        }
+        throw validationError(fields);
       }
       const req = payload as unknown as CreatePaymentRequest;
       const now = clock.now();
@@ -117,7 +154,7 @@ export function createPaymentService(deps: {
       const tx: Transaction = {
         // The memory store keeps a transaction in this state as a compact record and rebuilds it
         // in this key order (store/compact-transactions.ts, CREATED_KEYS; its test checks them).
-        id: store.nextTransactionId(),
+        id: await store.nextTransactionId(),
         hash: newHash(),
         app_id: merchant.app_id,
         merchant_id: merchant.merchant_id,
@@ -143,11 +180,9 @@ export function createPaymentService(deps: {
         updated_at: null,
         ...(opts.scenario ? { scenario: opts.scenario } : {}),
       };
-      if (!store.insertTransaction(tx)) {
-        // Lost a race with an identical order_id.
-        throw new KtpayError(ErrorCode.VALIDATION_4220002, {
-          validation: { 'order.order_id': [fieldMessage('duplicate_order_id', merchant.locale)] },
-        });
+      const inserted = await store.insertTransaction(tx);
+      if (!inserted.inserted) {
+        throw validationError({ 'order.order_id': [fieldMessage('duplicate_order_id', merchant.locale)] });
       }
       return { tx, warnings };
     },
@@ -155,8 +190,8 @@ export function createPaymentService(deps: {
     get: (hash: string) => store.getTransaction(hash),
 
     /** A transaction that belongs to `merchant`, or 4040108 (another merchant's hash looks absent). */
-    getOwned(hash: string, merchant: Merchant): Transaction {
-      const tx = store.getTransaction(hash);
+    async getOwned(hash: string, merchant: Merchant): Promise<Transaction> {
+      const tx = await store.getTransaction(hash);
       if (!tx || tx.app_id !== merchant.app_id) {
         throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
           diagnostic: tx
@@ -168,18 +203,63 @@ export function createPaymentService(deps: {
     },
 
     /**
-     * Applies an event through the state machine, stores the result and notifies listeners.
-     * A rejection throws its catalog code and changes nothing.
+     * Applies one event, or a chain of them, through the state machine in **one write**, together
+     * with the callback deliveries the new statuses cause; then tells the hub about each step. A
+     * rejection throws its catalog code and changes nothing.
+     *
+     * Nothing is read-then-written: the chain is worked out once to plan the callbacks, then again
+     * inside the store's change function on the row as it is at that moment. When another writer
+     * changed the payment so that the chain now ends elsewhere, the whole apply starts again
+     * (a rejection on the fresh row is the answer: e.g. the second of two concurrent pays gets
+     * 4090111, as it would had it come second).
+     *
+     * `prepare` patches the row before the events (e.g. the bank's notice on the session); it runs
+     * inside the change function, so it must be pure, and may return undefined to mean "nothing to
+     * apply": the transaction is returned as it is.
      */
-    apply(hash: string, event: PaymentEvent): Transaction {
-      const before = store.getTransaction(hash);
-      if (!before) throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108);
-      const after = transition(before, event);
-      if (isRejection(after)) throw new KtpayError(after.code, { diagnostic: after.message });
-      store.updateTransaction(after);
-      const merchant = store.getMerchant(after.app_id);
-      if (merchant) hub.emit({ before, after, merchant });
-      return after;
+    async apply(
+      hash: string,
+      events: PaymentEvent | readonly PaymentEvent[],
+      opts: { prepare?: (tx: Transaction) => Transaction | undefined } = {},
+    ): Promise<Transaction> {
+      const list: readonly PaymentEvent[] = Array.isArray(events) ? events : [events as PaymentEvent];
+      const run = (tx: Transaction): Step[] | undefined => {
+        const from = opts.prepare ? opts.prepare(tx) : tx;
+        return from === undefined ? undefined : chain(from, list);
+      };
+      for (let round = 1; ; round++) {
+        const current = await store.getTransaction(hash);
+        if (!current) throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108);
+        const planned = run(current);
+        if (!planned) return current;
+        const merchant = await store.getMerchant(current.app_id);
+        const plans = merchant
+          ? await Promise.all(planned.map((s) => deps.callbacks.plan(s.before, s.after, merchant)))
+          : planned.map(() => NO_CALLBACKS);
+        // What the change function saw, the last time the store ran it.
+        const seen: { steps: Step[] | undefined; moved: boolean } = { steps: undefined, moved: false };
+        const result = await store.updateTransaction(hash, (now) => {
+          seen.steps = run(now);
+          seen.moved = seen.steps !== undefined && !sameStatuses(seen.steps, planned);
+          if (seen.steps === undefined || seen.moved) return undefined;
+          return { tx: seen.steps.at(-1)!.after, deliveries: plans.flatMap((p) => p.deliveries) };
+        });
+        if (!result) throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108);
+        const steps = seen.steps;
+        if (steps === undefined) return result.after;
+        if (seen.moved) {
+          if (round < APPLY_ROUNDS) continue;
+          throw new KtpayError(ErrorCode.NOT_ALLOWED_IN_STATUS_4090111, {
+            diagnostic: `transaction ${hash} kept changing while this operation was applied; try again`,
+          });
+        }
+        if (merchant) {
+          for (let i = 0; i < steps.length; i++) {
+            await hub.emit({ ...steps[i]!, merchant, callbacks: plans[i]! });
+          }
+        }
+        return result.after;
+      }
     },
   };
 }

@@ -63,8 +63,8 @@ export async function acquirerPages(
   });
   const data = pipeline.data;
 
-  function load(hash: unknown): Transaction {
-    const tx = isHash(hash) ? ctx.store.getTransaction(hash) : undefined;
+  async function load(hash: unknown): Promise<Transaction> {
+    const tx = isHash(hash) ? await ctx.store.getTransaction(hash) : undefined;
     if (!tx) {
       throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
         diagnostic: isHash(hash)
@@ -82,7 +82,10 @@ export async function acquirerPages(
     attempts: 0,
   });
 
-  const summaryOf = (tx: Transaction) => ({ merchantName: ctx.store.getMerchant(tx.app_id)?.name ?? '', tx });
+  const summaryOf = async (tx: Transaction) => ({
+    merchantName: (await ctx.store.getMerchant(tx.app_id))?.name ?? '',
+    tx,
+  });
   const closeOf = (tx: Transaction) =>
     tx.acquirer?.widget?.close_button ? { href: paths.close(tx.hash) } : undefined;
   const html = (reply: FastifyReply, body: string, status = 200) =>
@@ -100,7 +103,7 @@ export async function acquirerPages(
       303,
     );
 
-  function renderCard(
+  async function renderCard(
     reply: FastifyReply,
     tx: Transaction,
     extra: Partial<Parameters<typeof cardPage>[0]> = {},
@@ -109,7 +112,7 @@ export async function acquirerPages(
     return html(
       reply,
       cardPage({
-        ...summaryOf(tx),
+        ...(await summaryOf(tx)),
         errors: [],
         values: {
           pan: '',
@@ -129,18 +132,18 @@ export async function acquirerPages(
 
   // The v2 `payment_page`.
   app.get('/acquirer/payform', async (request, reply) => {
-    const tx = load((request.query as Fields).params);
+    const tx = await load((request.query as Fields).params);
     if (tx.status !== 'pending') return toBackLink(reply, request, tx);
-    const opened = pipeline.touchSession(tx.hash, initialSession(request, tx.hash));
+    const opened = await pipeline.touchSession(tx.hash, initialSession(request, tx.hash));
     if (opened.acquirer?.challenge) return reply.redirect(paths.acs(tx.hash), 303);
     return renderCard(reply, opened);
   });
 
   app.post<{ Body: Fields | undefined }>('/acquirer/payform', async (request, reply) => {
     const body = request.body ?? {};
-    const tx = load(text(body.params));
+    const tx = await load(text(body.params));
     request.ktpay.transaction_hash = tx.hash;
-    pipeline.touchSession(tx.hash, initialSession(request, tx.hash));
+    await pipeline.touchSession(tx.hash, initialSession(request, tx.hash));
     const form: CardForm = {
       pan: text(body.pan),
       exp_month: text(body.exp_month),
@@ -149,7 +152,7 @@ export async function acquirerPages(
       cardholder: text(body.cardholder),
       email: text(body.email),
     };
-    const step = pipeline.submitCard(tx.hash, form, { framed: text(body.framed) === '1' });
+    const step = await pipeline.submitCard(tx.hash, form, { framed: text(body.framed) === '1' });
     switch (step.kind) {
       case 'invalid':
         return renderCard(
@@ -175,21 +178,26 @@ export async function acquirerPages(
   });
 
   app.get('/acquirer/3ds', async (request, reply) => {
-    const tx = load((request.query as Fields).params);
+    const tx = await load((request.query as Fields).params);
     const challenge = tx.acquirer?.challenge;
     if (tx.status !== 'pending' || !challenge) return reply.redirect(paths.payform(tx.hash), 303);
     return html(
       reply,
-      acsPage({ ...summaryOf(tx), card: challenge.card, close: closeOf(tx), otp: data.cards.three_ds.otp }),
+      acsPage({
+        ...(await summaryOf(tx)),
+        card: challenge.card,
+        close: closeOf(tx),
+        otp: data.cards.three_ds.otp,
+      }),
     );
   });
 
   app.post<{ Body: Fields | undefined }>('/acquirer/3ds', async (request, reply) => {
     const body = request.body ?? {};
-    const tx = load(text(body.params));
+    const tx = await load(text(body.params));
     request.ktpay.transaction_hash = tx.hash;
     const answer = text(body.action) === 'cancel' ? ({ cancel: true } as const) : { otp: text(body.otp) };
-    const step = pipeline.answerChallenge(tx.hash, answer);
+    const step = await pipeline.answerChallenge(tx.hash, answer);
     if (step.kind === 'no_challenge') return reply.redirect(paths.payform(tx.hash), 303);
     return toBackLink(reply, request, step.tx);
   });
@@ -206,9 +214,9 @@ export async function acquirerPages(
         diagnostic: `PostLink must be the post_link acquirer-options returned (…${API_PREFIX}/payment/<hash>/post-link); got "${postLink.slice(0, 200)}"`,
       });
     }
-    const tx = load(hash);
+    const tx = await load(hash);
     request.ktpay.transaction_hash = tx.hash;
-    const merchant = ctx.store.getMerchant(tx.app_id);
+    const merchant = await ctx.store.getMerchant(tx.app_id);
     const problems: string[] = [];
     // A form encoded by hand may turn "+" into a space; base64 has no spaces, so put them back.
     const signed = text(body.Signed_Order_B64).replace(/ /g, '+');
@@ -230,7 +238,7 @@ export async function acquirerPages(
     }
     if (tx.status !== 'pending') return reply.redirect(backLink, 303);
     const email = text(body.email).trim();
-    pipeline.openSession(tx.hash, {
+    await pipeline.openSession(tx.hash, {
       mode: 'v1',
       back_link: backLink,
       post_link: postLink,

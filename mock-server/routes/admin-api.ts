@@ -52,25 +52,25 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
     status: 'ok',
     uptime_ms: ctx.clock.now() - opts.startedAt,
     store: ctx.store.kind,
-    merchants: ctx.merchants.list().length,
-    transactions: ctx.store.countTransactions(),
+    merchants: (await ctx.merchants.list()).length,
+    transactions: await ctx.store.countTransactions(),
     // [mock] memory and event-loop delay since start, for the soak test and for operators.
     process: diagnostics.snapshot(),
   }));
 
   app.post('/reset', async () => {
-    ctx.store.reset();
-    ctx.merchants.installBuiltins();
-    ctx.scenarios.resetCounts();
+    await ctx.store.reset();
+    await ctx.merchants.installBuiltins();
+    await ctx.scenarios.resetCounts();
     return { reset: true };
   });
 
   app.get('/merchants', async () => ({
-    merchants: ctx.merchants.list().map((m) => merchantView(m, ctx.clock.now())),
+    merchants: (await ctx.merchants.list()).map((m) => merchantView(m, ctx.clock.now())),
   }));
 
   app.get<{ Params: { app_id: string } }>('/merchants/:app_id', async (request) => {
-    const m = ctx.merchants.get(request.params.app_id);
+    const m = await ctx.merchants.get(request.params.app_id);
     if (!m) throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
     return merchantView(m, ctx.clock.now());
   });
@@ -84,7 +84,7 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
       throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: fields });
     }
     try {
-      const m = ctx.merchants.create(request.body as MerchantInput);
+      const m = await ctx.merchants.create(request.body as MerchantInput);
       return reply.code(201).send(merchantView(m, ctx.clock.now()));
     } catch (err) {
       if (err instanceof MerchantConflictError) {
@@ -97,7 +97,7 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
   });
 
   app.delete<{ Params: { app_id: string } }>('/merchants/:app_id', async (request) => {
-    if (!ctx.merchants.delete(request.params.app_id))
+    if (!(await ctx.merchants.delete(request.params.app_id)))
       throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
     return { deleted: request.params.app_id };
   });
@@ -127,7 +127,7 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
     const since = parseSince(q.since);
     const limit = parseLimit(q.limit);
     return {
-      entries: ctx.store.listJournal({
+      entries: await ctx.store.listJournal({
         ...(q.app_id ? { app_id: q.app_id } : {}),
         ...(q.order_id ? { order_id: q.order_id } : {}),
         ...(q.transaction_hash ? { transaction_hash: q.transaction_hash } : {}),

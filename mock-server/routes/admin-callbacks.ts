@@ -44,7 +44,7 @@ export async function adminCallbacks(app: FastifyInstance, opts: { ctx: SandboxC
     }
     const q = request.query;
     const limit = q.limit ? Number(q.limit) : 100;
-    const all = ctx.callbacks.list({
+    const all = await ctx.callbacks.list({
       ...(q.transaction_hash ? { transaction_hash: q.transaction_hash } : {}),
       ...(q.state ? { state: q.state } : {}),
       ...(q.app_id ? { app_id: q.app_id } : {}),
@@ -53,7 +53,7 @@ export async function adminCallbacks(app: FastifyInstance, opts: { ctx: SandboxC
   });
 
   app.get<{ Params: { id: string } }>('/callbacks/:id', async (request) => {
-    const d = ctx.callbacks.get(request.params.id);
+    const d = await ctx.callbacks.get(request.params.id);
     if (!d)
       throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, {
         diagnostic: `no callback delivery ${request.params.id}`,
@@ -63,15 +63,15 @@ export async function adminCallbacks(app: FastifyInstance, opts: { ctx: SandboxC
 
   app.get<{ Params: { hash: string } }>('/transactions/:hash/callbacks', async (request) => {
     const { hash } = request.params;
-    if (!ctx.store.getTransaction(hash)) {
+    if (!(await ctx.store.getTransaction(hash))) {
       throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
         diagnostic: `no transaction ${hash} in this sandbox`,
       });
     }
     return {
       transaction_hash: hash,
-      deliveries: ctx.callbacks.list({ transaction_hash: hash }).map(deliveryView),
-      notes: ctx.callbacks.notesFor(hash),
+      deliveries: (await ctx.callbacks.list({ transaction_hash: hash })).map(deliveryView),
+      notes: await ctx.callbacks.notesFor(hash),
     };
   });
 

@@ -212,7 +212,8 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
       .send(partial ? live().value : full());
   }
 
-  const merchantMap = (): Map<string, Merchant> => new Map(ctx.merchants.list().map((m) => [m.app_id, m]));
+  const merchantMap = async (): Promise<Map<string, Merchant>> =>
+    new Map((await ctx.merchants.list()).map((m) => [m.app_id, m]));
 
   // --- pages --------------------------------------------------------------------------------------
   // With the prefix, '/' answers both /__admin/ui and /__admin/ui/.
@@ -225,7 +226,7 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
         ? (q.status as PaymentStatus)
         : undefined;
     const search = q.q?.trim().toLowerCase() || undefined;
-    let rows = ctx.store.listTransactions({
+    let rows = await ctx.store.listTransactions({
       ...(q.app_id ? { app_id: q.app_id } : {}),
       ...(status ? { status } : {}),
       limit: search ? 1000 : LIST_LIMIT,
@@ -237,9 +238,9 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
     }
     const data: TxListData = {
       rows,
-      merchants: merchantMap(),
+      merchants: await merchantMap(),
       filter: { app_id: q.app_id || undefined, status, q: q.q || undefined },
-      total: ctx.store.countTransactions(),
+      total: await ctx.store.countTransactions(),
       limit: LIST_LIMIT,
     };
     return sendPage(
@@ -252,13 +253,13 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
 
   app.get<{ Params: { hash: string } }>('/transactions/:hash', async (request, reply) => {
     const { hash } = request.params;
-    const tx = isHash(hash) ? ctx.store.getTransaction(hash) : undefined;
+    const tx = isHash(hash) ? await ctx.store.getTransaction(hash) : undefined;
     if (!tx) {
       throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
         diagnostic: `no transaction ${hash.slice(0, 64)} in this sandbox`,
       });
     }
-    const data = detailData(tx);
+    const data = await detailData(tx);
     return sendPage(
       request,
       reply,
@@ -267,8 +268,13 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
     );
   });
 
-  function detailData(tx: Transaction): TxDetailData {
-    const merchant = ctx.store.getMerchant(tx.app_id);
+  async function detailData(tx: Transaction): Promise<TxDetailData> {
+    const [merchant, journal, deliveries, notes] = await Promise.all([
+      ctx.store.getMerchant(tx.app_id),
+      ctx.store.listJournal({ transaction_hash: tx.hash, limit: 200 }),
+      ctx.callbacks.list({ transaction_hash: tx.hash }),
+      ctx.callbacks.notesFor(tx.hash),
+    ]);
     const now = ctx.clock.now();
     const ok = validateCreate(tx.payload);
     return {
@@ -276,9 +282,9 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
       merchant,
       appKey: merchant ? appKeyOf(merchant, now) : undefined,
       warnings: ok ? [] : toFieldErrors(validateCreate.errors, 'en').warnings,
-      journal: ctx.store.listJournal({ transaction_hash: tx.hash, limit: 200 }),
-      deliveries: ctx.callbacks.list({ transaction_hash: tx.hash }),
-      notes: ctx.callbacks.notesFor(tx.hash),
+      journal,
+      deliveries,
+      notes,
       cards: acquirer.cards.cards,
       otp: acquirer.cards.three_ds.otp,
       expYear: String((new Date(now).getUTCFullYear() + 3) % 100).padStart(2, '0'),
@@ -288,9 +294,9 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
 
   app.get('/merchants', async (request, reply) => {
     const now = ctx.clock.now();
-    const described = ctx.scenarios.describe();
+    const described = await ctx.scenarios.describe();
     const data: MerchantsData = {
-      rows: ctx.merchants.list().map((merchant) => ({ merchant, appKey: appKeyOf(merchant, now) })),
+      rows: (await ctx.merchants.list()).map((merchant) => ({ merchant, appKey: appKeyOf(merchant, now) })),
       scenarios: [...described.library, ...described.custom].map((s) => ({
         name: s.name,
         description: s.description ?? '',
@@ -309,7 +315,7 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
   app.get<{ Querystring: Query }>('/journal', async (request, reply) => {
     const q = request.query;
     const failedOnly = q.show !== 'all';
-    let entries = ctx.store.listJournal({
+    let entries = await ctx.store.listJournal({
       ...(q.app_id ? { app_id: q.app_id } : {}),
       limit: failedOnly ? 1000 : LIST_LIMIT,
     });
@@ -318,7 +324,7 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
       entries,
       failedOnly,
       app_id: q.app_id || undefined,
-      merchants: merchantMap(),
+      merchants: await merchantMap(),
       codeText,
     };
     return sendPage(

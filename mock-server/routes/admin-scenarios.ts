@@ -17,9 +17,9 @@ export async function adminScenarios(app: FastifyInstance, opts: { ctx: SandboxC
     route.config = { ...route.config, surface: 'admin' };
   });
 
-  const define = (body: unknown) => {
+  const define = async (body: unknown) => {
     try {
-      return ctx.scenarios.define(body);
+      return await ctx.scenarios.define(body);
     } catch (err) {
       if (err instanceof ConfigError) {
         throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: { scenario: [err.message] } });
@@ -29,15 +29,15 @@ export async function adminScenarios(app: FastifyInstance, opts: { ctx: SandboxC
   };
 
   app.get('/scenarios', async () => ({
-    ...ctx.scenarios.describe(),
-    merchants: Object.fromEntries(ctx.merchants.list().map((m) => [m.app_id, m.scenario ?? null])),
+    ...(await ctx.scenarios.describe()),
+    merchants: Object.fromEntries((await ctx.merchants.list()).map((m) => [m.app_id, m.scenario ?? null])),
   }));
 
   /** Defines a user scenario (same format as the files in scenarios/library). */
-  app.post('/scenarios', async (request, reply) => reply.code(201).send(define(request.body)));
+  app.post('/scenarios', async (request, reply) => reply.code(201).send(await define(request.body)));
 
   app.post('/scenarios/reset', async () => {
-    ctx.scenarios.resetCounts();
+    await ctx.scenarios.resetCounts();
     return { reset: true };
   });
 
@@ -45,14 +45,14 @@ export async function adminScenarios(app: FastifyInstance, opts: { ctx: SandboxC
   app.put<{ Params: { app_id: string }; Body: { name?: unknown; scenario?: unknown } }>(
     '/merchants/:app_id/scenario',
     async (request) => {
-      const m = ctx.merchants.get(request.params.app_id);
-      if (!m) throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
+      const { app_id: appId } = request.params;
+      if (!(await ctx.merchants.get(appId))) throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
       const body = request.body ?? {};
       let name: string;
       if (body.scenario !== undefined) {
-        name = define(body.scenario).name;
+        name = (await define(body.scenario)).name;
       } else if (typeof body.name === 'string') {
-        if (!ctx.scenarios.has(body.name)) {
+        if (!(await ctx.scenarios.has(body.name))) {
           throw new KtpayError(ErrorCode.SCENARIO_NOT_FOUND_4040124, {
             diagnostic: `no scenario "${body.name}"; GET /__admin/scenarios lists them`,
           });
@@ -63,17 +63,19 @@ export async function adminScenarios(app: FastifyInstance, opts: { ctx: SandboxC
           validation: { name: ['give "name" (a library scenario) or "scenario" (a definition)'] },
         });
       }
-      ctx.merchants.update({ ...m, scenario: name });
-      return merchantView(ctx.merchants.get(m.app_id)!, ctx.clock.now());
+      const updated = await ctx.merchants.update(appId, (m) => ({ ...m, scenario: name }));
+      if (!updated) throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
+      return merchantView(updated, ctx.clock.now());
     },
   );
 
   app.delete<{ Params: { app_id: string } }>('/merchants/:app_id/scenario', async (request) => {
-    const m = ctx.merchants.get(request.params.app_id);
-    if (!m) throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
-    const rest = { ...m };
-    delete rest.scenario;
-    ctx.merchants.update(rest);
-    return merchantView(rest, ctx.clock.now());
+    const updated = await ctx.merchants.update(request.params.app_id, (m) => {
+      const rest = { ...m };
+      delete rest.scenario;
+      return rest;
+    });
+    if (!updated) throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
+    return merchantView(updated, ctx.clock.now());
   });
 }

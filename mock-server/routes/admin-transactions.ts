@@ -87,9 +87,9 @@ export async function adminTransactions(
   });
   const validatePay = ctx.schemas.validator('adminPayRequest');
 
-  function load(request: FastifyRequest<{ Params: Params }>): Transaction {
+  async function load(request: FastifyRequest<{ Params: Params }>): Promise<Transaction> {
     const { hash } = request.params;
-    const tx = isHash(hash) ? ctx.store.getTransaction(hash) : undefined;
+    const tx = isHash(hash) ? await ctx.store.getTransaction(hash) : undefined;
     if (!tx)
       throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
         diagnostic: `no transaction ${hash.slice(0, 64)} in this sandbox`,
@@ -105,7 +105,7 @@ export async function adminTransactions(
       });
     }
     const origin = originOf(request, ctx.config);
-    const list = ctx.store.listTransactions({
+    const list = await ctx.store.listTransactions({
       ...(q.app_id ? { app_id: q.app_id } : {}),
       ...(q.status ? { status: q.status as PaymentStatus } : {}),
       ...(q.order_id ? { order_id: q.order_id } : {}),
@@ -115,7 +115,7 @@ export async function adminTransactions(
   });
 
   app.get<{ Params: Params }>('/transactions/:hash', async (request) =>
-    transactionView(load(request), originOf(request, ctx.config)),
+    transactionView(await load(request), originOf(request, ctx.config)),
   );
 
   app.post<{ Params: Params; Body: unknown }>('/transactions/:hash/pay', async (request) => {
@@ -133,20 +133,20 @@ export async function adminTransactions(
       email?: string;
       otp?: string;
     };
-    const tx = load(request);
+    const tx = await load(request);
     if (tx.status !== 'pending') {
       throw new KtpayError(ErrorCode.NOT_ALLOWED_IN_STATUS_4090111, {
         diagnostic: `only a pending transaction can be paid; this one is ${tx.status}`,
       });
     }
     const origin = originOf(request, ctx.config);
-    pipeline.touchSession(tx.hash, {
+    await pipeline.touchSession(tx.hash, {
       mode: 'v2',
       back_link: `${origin}${paths.backLink(tx.hash)}`,
       framed: false,
       attempts: 0,
     });
-    const step = pipeline.submitCard(
+    const step = await pipeline.submitCard(
       tx.hash,
       {
         pan: body.pan,
@@ -196,8 +196,8 @@ export async function adminTransactions(
   });
 
   app.post<{ Params: Params }>('/transactions/:hash/clear', async (request) => {
-    const tx = load(request);
-    const cleared = ctx.payments.apply(tx.hash, { type: 'clear', at: ctx.clock.now() });
+    const tx = await load(request);
+    const cleared = await ctx.payments.apply(tx.hash, { type: 'clear', at: ctx.clock.now() });
     return transactionView(cleared, originOf(request, ctx.config));
   });
 

@@ -45,17 +45,17 @@ function addVary(reply: FastifyReply, value: string) {
 export const cors = fp(
   async function cors(app: FastifyInstance, opts: { ctx: SandboxContext }) {
     const { ctx } = opts;
-    const registeredAnywhere = (host: string) =>
-      ctx.merchants.list().some((m) => hostInDomains(host, m.domains));
+    const registeredAnywhere = async (host: string) =>
+      (await ctx.merchants.list()).some((m) => hostInDomains(host, m.domains));
 
-    function merchantOf(request: FastifyRequest): Merchant | undefined {
+    async function merchantOf(request: FastifyRequest): Promise<Merchant | undefined> {
       if (request.ktpay?.merchant) return request.ktpay.merchant;
       const id = request.headers['auth-identifier'];
       if (typeof id === 'string' && id.trim()) return ctx.merchants.get(id.trim());
       const params = (request.params ?? {}) as Record<string, unknown>;
       const query = (request.query ?? {}) as Record<string, unknown>;
       const hash = isHash(params.hash) ? params.hash : isHash(query.hash) ? query.hash : undefined;
-      const tx = hash ? ctx.store.getTransaction(hash) : undefined;
+      const tx = hash ? await ctx.store.getTransaction(hash) : undefined;
       return tx ? ctx.store.getMerchant(tx.app_id) : undefined;
     }
 
@@ -66,14 +66,19 @@ export const cors = fp(
       if (!origin || !request.headers['access-control-request-method']) return done();
       addVary(reply, 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers');
       const host = originHost(origin);
-      if (host && registeredAnywhere(host)) {
-        reply.header('access-control-allow-origin', origin);
-        reply.header('access-control-allow-credentials', 'true');
-        reply.header('access-control-allow-methods', ALLOWED_METHODS);
-        reply.header('access-control-allow-headers', ALLOWED_HEADERS.join(', '));
-        reply.header('access-control-max-age', '600');
-      }
-      reply.code(204).send();
+      void (host ? registeredAnywhere(host) : Promise.resolve(false)).then(
+        (allowed) => {
+          if (allowed) {
+            reply.header('access-control-allow-origin', origin);
+            reply.header('access-control-allow-credentials', 'true');
+            reply.header('access-control-allow-methods', ALLOWED_METHODS);
+            reply.header('access-control-allow-headers', ALLOWED_HEADERS.join(', '));
+            reply.header('access-control-max-age', '600');
+          }
+          reply.code(204).send();
+        },
+        (err: unknown) => done(err as Error),
+      );
     });
 
     // Callback-style: most requests carry no Origin, and they should not pay for a promise (issue 10).
@@ -83,14 +88,19 @@ export const cors = fp(
       addVary(reply, 'Origin');
       const host = originHost(origin);
       if (!host) return done(null, payload);
-      const merchant = merchantOf(request);
-      const allowed = merchant ? hostInDomains(host, merchant.domains) : registeredAnywhere(host);
-      if (allowed) {
-        reply.header('access-control-allow-origin', origin);
-        reply.header('access-control-allow-credentials', 'true');
-        reply.header('access-control-expose-headers', 'Content-Disposition');
-      }
-      done(null, payload);
+      merchantOf(request)
+        .then((merchant) => (merchant ? hostInDomains(host, merchant.domains) : registeredAnywhere(host)))
+        .then(
+          (allowed) => {
+            if (allowed) {
+              reply.header('access-control-allow-origin', origin);
+              reply.header('access-control-allow-credentials', 'true');
+              reply.header('access-control-expose-headers', 'Content-Disposition');
+            }
+            done(null, payload);
+          },
+          (err: unknown) => done(err as Error),
+        );
     });
   },
   { name: 'ktpay-cors' },

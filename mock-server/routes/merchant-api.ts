@@ -18,7 +18,7 @@ export async function merchantApi(app: FastifyInstance, opts: { ctx: SandboxCont
   useSealedBodyParser(app, ctx.config.body_limit);
 
   app.post('/payment', { config: { journal: true, surface: 'api' } }, async (request, reply) => {
-    const merchant = resolveMerchant(request, ctx);
+    const merchant = await resolveMerchant(request, ctx);
     const raw = typeof request.body === 'string' ? request.body : '';
     request.ktpay.raw_body_size = Buffer.byteLength(raw);
     await ctx.sealedBox.ready();
@@ -27,8 +27,8 @@ export async function merchantApi(app: FastifyInstance, opts: { ctx: SandboxCont
     const order = payload.order as { order_id?: unknown; amount?: unknown } | undefined;
     const orderId = typeof order?.order_id === 'string' ? order.order_id : undefined;
     if (orderId) request.ktpay.order_id = orderId;
-    const header = requestedScenario(request, ctx, orderId);
-    const hit = ctx.scenarios.resolve({
+    const header = await requestedScenario(request, ctx, orderId);
+    const hit = await ctx.scenarios.resolve({
       endpoint: 'create',
       app_id: merchant.app_id,
       order_id: orderId,
@@ -37,8 +37,8 @@ export async function merchantApi(app: FastifyInstance, opts: { ctx: SandboxCont
       merchant_scenario: merchant.scenario,
     });
     if (await applyRouteEffect(hit, request, reply, ctx.clock)) return reply;
-    const { tx, warnings } = ctx.payments.create(merchant, payload, {
-      scenario: ctx.scenarios.activeFor({ header, order_id: orderId }),
+    const { tx, warnings } = await ctx.payments.create(merchant, payload, {
+      scenario: await ctx.scenarios.activeFor({ header, order_id: orderId }),
     });
     request.ktpay.warnings.push(...warnings);
     request.ktpay.transaction_hash = tx.hash;

@@ -10,11 +10,11 @@ const UNKNOWN_APP_ID = 'Неверный/несуществующий идент
  * The merchant named by `Auth-Identifier`, or the documented unknown-app_id error: 4220103 with
  * `validation.app_id` in the reference dialect, 4010103 in the widget dialect (spec §5).
  */
-export function resolveMerchant(request: FastifyRequest, ctx: SandboxContext): Merchant {
+export async function resolveMerchant(request: FastifyRequest, ctx: SandboxContext): Promise<Merchant> {
   const raw = request.headers['auth-identifier'];
   const appId = (Array.isArray(raw) ? raw.join(',') : (raw ?? '')).trim();
   request.ktpay.app_id = appId || null;
-  const merchant = appId ? ctx.merchants.get(appId) : undefined;
+  const merchant = appId ? await ctx.merchants.get(appId) : undefined;
   if (merchant) {
     request.ktpay.merchant = merchant;
     return merchant;

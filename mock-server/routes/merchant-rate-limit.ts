@@ -53,10 +53,16 @@ export function createClockRateStore(clock: Clock): FastifyRateLimitStoreCtor {
  * The key a request is counted under: the merchant its `Auth-Identifier` names, or, when the header
  * is missing or names no merchant, the client address (so random identifiers cannot dodge it).
  */
-export function rateLimitKey(request: FastifyRequest, ctx: SandboxContext): string {
+export async function rateLimitKey(request: FastifyRequest, ctx: SandboxContext): Promise<string> {
   const raw = request.headers['auth-identifier'];
   const appId = (Array.isArray(raw) ? raw.join(',') : (raw ?? '')).trim();
-  return appId && ctx.merchants.get(appId) ? `merchant:${appId}` : `ip:${request.ip}`;
+  const merchant = appId ? await ctx.merchants.get(appId) : undefined;
+  // Noted for the error builder (synchronous in the plugin), so a 429 answers in this merchant's dialect.
+  if (merchant && request.ktpay) {
+    request.ktpay.merchant = merchant;
+    request.ktpay.app_id = merchant.app_id;
+  }
+  return merchant ? `merchant:${appId}` : `ip:${request.ip}`;
 }
 
 /**
@@ -89,16 +95,10 @@ export const merchantRateLimit = fp(
       hook: 'onRequest',
       store: createClockRateStore(ctx.clock),
       keyGenerator: (request) => rateLimitKey(request, ctx),
+      // The merchant (for the dialect) was noted on the request by the key generator.
       errorResponseBuilder: (request, context) => {
-        // Answer in the merchant's dialect and locale: note the merchant for the error handler.
-        const key = rateLimitKey(request, ctx);
-        const merchant = key.startsWith('merchant:')
-          ? ctx.merchants.get(key.slice('merchant:'.length))
-          : undefined;
-        if (merchant && request.ktpay) {
-          request.ktpay.merchant = merchant;
-          request.ktpay.app_id = merchant.app_id;
-        }
+        const merchant = request.ktpay?.merchant;
+        const key = merchant ? `merchant:${merchant.app_id}` : `ip:${request.ip}`;
         return new KtpayError(ErrorCode.RATE_LIMITED_4290118, {
           diagnostic: `more than ${context.max} merchant-API requests in ${limit.window_ms} ms for ${key} (RATE_LIMIT_MAX / RATE_LIMIT_WINDOW_MS); retry in ${context.after}`,
         });

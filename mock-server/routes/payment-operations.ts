@@ -47,13 +47,13 @@ export async function paymentOperations(
   useSealedBodyParser(app, ctx.config.body_limit);
 
   /** The owning merchant's transaction, noted for the journal. 4040108 for anyone else's hash. */
-  function ownedTransaction(
+  async function ownedTransaction(
     request: FastifyRequest<{ Params: HashParams }>,
     merchant: Merchant,
-  ): Transaction {
+  ): Promise<Transaction> {
     const { hash } = request.params;
     request.ktpay.transaction_hash = hash;
-    const tx = ctx.payments.getOwned(hash, merchant);
+    const tx = await ctx.payments.getOwned(hash, merchant);
     request.ktpay.order_id = tx.order_id;
     return tx;
   }
@@ -87,8 +87,8 @@ export async function paymentOperations(
     return payload;
   }
 
-  function applyAndReply(merchant: Merchant, tx: Transaction, event: PaymentEvent) {
-    const after = ctx.payments.apply(tx.hash, event);
+  async function applyAndReply(merchant: Merchant, tx: Transaction, event: PaymentEvent) {
+    const after = await ctx.payments.apply(tx.hash, event);
     return buildSuccessBody(paymentStatusOf(after), merchant.envelope);
   }
 
@@ -96,8 +96,8 @@ export async function paymentOperations(
     '/payment/:hash/cancel',
     { config: { journal: true, surface: 'api' } },
     async (request, reply) => {
-      const merchant = resolveMerchant(request, ctx);
-      const tx = ownedTransaction(request, merchant);
+      const merchant = await resolveMerchant(request, ctx);
+      const tx = await ownedTransaction(request, merchant);
       await ctx.sealedBox.ready();
       const payload = optionalPayload(request, merchant, 'cancelPaymentRequest');
       if (await applyTransactionScenario('cancel', ctx, request, reply, tx, merchant)) return reply;
@@ -110,8 +110,8 @@ export async function paymentOperations(
     '/payment/:hash/refund',
     { config: { journal: true, surface: 'api' } },
     async (request, reply) => {
-      const merchant = resolveMerchant(request, ctx);
-      const tx = ownedTransaction(request, merchant);
+      const merchant = await resolveMerchant(request, ctx);
+      const tx = await ownedTransaction(request, merchant);
       await ctx.sealedBox.ready();
       const payload = optionalPayload(request, merchant, 'refundPaymentRequest');
       if (await applyTransactionScenario('refund', ctx, request, reply, tx, merchant)) return reply;
@@ -134,9 +134,9 @@ export async function paymentOperations(
       const sentAuth = request.headers['auth-identifier'] !== undefined;
       let tx: Transaction | undefined;
       if (sentAuth) {
-        tx = ownedTransaction(request, resolveMerchant(request, ctx));
+        tx = await ownedTransaction(request, await resolveMerchant(request, ctx));
       } else {
-        tx = ctx.payments.get(hash);
+        tx = await ctx.payments.get(hash);
         if (!tx) {
           throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
             diagnostic: `no transaction ${hash.slice(0, 64)} in this sandbox`,
@@ -144,7 +144,7 @@ export async function paymentOperations(
         }
         request.ktpay.order_id = tx.order_id;
       }
-      const merchant = ctx.merchants.get(tx.app_id);
+      const merchant = await ctx.merchants.get(tx.app_id);
       if (merchant) {
         // Errors from here on answer in the owner's dialect and locale.
         request.ktpay.merchant = merchant;

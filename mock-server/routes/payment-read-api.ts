@@ -45,9 +45,9 @@ export async function paymentReadApi(
     );
   }
 
-  function load(request: FastifyRequest<{ Params: Params }>): Transaction {
+  async function load(request: FastifyRequest<{ Params: Params }>): Promise<Transaction> {
     const { hash } = request.params;
-    const tx = isHash(hash) ? ctx.store.getTransaction(hash) : undefined;
+    const tx = isHash(hash) ? await ctx.store.getTransaction(hash) : undefined;
     if (!tx)
       throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
         diagnostic: `no transaction ${hash.slice(0, 64)} in this sandbox`,
@@ -58,13 +58,13 @@ export async function paymentReadApi(
   }
 
   /** The transaction's merchant; with Auth-Identifier sent, it must be that merchant's transaction. */
-  function ownerOf(request: FastifyRequest<{ Params: Params }>, tx: Transaction): Merchant {
+  async function ownerOf(request: FastifyRequest<{ Params: Params }>, tx: Transaction): Promise<Merchant> {
     if (request.headers['auth-identifier'] !== undefined) {
-      const claimed = resolveMerchant(request, ctx);
-      ctx.payments.getOwned(tx.hash, claimed);
+      const claimed = await resolveMerchant(request, ctx);
+      await ctx.payments.getOwned(tx.hash, claimed);
       return claimed;
     }
-    const m = ctx.store.getMerchant(tx.app_id);
+    const m = await ctx.store.getMerchant(tx.app_id);
     if (!m)
       throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
         diagnostic: `the merchant of ${tx.hash} no longer exists`,
@@ -76,9 +76,9 @@ export async function paymentReadApi(
 
   // Status [mock path; spec §10 shape]: only for the owning merchant's Auth-Identifier.
   app.get<{ Params: Params }>('/payment/:hash', { config: API_ROUTE }, async (request, reply) => {
-    const merchant = resolveMerchant(request, ctx);
+    const merchant = await resolveMerchant(request, ctx);
     request.ktpay.transaction_hash = isHash(request.params.hash) ? request.params.hash : null;
-    const tx = ctx.payments.getOwned(request.params.hash, merchant);
+    const tx = await ctx.payments.getOwned(request.params.hash, merchant);
     request.ktpay.order_id = tx.order_id;
     if (await applyTransactionScenario('status', ctx, request, reply, tx, merchant)) return reply;
     return orCode(ErrorCode.STATUS_FAILED_5000107, () =>
@@ -91,8 +91,8 @@ export async function paymentReadApi(
     '/payment/:hash/acquirer-options',
     { config: API_ROUTE },
     async (request, reply) => {
-      const tx = load(request);
-      const merchant = ownerOf(request, tx);
+      const tx = await load(request);
+      const merchant = await ownerOf(request, tx);
       if (await applyTransactionScenario('acquirer_options', ctx, request, reply, tx, merchant)) return reply;
       return orCode(ErrorCode.ACQUIRER_OPTIONS_FAILED_5000106, () => {
         const origin = originOf(request, ctx.config);
@@ -120,8 +120,8 @@ export async function paymentReadApi(
     '/payment/:hash/post-link',
     { config: API_ROUTE },
     async (request, reply) => {
-      const tx = load(request);
-      ownerOf(request, tx);
+      const tx = await load(request);
+      await ownerOf(request, tx);
       const body = request.body;
       const xml =
         typeof body === 'string'
@@ -134,15 +134,15 @@ export async function paymentReadApi(
           diagnostic: 'post-link expects the bank notice XML, as the form field `response` or as the body',
         });
       }
-      pipeline.acceptNotice(tx.hash, xml);
+      await pipeline.acceptNotice(tx.hash, xml);
       return reply.type('text/plain; charset=utf-8').send('0');
     },
   );
 
   // back-link [doc path]: where the bank returns the shopper. A force URL skips the receipt page.
   app.get<{ Params: Params }>('/payment/:hash/back-link', { config: API_ROUTE }, async (request, reply) => {
-    const tx = load(request);
-    const merchant = ownerOf(request, tx);
+    const tx = await load(request);
+    const merchant = await ownerOf(request, tx);
     const t = resultTargets(tx, merchant, originOf(request, ctx.config));
     const exit = (url: string, r: FastifyReply) =>
       r.redirect(tx.acquirer?.framed ? paths.redirect(tx.hash) : url, 303);

@@ -22,7 +22,7 @@ export async function shopperJourney(
   app: FastifyInstance,
   opts: {
     ctx: SandboxContext;
-    acquirerOverride?: (tx: Transaction, query: OverrideQuery) => AcquirerOverride | undefined;
+    acquirerOverride?: (tx: Transaction, query: OverrideQuery) => Promise<AcquirerOverride | undefined>;
   },
 ) {
   const { ctx } = opts;
@@ -41,7 +41,7 @@ export async function shopperJourney(
     delay: ctx.config.clearing_delay_ms,
     onError: (err, hash) => app.log.error({ err, hash }, 'clearing failed'),
   });
-  clearing.rearm();
+  await clearing.rearm();
   app.addHook('onClose', async () => clearing.stop());
 
   await app.register(widgetPages, { ctx, pipeline });

@@ -52,9 +52,11 @@ export async function widgetPages(
     route.config = { ...route.config, surface: 'page' };
   });
 
-  function txFromQuery(request: FastifyRequest): { tx: Transaction; merchant: Merchant | undefined } {
+  async function txFromQuery(
+    request: FastifyRequest,
+  ): Promise<{ tx: Transaction; merchant: Merchant | undefined }> {
     const hash = (request.query as Query).hash;
-    const tx = isHash(hash) ? ctx.store.getTransaction(hash) : undefined;
+    const tx = isHash(hash) ? await ctx.store.getTransaction(hash) : undefined;
     if (!tx) {
       throw new KtpayError(ErrorCode.TRANSACTION_NOT_FOUND_4040108, {
         diagnostic: isHash(hash)
@@ -63,7 +65,7 @@ export async function widgetPages(
       });
     }
     request.ktpay.transaction_hash = tx.hash;
-    return { tx, merchant: ctx.store.getMerchant(tx.app_id) };
+    return { tx, merchant: await ctx.store.getMerchant(tx.app_id) };
   }
 
   const closeOf = (tx: Transaction) =>
@@ -75,10 +77,10 @@ export async function widgetPages(
   );
 
   app.get('/payment-card', async (request, reply) => {
-    const { tx } = txFromQuery(request);
+    const { tx } = await txFromQuery(request);
     const close = closeButtonParam(request.query as Query) ?? tx.show_close_button;
     const origin = originOf(request, ctx.config);
-    pipeline.touchSession(
+    await pipeline.touchSession(
       tx.hash,
       { mode: 'v2', back_link: `${origin}${paths.backLink(tx.hash)}`, framed: false, attempts: 0 },
       { widget: { close_button: close } },
@@ -87,7 +89,7 @@ export async function widgetPages(
   });
 
   app.get('/payment-card/receipt', async (request, reply) => {
-    const { tx, merchant } = txFromQuery(request);
+    const { tx, merchant } = await txFromQuery(request);
     if (tx.status === 'pending') return reply.redirect(paths.widget(tx.hash), 303);
     const targets = resultTargets(tx, merchant, originOf(request, ctx.config));
     return reply.type('text/html; charset=utf-8').send(
@@ -101,26 +103,26 @@ export async function widgetPages(
   });
 
   app.get('/payment-card/done', async (request, reply) => {
-    const { tx, merchant } = txFromQuery(request);
+    const { tx, merchant } = await txFromQuery(request);
     return reply.type('text/html; charset=utf-8').send(donePage({ merchantName: merchant?.name ?? '', tx }));
   });
 
   app.get('/payment-card/redirect', async (request, reply) => {
-    const { tx, merchant } = txFromQuery(request);
+    const { tx, merchant } = await txFromQuery(request);
     const t = resultTargets(tx, merchant, originOf(request, ctx.config));
     const url = t.outcome === 'pending' ? t.backUrl : (t.forceUrl ?? t.continueUrl);
     return reply.type('text/html; charset=utf-8').send(redirectPage(url));
   });
 
   app.get('/payment-card/close', async (request, reply) => {
-    const { tx, merchant } = txFromQuery(request);
+    const { tx, merchant } = await txFromQuery(request);
     return reply.redirect(resultTargets(tx, merchant, originOf(request, ctx.config)).backUrl, 303);
   });
 
   const demoMerchant = () => ctx.store.getMerchant(DEFAULT_MERCHANT.app_id);
 
   app.get('/demo', async (request, reply) => {
-    const m = demoMerchant();
+    const m = await demoMerchant();
     const cfg = m
       ? {
           app_id: m.app_id,
@@ -135,7 +137,7 @@ export async function widgetPages(
   // Without JavaScript the demo form lands here: the server seals nothing, it creates the payment
   // directly through the payments service and sends the shopper to the widget page.
   app.post<{ Body: Record<string, unknown> | undefined }>('/demo/checkout', async (request, reply) => {
-    const m = demoMerchant();
+    const m = await demoMerchant();
     if (!m)
       throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123, {
         diagnostic: 'the built-in merchant is disabled',
@@ -148,7 +150,7 @@ export async function widgetPages(
     const showClose = body.show_close_button === 'true';
     const result = (outcome: string) =>
       `${origin}/demo/result?outcome=${outcome}&order_id=${encodeURIComponent(orderId)}`;
-    const { tx } = ctx.payments.create(m, {
+    const { tx } = await ctx.payments.create(m, {
       order: {
         order_id: orderId,
         amount,
@@ -167,8 +169,8 @@ export async function widgetPages(
     const q = request.query as Query;
     const orderId = typeof q.order_id === 'string' ? q.order_id : '';
     const outcome = q.outcome === 'success' ? 'success' : 'failed';
-    const m = demoMerchant();
-    const tx = m && orderId ? ctx.store.findTransactionByOrder(m.app_id, orderId) : undefined;
+    const m = await demoMerchant();
+    const tx = m && orderId ? await ctx.store.findTransactionByOrder(m.app_id, orderId) : undefined;
     return reply.type('text/html; charset=utf-8').send(demoResultPage({ outcome, orderId, tx }));
   });
 }

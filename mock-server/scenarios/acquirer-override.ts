@@ -13,15 +13,15 @@ import type { SandboxContext } from '../sandbox-context.js';
  */
 export function scenarioAcquirerOverride(ctx: SandboxContext) {
   const failureCode = loadAcquirerData().cards.three_ds.failure_code;
-  return (tx: Transaction, query: OverrideQuery): AcquirerOverride | undefined => {
-    const hit = ctx.scenarios.resolve({
+  return async (tx: Transaction, query: OverrideQuery): Promise<AcquirerOverride | undefined> => {
+    const hit = await ctx.scenarios.resolve({
       endpoint: query.phase,
       app_id: tx.app_id,
       order_id: tx.order_id,
       amount: tx.amount,
       card: query.pan,
       transaction: { hash: tx.hash, scenario: tx.scenario },
-      merchant_scenario: ctx.merchants.get(tx.app_id)?.scenario,
+      merchant_scenario: (await ctx.merchants.get(tx.app_id))?.scenario,
     });
     const e = hit?.effect;
     if (e?.type === 'acquirer_outcome') {

@@ -9,18 +9,18 @@ import { SCENARIO_HEADER, scenarioFromOrderId } from './scenario-engine.js';
  * `order_id` of the form `scenario:<name>:…`. Naming a scenario that does not exist is an error
  * (4040124), not a silent no-op: a typo would otherwise make a test pass for the wrong reason.
  */
-export function requestedScenario(
+export async function requestedScenario(
   request: FastifyRequest,
   ctx: SandboxContext,
   orderId?: string,
-): string | undefined {
+): Promise<string | undefined> {
   const raw = request.headers[SCENARIO_HEADER];
   const header = (Array.isArray(raw) ? raw[0] : raw)?.trim() || undefined;
   for (const [name, how] of [
     [header, `the ${SCENARIO_HEADER} header`],
     [scenarioFromOrderId(orderId), 'the order_id prefix'],
   ] as const) {
-    if (name && !ctx.scenarios.has(name)) {
+    if (name && !(await ctx.scenarios.has(name))) {
       throw new KtpayError(ErrorCode.SCENARIO_NOT_FOUND_4040124, {
         diagnostic: `${how} names scenario "${name}", which does not exist; GET /__admin/scenarios lists them`,
       });

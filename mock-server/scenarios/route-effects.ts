@@ -86,7 +86,7 @@ export async function applyRouteEffect(
  * Returns true when the reply has been taken over (the route must stop and return `reply`).
  *
  * @example
- * const tx = ctx.payments.getOwned(hash, merchant);
+ * const tx = await ctx.payments.getOwned(hash, merchant);
  * if (await applyTransactionScenario('status', ctx, request, reply, tx, merchant)) return reply;
  */
 export async function applyTransactionScenario(
@@ -97,8 +97,8 @@ export async function applyTransactionScenario(
   tx: Transaction,
   merchant: Pick<Merchant, 'scenario'> | undefined,
 ): Promise<boolean> {
-  const header = requestedScenario(request, ctx);
-  const hit = ctx.scenarios.resolve({
+  const header = await requestedScenario(request, ctx);
+  const hit = await ctx.scenarios.resolve({
     endpoint,
     app_id: tx.app_id,
     order_id: tx.order_id,

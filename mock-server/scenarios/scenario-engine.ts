@@ -2,6 +2,7 @@ import type { SchemaRegistry } from '../../contracts/schema-registry.js';
 import type { ScenarioEffect, ScenarioFile } from '../../contracts/types.js';
 import type { SCENARIO_ENDPOINTS } from '../../contracts/schemas/scenario-file.js';
 import { explainEffect, explainStep } from './explain-effect.js';
+import type { Store } from '../store/store.js';
 import { BUILTIN_SCENARIO_DIR, checkScenario, loadScenarioDir } from './scenario-library.js';
 
 export type ScenarioEndpoint = (typeof SCENARIO_ENDPOINTS)[number];
@@ -42,24 +43,40 @@ export function scenarioFromOrderId(orderId: string | undefined): string | undef
 }
 
 /**
- * The scenario engine: which step of which active scenario applies to a request. Pure data in,
- * a hit out; "the first matching step that is not yet used up wins". Use counts are kept per
- * activation scope, so a header-activated scenario never consumes a merchant's counts.
+ * The scenario engine: which step of which active scenario applies to a request. Data in, a hit
+ * out; "the first matching step that is not yet used up wins". Use counts are kept per activation
+ * scope, so a header-activated scenario never consumes a merchant's counts.
+ *
+ * User-defined scenarios and the use counts live in the store, so every replica of a shared
+ * sandbox sees the same ones: a `times: 2` step fires twice across the cluster, and the store
+ * takes a use atomically (two requests never both take the last one).
  *
  * @example
- * const hit = engine.resolve({ endpoint: 'create', app_id, header: 'flaky-create' });
+ * const hit = await engine.resolve({ endpoint: 'create', app_id, header: 'flaky-create' });
  * if (hit?.effect.type === 'respond_error') throw new KtpayError(hit.effect.code);
  */
-export function createScenarioEngine(deps: { schemas: SchemaRegistry; globalScenario?: string | undefined }) {
+export function createScenarioEngine(deps: {
+  schemas: SchemaRegistry;
+  store: Pick<
+    Store,
+    | 'putScenario'
+    | 'getScenario'
+    | 'listScenarios'
+    | 'useScenarioStep'
+    | 'listScenarioUses'
+    | 'resetScenarioUses'
+  >;
+  globalScenario?: string | undefined;
+}) {
+  const { store } = deps;
   // The built-in library (42 YAML files, ~100 ms to parse and validate) is read on first use: most
   // runs never name a scenario, and startup is a measured target (issue 10). Tests keep the files valid.
   let library: Map<string, ScenarioFile> | undefined;
   const builtins = () =>
     (library ??= new Map(loadScenarioDir(BUILTIN_SCENARIO_DIR, deps.schemas).map((s) => [s.name, s])));
-  const custom = new Map<string, ScenarioFile>();
-  const counts = new Map<string, number>();
 
-  const find = (name: string) => custom.get(name) ?? builtins().get(name);
+  /** A user-defined scenario of that name, else the built-in one. */
+  const find = async (name: string) => (await store.getScenario(name)) ?? builtins().get(name);
 
   function matches(step: ScenarioFile['steps'][number], q: ScenarioQuery): boolean {
     const m = step.match;
@@ -81,63 +98,74 @@ export function createScenarioEngine(deps: { schemas: SchemaRegistry; globalScen
     return true;
   }
 
-  function candidates(q: ScenarioQuery): { name: string; source: ActivationSource; scope: string }[] {
-    const out: { name: string; source: ActivationSource; scope: string }[] = [];
+  interface Candidate {
+    scenario: ScenarioFile;
+    source: ActivationSource;
+    scope: string;
+  }
+
+  async function candidates(q: ScenarioQuery): Promise<Candidate[]> {
     const tx = q.transaction;
-    const push = (name: string | undefined, source: ActivationSource, scope: string) => {
-      if (name && find(name) && !out.some((c) => c.name === name)) out.push({ name, source, scope });
-    };
-    push(q.header, 'header', tx ? `tx:${tx.hash}` : `header:${q.app_id}`);
-    const fromOrder = scenarioFromOrderId(q.order_id);
-    push(fromOrder, 'order_id', tx ? `tx:${tx.hash}` : `order:${q.app_id}`);
-    if (tx) push(tx.scenario, 'transaction', `tx:${tx.hash}`);
-    push(q.merchant_scenario, 'merchant', `merchant:${q.app_id}`);
-    push(deps.globalScenario, 'global', 'global');
+    const named: { name: string | undefined; source: ActivationSource; scope: string }[] = [
+      { name: q.header, source: 'header', scope: tx ? `tx:${tx.hash}` : `header:${q.app_id}` },
+      {
+        name: scenarioFromOrderId(q.order_id),
+        source: 'order_id',
+        scope: tx ? `tx:${tx.hash}` : `order:${q.app_id}`,
+      },
+      { name: tx?.scenario, source: 'transaction', scope: `tx:${tx?.hash}` },
+      { name: q.merchant_scenario, source: 'merchant', scope: `merchant:${q.app_id}` },
+      { name: deps.globalScenario, source: 'global', scope: 'global' },
+    ];
+    const out: Candidate[] = [];
+    for (const c of named) {
+      // Most requests name no scenario at all: they never reach the store.
+      if (!c.name || out.some((o) => o.scenario.name === c.name)) continue;
+      const scenario = await find(c.name);
+      if (scenario) out.push({ scenario, source: c.source, scope: c.scope });
+    }
     return out;
   }
 
   return {
-    has: (name: string) => Boolean(find(name)),
+    has: async (name: string) => Boolean(await find(name)),
     get: find,
     /** Registers (or replaces) a user scenario; returns it validated. */
-    define(data: unknown, source = 'admin API'): ScenarioFile {
+    async define(data: unknown, source = 'admin API'): Promise<ScenarioFile> {
       const s = checkScenario(data, source, deps.schemas);
-      custom.set(s.name, s);
+      await store.putScenario(s);
       return s;
     },
     /** The applicable step, consuming one use of it; undefined when nothing applies. */
-    resolve(q: ScenarioQuery): ScenarioHit | undefined {
-      for (const c of candidates(q)) {
-        const scenario = find(c.name)!;
+    async resolve(q: ScenarioQuery): Promise<ScenarioHit | undefined> {
+      for (const c of await candidates(q)) {
+        const { scenario } = c;
         for (let i = 0; i < scenario.steps.length; i++) {
           const step = scenario.steps[i]!;
           if (!matches(step, q)) continue;
-          const key = `${c.scope}|${c.name}|${i}`;
-          const used = counts.get(key) ?? 0;
           const limit = step.times === 'always' ? Infinity : (step.times ?? 1);
-          if (used >= limit) continue;
-          counts.set(key, used + 1);
+          if (!(await store.useScenarioStep(`${c.scope}|${scenario.name}|${i}`, limit))) continue;
           return {
-            scenario: c.name,
+            scenario: scenario.name,
             step: i,
             source: c.source,
             effect: step.effect,
-            explanation: `scenario ${c.name} (${c.source}) step ${i + 1}: ${explainEffect(step.effect)}`,
+            explanation: `scenario ${scenario.name} (${c.source}) step ${i + 1}: ${explainEffect(step.effect)}`,
           };
         }
       }
       return undefined;
     },
-    /** Scenario names that would be considered for a query (for recording on a new transaction). */
-    activeFor(q: Pick<ScenarioQuery, 'header' | 'order_id'>): string | undefined {
+    /** The scenario a new transaction records (header first, then a `scenario:<name>:` order_id). */
+    async activeFor(q: Pick<ScenarioQuery, 'header' | 'order_id'>): Promise<string | undefined> {
       const fromOrder = scenarioFromOrderId(q.order_id);
-      if (q.header && find(q.header)) return q.header;
-      if (fromOrder && find(fromOrder)) return fromOrder;
+      if (q.header && (await find(q.header))) return q.header;
+      if (fromOrder && (await find(fromOrder))) return fromOrder;
       return undefined;
     },
-    resetCounts: () => counts.clear(),
+    resetCounts: () => store.resetScenarioUses(),
     /** Everything for GET /__admin/scenarios. */
-    describe() {
+    async describe() {
       const view = (s: ScenarioFile, builtin: boolean) => ({
         name: s.name,
         description: s.description,
@@ -146,11 +174,12 @@ export function createScenarioEngine(deps: { schemas: SchemaRegistry; globalScen
         ...(s.reproduces ? { reproduces: s.reproduces } : {}),
         steps: s.steps.map((step, i) => ({ index: i, ...step, explain: explainStep(step) })),
       });
+      const [custom, uses] = await Promise.all([store.listScenarios(), store.listScenarioUses()]);
       return {
         library: [...builtins().values()].map((s) => view(s, true)),
-        custom: [...custom.values()].map((s) => view(s, false)),
+        custom: custom.map((s) => view(s, false)),
         global: deps.globalScenario ?? null,
-        counts: [...counts.entries()].map(([key, used]) => {
+        counts: uses.map(({ key, used }) => {
           const [scope, scenario, step] = key.split('|');
           return { scope, scenario, step: Number(step), used };
         }),

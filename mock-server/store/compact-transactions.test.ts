@@ -31,29 +31,29 @@ const parsedPayload = (orderId: string, extra: Record<string, unknown> = {}) =>
 async function sandbox() {
   const clock = createManualClock(START);
   const ctx = await createSandboxContext(testConfig(), { clock });
-  const merchant = ctx.merchants.get(DEFAULT_MERCHANT.app_id)!;
+  const merchant = (await ctx.merchants.get(DEFAULT_MERCHANT.app_id))!;
   return { ctx, clock, merchant };
 }
 
 describe('memory store: a transaction as create-payment made it', () => {
   it('is kept compactly and read back as a new object equal to it, in the same key order', async () => {
     const { ctx, merchant } = await sandbox();
-    const { tx } = ctx.payments.create(merchant, parsedPayload('C-1'));
-    const read = ctx.store.getTransaction(tx.hash)!;
+    const { tx } = await ctx.payments.create(merchant, parsedPayload('C-1'));
+    const read = (await ctx.store.getTransaction(tx.hash))!;
     expect(read).not.toBe(tx); // rebuilt from the compact record
     expect(read).toStrictEqual(tx);
     expect(JSON.stringify(read)).toBe(JSON.stringify(tx));
-    expect(ctx.store.findTransactionByOrder(merchant.app_id, 'C-1')).toStrictEqual(tx);
-    expect(ctx.store.listTransactions({ status: 'pending' })).toStrictEqual([tx]);
-    expect(ctx.store.listTransactions({ status: 'authorized' })).toEqual([]);
+    expect(await ctx.store.findTransactionByOrder(merchant.app_id, 'C-1')).toStrictEqual(tx);
+    expect(await ctx.store.listTransactions({ status: 'pending' })).toStrictEqual([tx]);
+    expect(await ctx.store.listTransactions({ status: 'authorized' })).toEqual([]);
   });
 
   it('keeps a create-time scenario, and the payload exactly as received', async () => {
     const { ctx, merchant } = await sandbox();
     const payload = parsedPayload('C-2', { extra_field: { nested: [1, 'два', null] } });
     const received = structuredClone(payload);
-    const { tx } = ctx.payments.create(merchant, payload, { scenario: 'slow-callbacks' });
-    const read = ctx.store.getTransaction(tx.hash)!;
+    const { tx } = await ctx.payments.create(merchant, payload, { scenario: 'slow-callbacks' });
+    const read = (await ctx.store.getTransaction(tx.hash))!;
     expect(read.scenario).toBe('slow-callbacks');
     expect(JSON.stringify(read)).toBe(JSON.stringify(tx));
     expect(read.payload).toStrictEqual(received);
@@ -62,9 +62,9 @@ describe('memory store: a transaction as create-payment made it', () => {
 
   it('is stored whole again once something happened to it', async () => {
     const { ctx, clock, merchant } = await sandbox();
-    const { tx } = ctx.payments.create(merchant, parsedPayload('C-3'));
-    const after = ctx.payments.apply(tx.hash, { type: 'authorize', at: clock.now() + 10, card: null });
-    const read = ctx.store.getTransaction(tx.hash)!;
+    const { tx } = await ctx.payments.create(merchant, parsedPayload('C-3'));
+    const after = await ctx.payments.apply(tx.hash, { type: 'authorize', at: clock.now() + 10, card: null });
+    const read = (await ctx.store.getTransaction(tx.hash))!;
     expect(read).toBe(after);
     expect(read.status).toBe(after.status);
     expect(read.history).toHaveLength(2);
@@ -73,12 +73,14 @@ describe('memory store: a transaction as create-payment made it', () => {
 
   it('shares one frozen urls object among transactions with the same URLs, not among others', async () => {
     const { ctx, merchant } = await sandbox();
-    const a = ctx.payments.create(merchant, parsedPayload('S-1')).tx;
-    const b = ctx.payments.create(merchant, parsedPayload('S-2')).tx;
+    const a = (await ctx.payments.create(merchant, parsedPayload('S-1'))).tx;
+    const b = (await ctx.payments.create(merchant, parsedPayload('S-2'))).tx;
     const other = parsedPayload('S-3');
     (other.order as Record<string, unknown>).callback_success_url = 'http://localhost/shop/thanks';
-    const c = ctx.payments.create(merchant, other).tx;
-    expect(ctx.store.getTransaction(a.hash)!.urls).toBe(ctx.store.getTransaction(b.hash)!.urls);
+    const c = (await ctx.payments.create(merchant, other)).tx;
+    expect((await ctx.store.getTransaction(a.hash))!.urls).toBe(
+      (await ctx.store.getTransaction(b.hash))!.urls,
+    );
     expect(Object.isFrozen(a.urls)).toBe(true);
     expect(c.urls).not.toBe(a.urls);
     expect(c.urls).toStrictEqual({
@@ -176,16 +178,16 @@ describe('createTransactionCompactor', () => {
 });
 
 describe('memory store reset', () => {
-  it('drops compact records and shared values with the transactions', () => {
+  it('drops compact records and shared values with the transactions', async () => {
     const store = createMemoryStore({ journalSize: 10 });
-    const tx = transactionFixture(store.nextTransactionId());
-    store.insertTransaction(tx);
-    store.reset();
-    expect(store.getTransaction(tx.hash)).toBeUndefined();
-    expect(store.countTransactions()).toBe(0);
+    const tx = transactionFixture(await store.nextTransactionId());
+    await store.insertTransaction(tx);
+    await store.reset();
+    expect(await store.getTransaction(tx.hash)).toBeUndefined();
+    expect(await store.countTransactions()).toBe(0);
     const again = transactionFixture(1, { urls: { callback_post_url: 'https://shop.example.kz/cb' } });
-    expect(store.insertTransaction(again)).toBe(true);
+    expect(await store.insertTransaction(again)).toEqual({ inserted: true });
     expect(again.urls).not.toBe(tx.urls);
-    expect(store.getTransaction(again.hash)).toStrictEqual(again);
+    expect(await store.getTransaction(again.hash)).toStrictEqual(again);
   });
 });

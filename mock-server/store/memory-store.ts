@@ -1,3 +1,4 @@
+import type { ScenarioFile } from '../../contracts/types.js';
 import type { Delivery } from '../callbacks/delivery.js';
 import type { JournalEntry } from '../journal/journal-entry.js';
 import type { Merchant } from '../merchants/merchant.js';
@@ -21,6 +22,8 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
   // cost ~80 bytes a transaction (8 MB at 100,000), and these reuse the transaction's own strings.
   const byOrder = new Map<string, Map<string, string>>();
   const deliveries = new Map<string, Delivery>();
+  const scenarios = new Map<string, ScenarioFile>();
+  const scenarioUses = new Map<string, number>();
   const compact = createTransactionCompactor();
   let journal: JournalEntry[] = [];
   let journalStart = 0; // index of the oldest entry once the ring is full
@@ -32,32 +35,62 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
       ? journal
       : [...journal.slice(journalStart), ...journal.slice(0, journalStart)];
 
+  /** Runs a change function on the row as it is now; `undefined` from it writes nothing. */
+  function change<T>(current: T | undefined, fn: (row: T) => T | undefined, write: (row: T) => void) {
+    if (current === undefined) return undefined;
+    const next = fn(current);
+    if (next === undefined) return { before: current, after: current };
+    write(next);
+    return { before: current, after: next };
+  }
+
+  // Every method is `async`: the Store interface is (a shared store is a network away), and a
+  // change function that throws becomes a rejected promise with nothing written.
   return {
     kind: 'memory',
-    putMerchant: (m) => void merchants.set(m.app_id, m),
-    getMerchant: (id) => merchants.get(id),
-    listMerchants: () => [...merchants.values()],
-    deleteMerchant: (id) => merchants.delete(id),
+    putMerchant: async (m) => void merchants.set(m.app_id, m),
+    async insertMerchant(draft) {
+      if (merchants.has(draft.app_id)) return undefined;
+      let max = 0;
+      if (draft.merchant_id === undefined)
+        for (const m of merchants.values()) max = Math.max(max, m.merchant_id);
+      const m: Merchant = { ...draft, merchant_id: draft.merchant_id ?? max + 1 };
+      merchants.set(m.app_id, m);
+      return m;
+    },
+    updateMerchant: async (id, fn) => change(merchants.get(id), fn, (m) => merchants.set(id, m)),
+    getMerchant: async (id) => merchants.get(id),
+    listMerchants: async () => [...merchants.values()],
+    deleteMerchant: async (id) => merchants.delete(id),
 
-    nextTransactionId: () => ++txSeq,
-    insertTransaction(tx) {
+    nextTransactionId: async () => ++txSeq,
+    async insertTransaction(tx) {
       let orders = byOrder.get(tx.app_id);
       if (!orders) byOrder.set(tx.app_id, (orders = new Map()));
-      if (orders.has(tx.order_id)) return false;
+      if (orders.has(tx.order_id)) return { inserted: false, reason: 'duplicate_order' };
       orders.set(tx.order_id, tx.hash);
       txs.set(tx.hash, compact.pack(tx));
-      return true;
+      return { inserted: true };
     },
-    updateTransaction: (tx) => void txs.set(tx.hash, tx),
-    getTransaction(hash) {
+    async updateTransaction(hash, fn) {
+      const stored = txs.get(hash);
+      const current = stored && compact.unpack(stored);
+      if (current === undefined) return undefined;
+      const write = fn(current);
+      if (write === undefined) return { before: current, after: current };
+      txs.set(hash, write.tx);
+      for (const d of write.deliveries ?? []) deliveries.set(d.id, d);
+      return { before: current, after: write.tx };
+    },
+    async getTransaction(hash) {
       const stored = txs.get(hash);
       return stored && compact.unpack(stored);
     },
-    findTransactionByOrder(appId, orderId) {
+    async findTransactionByOrder(appId, orderId) {
       const stored = txs.get(byOrder.get(appId)?.get(orderId) ?? '');
       return stored && compact.unpack(stored);
     },
-    listTransactions(f: TransactionFilter) {
+    async listTransactions(f: TransactionFilter) {
       const out: Transaction[] = [];
       const limit = f.limit ?? 100;
       const all = [...txs.values()];
@@ -70,9 +103,9 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
       }
       return out;
     },
-    countTransactions: () => txs.size,
+    countTransactions: async () => txs.size,
 
-    appendJournal(entry) {
+    async appendJournal(entry) {
       const full: JournalEntry = { ...entry, id: ++journalSeq };
       if (journal.length < opts.journalSize) {
         journal.push(full);
@@ -82,7 +115,7 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
       }
       return full;
     },
-    listJournal(f) {
+    async listJournal(f) {
       const out: JournalEntry[] = [];
       const limit = f.limit ?? 100;
       const all = journalInOrder();
@@ -97,9 +130,12 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
       return out;
     },
 
-    putDelivery: (d) => void deliveries.set(d.id, d),
-    getDelivery: (id) => deliveries.get(id),
-    listDeliveries(f) {
+    async insertDeliveries(ds) {
+      for (const d of ds) deliveries.set(d.id, d);
+    },
+    updateDelivery: async (id, fn) => change(deliveries.get(id), fn, (d) => deliveries.set(id, d)),
+    getDelivery: async (id) => deliveries.get(id),
+    async listDeliveries(f) {
       return [...deliveries.values()].filter(
         (d) =>
           (!f.transaction_hash || d.transaction_hash === f.transaction_hash) &&
@@ -107,10 +143,22 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
           (!f.app_id || d.app_id === f.app_id),
       );
     },
-    listOpenDeliveries: () =>
+    listOpenDeliveries: async () =>
       [...deliveries.values()].filter((d) => d.state !== 'acknowledged' && d.state !== 'failed'),
 
-    reset() {
+    putScenario: async (s) => void scenarios.set(s.name, s),
+    getScenario: async (name) => scenarios.get(name),
+    listScenarios: async () => [...scenarios.values()],
+    async useScenarioStep(key, limit) {
+      const used = scenarioUses.get(key) ?? 0;
+      if (used >= limit) return false;
+      scenarioUses.set(key, used + 1);
+      return true;
+    },
+    listScenarioUses: async () => [...scenarioUses].map(([key, used]) => ({ key, used })),
+    resetScenarioUses: async () => scenarioUses.clear(),
+
+    async reset() {
       txs.clear();
       byOrder.clear();
       compact.clear();
@@ -119,6 +167,6 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
       journalStart = 0;
       for (const [id, m] of merchants) if (!m.builtin) merchants.delete(id);
     },
-    close() {},
+    async close() {},
   };
 }

@@ -1,3 +1,4 @@
+import type { Delivery } from '../callbacks/delivery.js';
 import type { Store } from './store.js';
 
 /**
@@ -14,8 +15,9 @@ export type StoreChange =
 export type ActivityListener = (change: StoreChange) => void;
 
 /**
- * A synchronous fan-out of store writes, one per app. Listeners run inside the writer's call, so
- * they must be cheap (note the change, schedule work); one that throws is ignored, never the write.
+ * A synchronous fan-out of committed store writes, one per app. Listeners run inside the writer's
+ * call, so they must be cheap (note the change, schedule work); one that throws is ignored, never
+ * the write.
  *
  * @example
  * const off = ctx.activity.on((c) => { if (c.kind === 'transaction') refresh(c.hash); });
@@ -46,25 +48,38 @@ export function createActivityFeed() {
 export type ActivityFeed = ReturnType<typeof createActivityFeed>;
 
 /**
- * The store, reporting each write to `feed` after it succeeded. Reads and every method not named
+ * The store, reporting each write to `feed` once it is committed. Reads and every method not named
  * here pass straight through, so the Store interface can grow without touching this file.
  *
  * @example
  * const store = observeStore(createMemoryStore({ journalSize: 1000 }), feed);
  */
 export function observeStore(store: Store, feed: ActivityFeed): Store {
-  const writes: Partial<Record<keyof Store, (...args: never[]) => unknown>> = {
-    insertTransaction: (tx: Parameters<Store['insertTransaction']>[0]) => {
-      const ok = store.insertTransaction(tx);
-      if (ok) feed.emit({ kind: 'transaction', hash: tx.hash, app_id: tx.app_id, created: true });
-      return ok;
+  const deliveriesOf = (ds: readonly Delivery[] | undefined) => {
+    for (const d of ds ?? []) feed.emit({ kind: 'delivery', id: d.id, transaction_hash: d.transaction_hash });
+  };
+  const writes: Partial<Store> = {
+    async insertTransaction(tx) {
+      const result = await store.insertTransaction(tx);
+      if (result.inserted)
+        feed.emit({ kind: 'transaction', hash: tx.hash, app_id: tx.app_id, created: true });
+      return result;
     },
-    updateTransaction: (tx: Parameters<Store['updateTransaction']>[0]) => {
-      store.updateTransaction(tx);
-      feed.emit({ kind: 'transaction', hash: tx.hash, app_id: tx.app_id, created: false });
+    async updateTransaction(hash, change) {
+      let written: readonly Delivery[] | undefined;
+      const result = await store.updateTransaction(hash, (tx) => {
+        const write = change(tx);
+        written = write?.deliveries;
+        return write;
+      });
+      if (result && result.after !== result.before) {
+        feed.emit({ kind: 'transaction', hash, app_id: result.after.app_id, created: false });
+        deliveriesOf(written);
+      }
+      return result;
     },
-    appendJournal: (entry: Parameters<Store['appendJournal']>[0]) => {
-      const stored = store.appendJournal(entry);
+    async appendJournal(entry) {
+      const stored = await store.appendJournal(entry);
       feed.emit({
         kind: 'journal',
         id: stored.id,
@@ -73,21 +88,36 @@ export function observeStore(store: Store, feed: ActivityFeed): Store {
       });
       return stored;
     },
-    putDelivery: (d: Parameters<Store['putDelivery']>[0]) => {
-      store.putDelivery(d);
-      feed.emit({ kind: 'delivery', id: d.id, transaction_hash: d.transaction_hash });
+    async insertDeliveries(ds) {
+      await store.insertDeliveries(ds);
+      deliveriesOf(ds);
     },
-    putMerchant: (m: Parameters<Store['putMerchant']>[0]) => {
-      store.putMerchant(m);
+    async updateDelivery(id, change) {
+      const result = await store.updateDelivery(id, change);
+      if (result && result.after !== result.before) deliveriesOf([result.after]);
+      return result;
+    },
+    async putMerchant(m) {
+      await store.putMerchant(m);
       feed.emit({ kind: 'merchant', app_id: m.app_id });
     },
-    deleteMerchant: (appId: string) => {
-      const deleted = store.deleteMerchant(appId);
+    async insertMerchant(m) {
+      const inserted = await store.insertMerchant(m);
+      if (inserted) feed.emit({ kind: 'merchant', app_id: m.app_id });
+      return inserted;
+    },
+    async updateMerchant(appId, change) {
+      const result = await store.updateMerchant(appId, change);
+      if (result && result.after !== result.before) feed.emit({ kind: 'merchant', app_id: appId });
+      return result;
+    },
+    async deleteMerchant(appId) {
+      const deleted = await store.deleteMerchant(appId);
       if (deleted) feed.emit({ kind: 'merchant', app_id: appId });
       return deleted;
     },
-    reset: () => {
-      store.reset();
+    async reset() {
+      await store.reset();
       feed.emit({ kind: 'reset' });
     },
   };

@@ -20,41 +20,41 @@ let seq = 0;
 const freshPath = () => join(dir, `s-${++seq}.db`);
 
 describe('SQLite store: what survives a reopen', () => {
-  it('keeps merchants, transactions, deliveries and the bounded journal across close and reopen', () => {
+  it('keeps merchants, transactions, deliveries and the bounded journal across close and reopen', async () => {
     const path = freshPath();
     const a = createSqliteStore({ path, journalSize: 3 });
     const m = merchantFixture('a'.repeat(32));
-    a.putMerchant(m);
-    const tx = transactionFixture(a.nextTransactionId());
-    a.insertTransaction(tx);
+    await a.putMerchant(m);
+    const tx = transactionFixture(await a.nextTransactionId());
+    await a.insertTransaction(tx);
     const d = deliveryFixture('d1', { state: 'retrying' });
-    a.putDelivery(d);
-    for (let i = 1; i <= 5; i++) a.appendJournal(journalFixture(i));
-    a.close();
+    await a.insertDeliveries([d]);
+    for (let i = 1; i <= 5; i++) await a.appendJournal(journalFixture(i));
+    await a.close();
 
     const b = createSqliteStore({ path, journalSize: 3 });
-    expect(b.getMerchant(m.app_id)).toEqual(m);
-    expect(b.getTransaction(tx.hash)).toEqual(tx);
-    expect(b.listOpenDeliveries()).toEqual([d]);
-    expect(b.listJournal({}).map((e) => e.id)).toEqual([5, 4, 3]);
-    expect(b.appendJournal(journalFixture(6)).id).toBe(6);
-    expect(b.listJournal({}).map((e) => e.id)).toEqual([6, 5, 4]);
-    expect(b.nextTransactionId()).toBe(2);
-    b.close();
+    expect(await b.getMerchant(m.app_id)).toEqual(m);
+    expect(await b.getTransaction(tx.hash)).toEqual(tx);
+    expect(await b.listOpenDeliveries()).toEqual([d]);
+    expect((await b.listJournal({})).map((e) => e.id)).toEqual([5, 4, 3]);
+    expect((await b.appendJournal(journalFixture(6))).id).toBe(6);
+    expect((await b.listJournal({})).map((e) => e.id)).toEqual([6, 5, 4]);
+    expect(await b.nextTransactionId()).toBe(2);
+    await b.close();
   });
 
-  it('does not reuse transaction ids after a reopen, nor after a reset followed by a reopen', () => {
+  it('does not reuse transaction ids after a reopen, nor after a reset followed by a reopen', async () => {
     const path = freshPath();
     const a = createSqliteStore({ path, journalSize: 10 });
-    for (let i = 0; i < 3; i++) a.insertTransaction(transactionFixture(a.nextTransactionId()));
-    a.reset();
-    a.close();
+    for (let i = 0; i < 3; i++) await a.insertTransaction(transactionFixture(await a.nextTransactionId()));
+    await a.reset();
+    await a.close();
     const b = createSqliteStore({ path, journalSize: 10 });
-    expect(b.nextTransactionId()).toBe(4);
-    b.close();
+    expect(await b.nextTransactionId()).toBe(4);
+    await b.close();
   });
 
-  it('opens in WAL mode with synchronous=NORMAL and records its migrations', () => {
+  it('opens in WAL mode with synchronous=NORMAL and records its migrations', async () => {
     const path = freshPath();
     const store = createSqliteStore({ path, journalSize: 10 });
     expect(store.info()).toEqual({
@@ -63,7 +63,7 @@ describe('SQLite store: what survives a reopen', () => {
       synchronous: 'NORMAL',
       schema_version: MIGRATIONS.at(-1)!.version,
     });
-    store.close();
+    await store.close();
     const db = new Database(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const rows = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
@@ -103,9 +103,9 @@ describe('SQLite store: what survives a reopen', () => {
     db.close();
   });
 
-  it('refuses a database written by a newer schema', () => {
+  it('refuses a database written by a newer schema', async () => {
     const path = freshPath();
-    createSqliteStore({ path, journalSize: 10 }).close();
+    await createSqliteStore({ path, journalSize: 10 }).close();
     const db = new Database(path);
     db.pragma('user_version = 999');
     db.close();
@@ -113,11 +113,11 @@ describe('SQLite store: what survives a reopen', () => {
     expect(() => createSqliteStore({ path, journalSize: 10 })).toThrow(/schema version 999/);
   });
 
-  it('creates missing parent directories of the database path', () => {
+  it('creates missing parent directories of the database path', async () => {
     const path = join(dir, 'nested', 'deeper', 'ktpay.db');
     const store = createSqliteStore({ path, journalSize: 10 });
-    store.putMerchant(merchantFixture('a'.repeat(32)));
-    store.close();
+    await store.putMerchant(merchantFixture('a'.repeat(32)));
+    await store.close();
     expect(existsSync(path)).toBe(true);
   });
 });
@@ -127,22 +127,22 @@ describe('openStore', () => {
     const path = freshPath();
     const sqlite = await openStore(testConfig({ store: `sqlite:${path}` }));
     expect(sqlite.kind).toBe('sqlite');
-    sqlite.close();
+    await sqlite.close();
     expect(existsSync(path)).toBe(true);
     const memory = await openStore(testConfig());
     expect(memory.kind).toBe('memory');
-    memory.close();
+    await memory.close();
   });
 
   it('opens sqlite::memory: as a throwaway SQLite database', async () => {
     const store = await openStore(testConfig({ store: 'sqlite::memory:' }));
     expect(store.kind).toBe('sqlite');
-    store.insertTransaction(transactionFixture(store.nextTransactionId()));
-    expect(store.countTransactions()).toBe(1);
-    store.close();
+    await store.insertTransaction(transactionFixture(await store.nextTransactionId()));
+    expect(await store.countTransactions()).toBe(1);
+    await store.close();
     const again = await openStore(testConfig({ store: 'sqlite::memory:' }));
-    expect(again.countTransactions()).toBe(0);
-    again.close();
+    expect(await again.countTransactions()).toBe(0);
+    await again.close();
   });
 
   it('turns a file that is not a database into a readable ConfigError', async () => {

@@ -5,7 +5,8 @@ import type { Delivery, DeliveryFilter } from '../callbacks/delivery.js';
 import type { JournalEntry, JournalFilter } from '../journal/journal-entry.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { Transaction } from '../payments/transaction.js';
-import type { Store, TransactionFilter } from './store.js';
+import type { ScenarioFile } from '../../contracts/types.js';
+import type { NewMerchant, ScenarioUse, Store, TransactionFilter, TransactionWrite } from './store.js';
 
 /** Why the store cannot open its file, in words an operator can act on. */
 export class SqliteStoreError extends Error {
@@ -76,6 +77,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX journal_order_id ON journal (order_id);
     `,
   },
+  {
+    version: 2,
+    name: 'user-defined scenarios and scenario step use counts',
+    sql: `
+      CREATE TABLE scenarios (
+        seq  INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        doc  TEXT NOT NULL
+      );
+      CREATE TABLE scenario_uses (
+        seq  INTEGER PRIMARY KEY,
+        key  TEXT NOT NULL UNIQUE,
+        used INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 const CLOSED_DELIVERY_STATES = ['acknowledged', 'failed'] as const;
@@ -126,18 +143,19 @@ export interface SqliteStore extends Store {
 }
 
 /**
- * A durable store in one SQLite file (better-sqlite3 12, synchronous like the Store interface).
+ * A durable store in one SQLite file (better-sqlite3 12: synchronous underneath, asynchronous to callers
+ * like every Store).
  *
  * Durability: WAL journal with `synchronous = NORMAL`. Every Store write is one autocommitted
- * statement (or one explicit transaction), so it is committed when the call returns, before any
- * reply is sent. In WAL mode a commit is written to the WAL file before the call returns, so it
+ * statement (or one explicit transaction), so it is committed when its promise resolves, before
+ * any reply is sent. In WAL mode a commit is written to the WAL file before the call returns, so it
  * survives the sandbox process being killed (`kill -9`, OOM, a crash). What NORMAL gives up
  * against FULL is the fsync per commit: a power cut or kernel crash may lose the last commits.
  * For a test sandbox that trade is worth several times the write throughput; the README says so.
  *
  * @example
  * const store = createSqliteStore({ path: './data/ktpay.db', journalSize: 1000 });
- * store.insertTransaction(tx); // committed when it returns
+ * await store.insertTransaction(tx); // committed when it resolves
  */
 export function createSqliteStore(opts: { path: string; journalSize: number }): SqliteStore {
   const inMemory = opts.path === ':memory:';
@@ -165,6 +183,10 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
       `INSERT INTO merchants (app_id, builtin, doc) VALUES (@app_id, @builtin, @doc)
        ON CONFLICT (app_id) DO UPDATE SET builtin = excluded.builtin, doc = excluded.doc`,
     ),
+    insertMerchant: db.prepare(
+      'INSERT OR IGNORE INTO merchants (app_id, builtin, doc) VALUES (@app_id, @builtin, @doc)',
+    ),
+    updateMerchant: db.prepare('UPDATE merchants SET builtin = @builtin, doc = @doc WHERE app_id = @app_id'),
     getMerchant: db.prepare('SELECT doc FROM merchants WHERE app_id = ?').pluck(),
     listMerchants: db.prepare('SELECT doc FROM merchants ORDER BY seq').pluck(),
     deleteMerchant: db.prepare('DELETE FROM merchants WHERE app_id = ?'),
@@ -194,11 +216,12 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     trimJournal: db.prepare('DELETE FROM journal WHERE id <= ?'),
     deleteJournal: db.prepare('DELETE FROM journal'),
 
-    putDelivery: db.prepare(
+    insertDelivery: db.prepare(
       `INSERT INTO deliveries (id, transaction_hash, app_id, state, next_attempt_at, doc)
-       VALUES (@id, @transaction_hash, @app_id, @state, @next_attempt_at, @doc)
-       ON CONFLICT (id) DO UPDATE SET transaction_hash = excluded.transaction_hash, app_id = excluded.app_id,
-         state = excluded.state, next_attempt_at = excluded.next_attempt_at, doc = excluded.doc`,
+       VALUES (@id, @transaction_hash, @app_id, @state, @next_attempt_at, @doc)`,
+    ),
+    updateDelivery: db.prepare(
+      'UPDATE deliveries SET state = @state, next_attempt_at = @next_attempt_at, doc = @doc WHERE id = @id',
     ),
     getDelivery: db.prepare('SELECT doc FROM deliveries WHERE id = ?').pluck(),
     listOpenDeliveries: db
@@ -207,6 +230,20 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
       )
       .pluck(),
     deleteDeliveries: db.prepare('DELETE FROM deliveries'),
+
+    putScenario: db.prepare(
+      'INSERT INTO scenarios (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc',
+    ),
+    getScenario: db.prepare('SELECT doc FROM scenarios WHERE name = ?').pluck(),
+    listScenarios: db.prepare('SELECT doc FROM scenarios ORDER BY seq').pluck(),
+    // One statement: the count only grows while it is below the limit, so two callers never both
+    // take the last use.
+    useScenarioStep: db.prepare(
+      `INSERT INTO scenario_uses (key, used) VALUES (@key, 1)
+       ON CONFLICT (key) DO UPDATE SET used = used + 1 WHERE used < @limit`,
+    ),
+    listScenarioUses: db.prepare('SELECT key, used FROM scenario_uses ORDER BY seq'),
+    deleteScenarioUses: db.prepare('DELETE FROM scenario_uses'),
   };
 
   const shapes = new Map<string, Database.Statement>();
@@ -247,6 +284,63 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     typeof doc === 'string' ? (JSON.parse(doc) as T) : undefined;
   const parseAll = <T>(docs: unknown[]): T[] => docs.map((d) => JSON.parse(d as string) as T);
 
+  const merchantRow = (m: Merchant) => ({
+    app_id: m.app_id,
+    builtin: m.builtin ? 1 : 0,
+    doc: JSON.stringify(m),
+  });
+  const deliveryRow = (d: Delivery) => ({
+    id: d.id,
+    transaction_hash: d.transaction_hash,
+    app_id: d.app_id,
+    state: d.state,
+    next_attempt_at: d.next_attempt_at,
+    doc: JSON.stringify(d),
+  });
+  const insertDeliveries = (ds: readonly Delivery[]) => {
+    for (const d of ds) s.insertDelivery.run(deliveryRow(d));
+  };
+
+  // better-sqlite3 is synchronous and this process is the file's only writer, so a read, the
+  // change function and the write inside one SQLite transaction cannot interleave with anything.
+  const updateTransaction = db.transaction(
+    (hash: string, fn: (tx: Transaction) => TransactionWrite | undefined) => {
+      const before = parse<Transaction>(s.getTransaction.get(hash));
+      if (before === undefined) return undefined;
+      const write = fn(before);
+      if (write === undefined) return { before, after: before };
+      s.updateTransaction.run({ hash, status: write.tx.status, doc: JSON.stringify(write.tx) });
+      if (write.deliveries?.length) insertDeliveries(write.deliveries);
+      return { before, after: write.tx };
+    },
+  );
+  const updateDelivery = db.transaction((id: string, fn: (d: Delivery) => Delivery | undefined) => {
+    const before = parse<Delivery>(s.getDelivery.get(id));
+    if (before === undefined) return undefined;
+    const after = fn(before);
+    if (after === undefined) return { before, after: before };
+    s.updateDelivery.run(deliveryRow(after));
+    return { before, after };
+  });
+  const updateMerchant = db.transaction((appId: string, fn: (m: Merchant) => Merchant | undefined) => {
+    const before = parse<Merchant>(s.getMerchant.get(appId));
+    if (before === undefined) return undefined;
+    const after = fn(before);
+    if (after === undefined) return { before, after: before };
+    s.updateMerchant.run(merchantRow(after));
+    return { before, after };
+  });
+  const insertAllDeliveries = db.transaction(insertDeliveries);
+  const insertMerchant = db.transaction((draft: NewMerchant): Merchant | undefined => {
+    const merchantId =
+      draft.merchant_id ??
+      parseAll<Merchant>(s.listMerchants.all()).reduce((max, m) => Math.max(max, m.merchant_id), 0) + 1;
+    const m: Merchant = { ...draft, merchant_id: merchantId };
+    return s.insertMerchant.run(merchantRow(m)).changes > 0 ? m : undefined;
+  });
+
+  // Every method is `async` (the Store interface is); the work is done before the promise is
+  // returned, and a throw becomes a rejection.
   return {
     kind: 'sqlite',
     info: () => ({
@@ -258,15 +352,17 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
       schema_version: Number(db.pragma('user_version', { simple: true })),
     }),
 
-    putMerchant(m: Merchant) {
-      s.putMerchant.run({ app_id: m.app_id, builtin: m.builtin ? 1 : 0, doc: JSON.stringify(m) });
+    async putMerchant(m: Merchant) {
+      s.putMerchant.run(merchantRow(m));
     },
-    getMerchant: (appId) => parse<Merchant>(s.getMerchant.get(appId)),
-    listMerchants: () => parseAll<Merchant>(s.listMerchants.all()),
-    deleteMerchant: (appId) => s.deleteMerchant.run(appId).changes > 0,
+    insertMerchant: async (draft) => insertMerchant(draft),
+    updateMerchant: async (appId, fn) => updateMerchant(appId, fn),
+    getMerchant: async (appId) => parse<Merchant>(s.getMerchant.get(appId)),
+    listMerchants: async () => parseAll<Merchant>(s.listMerchants.all()),
+    deleteMerchant: async (appId) => s.deleteMerchant.run(appId).changes > 0,
 
-    nextTransactionId: () => ++txSeq,
-    insertTransaction(tx: Transaction) {
+    nextTransactionId: async () => ++txSeq,
+    async insertTransaction(tx: Transaction) {
       const info = s.insertTransaction.run({
         id: tx.id,
         hash: tx.hash,
@@ -276,15 +372,14 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
         created_at: tx.created_at,
         doc: JSON.stringify(tx),
       });
-      return info.changes > 0;
+      // INSERT OR IGNORE: the UNIQUE (app_id, order_id) constraint decides, never a read before.
+      return info.changes > 0 ? { inserted: true } : { inserted: false, reason: 'duplicate_order' };
     },
-    updateTransaction(tx: Transaction) {
-      s.updateTransaction.run({ hash: tx.hash, status: tx.status, doc: JSON.stringify(tx) });
-    },
-    getTransaction: (hash) => parse<Transaction>(s.getTransaction.get(hash)),
-    findTransactionByOrder: (appId, orderId) =>
+    updateTransaction: async (hash, fn) => updateTransaction(hash, fn),
+    getTransaction: async (hash) => parse<Transaction>(s.getTransaction.get(hash)),
+    findTransactionByOrder: async (appId, orderId) =>
       parse<Transaction>(s.findTransactionByOrder.get(appId, orderId)),
-    listTransactions(f: TransactionFilter) {
+    async listTransactions(f: TransactionFilter) {
       const stmt = filtered(
         'transactions',
         [
@@ -301,9 +396,9 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
       if (f.order_id) params.order_id = f.order_id;
       return parseAll<Transaction>(stmt.all(params));
     },
-    countTransactions: () => Number(s.countTransactions.get()),
+    countTransactions: async () => Number(s.countTransactions.get()),
 
-    appendJournal(entry) {
+    async appendJournal(entry) {
       const info = s.appendJournal.run({
         at: entry.at,
         app_id: entry.app_id,
@@ -316,7 +411,7 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
       if (id > opts.journalSize) s.trimJournal.run(id - opts.journalSize);
       return { ...entry, id };
     },
-    listJournal(f: JournalFilter) {
+    async listJournal(f: JournalFilter) {
       const stmt = filtered(
         'journal',
         [
@@ -339,18 +434,12 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
       }));
     },
 
-    putDelivery(d: Delivery) {
-      s.putDelivery.run({
-        id: d.id,
-        transaction_hash: d.transaction_hash,
-        app_id: d.app_id,
-        state: d.state,
-        next_attempt_at: d.next_attempt_at,
-        doc: JSON.stringify(d),
-      });
+    async insertDeliveries(ds) {
+      insertAllDeliveries(ds);
     },
-    getDelivery: (id) => parse<Delivery>(s.getDelivery.get(id)),
-    listDeliveries(f: DeliveryFilter) {
+    updateDelivery: async (id, fn) => updateDelivery(id, fn),
+    getDelivery: async (id) => parse<Delivery>(s.getDelivery.get(id)),
+    async listDeliveries(f: DeliveryFilter) {
       const stmt = filtered(
         'deliveries',
         [
@@ -367,12 +456,26 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
       if (f.app_id) params.app_id = f.app_id;
       return parseAll<Delivery>(stmt.all(params));
     },
-    listOpenDeliveries: () => parseAll<Delivery>(s.listOpenDeliveries.all(...CLOSED_DELIVERY_STATES)),
+    listOpenDeliveries: async () => parseAll<Delivery>(s.listOpenDeliveries.all(...CLOSED_DELIVERY_STATES)),
 
-    reset() {
+    async putScenario(sc) {
+      s.putScenario.run(sc.name, JSON.stringify(sc));
+    },
+    getScenario: async (name) => parse<ScenarioFile>(s.getScenario.get(name)),
+    listScenarios: async () => parseAll<ScenarioFile>(s.listScenarios.all()),
+    async useScenarioStep(key, limit) {
+      if (!(limit > 0)) return false;
+      return s.useScenarioStep.run({ key, limit: Math.min(limit, Number.MAX_SAFE_INTEGER) }).changes > 0;
+    },
+    listScenarioUses: async () => s.listScenarioUses.all() as ScenarioUse[],
+    async resetScenarioUses() {
+      s.deleteScenarioUses.run();
+    },
+
+    async reset() {
       resetAll();
     },
-    close() {
+    async close() {
       if (closed) return;
       closed = true;
       s.putMeta.run('transaction_id_seq', String(txSeq));

@@ -6,32 +6,43 @@ import {
   deliveryFixture,
   journalFixture,
   merchantFixture,
+  scenarioFixture,
   transactionFixture,
 } from '../../test/helpers/store-fixtures.js';
+import type { Delivery } from '../callbacks/delivery.js';
 import { createMemoryStore } from './memory-store.js';
 import { createSqliteStore } from './sqlite-store.js';
-import type { Store } from './store.js';
+import type { NewMerchant, Store } from './store.js';
 
 /**
- * One suite, run against every Store implementation, so the memory and SQLite stores cannot drift
- * apart: whatever a route or service sees from one, it sees from the other.
+ * One suite, run against every Store implementation, so the stores cannot drift apart: whatever a
+ * route or service sees from one, it sees from the others.
  */
 const dir = mkdtempSync(join(tmpdir(), 'ktpay-store-contract-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let fileSeq = 0;
 
-const implementations: [string, (journalSize: number) => Store][] = [
-  ['memory', (journalSize) => createMemoryStore({ journalSize })],
+/** A merchant without a merchant_id, for the store to number. */
+function unnumbered(appId: string): NewMerchant {
+  const m: NewMerchant = merchantFixture(appId);
+  delete m.merchant_id;
+  return m;
+}
+
+export type StoreFactory = (journalSize: number) => Promise<Store>;
+
+const implementations: [string, StoreFactory][] = [
+  ['memory', async (journalSize) => createMemoryStore({ journalSize })],
   [
     'sqlite',
-    (journalSize) => createSqliteStore({ path: join(dir, `contract-${++fileSeq}.db`), journalSize }),
+    async (journalSize) => createSqliteStore({ path: join(dir, `contract-${++fileSeq}.db`), journalSize }),
   ],
 ];
 
 describe.each(implementations)('Store contract: %s', (kind, open) => {
   let store: Store;
-  beforeEach(() => {
-    store = open(5);
+  beforeEach(async () => {
+    store = await open(5);
   });
   afterEach(() => store.close());
 
@@ -40,63 +51,112 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
   });
 
   describe('merchants', () => {
-    it('puts, gets and lists them in insertion order; an update keeps the position', () => {
+    it('puts, gets and lists them in insertion order; an update keeps the position', async () => {
       const a = merchantFixture('a'.repeat(32), { builtin: true });
       const b = merchantFixture('b'.repeat(32), { scenario: 'slow-callbacks' });
-      store.putMerchant(a);
-      store.putMerchant(b);
-      store.putMerchant({ ...a, name: 'Переименован' });
-      expect(store.getMerchant(b.app_id)).toEqual(b);
-      expect(store.getMerchant('c'.repeat(32))).toBeUndefined();
-      expect(store.listMerchants().map((m) => [m.app_id, m.name])).toEqual([
+      await store.putMerchant(a);
+      await store.putMerchant(b);
+      await store.putMerchant({ ...a, name: 'Переименован' });
+      expect(await store.getMerchant(b.app_id)).toEqual(b);
+      expect(await store.getMerchant('c'.repeat(32))).toBeUndefined();
+      expect((await store.listMerchants()).map((m) => [m.app_id, m.name])).toEqual([
         [a.app_id, 'Переименован'],
         [b.app_id, b.name],
       ]);
     });
 
-    it('deletes one and says whether it existed', () => {
-      store.putMerchant(merchantFixture('a'.repeat(32)));
-      expect(store.deleteMerchant('a'.repeat(32))).toBe(true);
-      expect(store.deleteMerchant('a'.repeat(32))).toBe(false);
-      expect(store.getMerchant('a'.repeat(32))).toBeUndefined();
-      expect(store.listMerchants()).toEqual([]);
+    it('inserts a new one, numbering it when it has no merchant_id, and refuses a taken app_id', async () => {
+      await store.putMerchant(merchantFixture('a'.repeat(32), { merchant_id: 7 }));
+      const draft = unnumbered('b'.repeat(32));
+      const b = await store.insertMerchant(draft);
+      expect(b).toEqual({ ...draft, merchant_id: 8 });
+      expect(await store.getMerchant(draft.app_id)).toEqual(b);
+      expect(await store.insertMerchant({ ...draft, name: 'Другой' })).toBeUndefined();
+      expect((await store.getMerchant(draft.app_id))?.name).toBe(draft.name);
+      expect(await store.insertMerchant(merchantFixture('c'.repeat(32), { merchant_id: 42 }))).toMatchObject({
+        merchant_id: 42,
+      });
+    });
+
+    it('numbers concurrent inserts apart, and of two inserts of one app_id exactly one wins', async () => {
+      const drafts = ['1', '2', '3', '4'].map((c) => unnumbered(c.repeat(32)));
+      const made = await Promise.all(drafts.map((d) => store.insertMerchant(d)));
+      expect(new Set(made.map((m) => m?.merchant_id)).size).toBe(4);
+      const same = await Promise.all([store.insertMerchant(drafts[0]!), store.insertMerchant(drafts[0]!)]);
+      expect(same).toEqual([undefined, undefined]);
+      const fresh = unnumbered('f'.repeat(32));
+      const race = await Promise.all([store.insertMerchant(fresh), store.insertMerchant(fresh)]);
+      expect(race.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('updates one through a change function; undefined writes nothing; an unknown app_id is undefined', async () => {
+      const a = merchantFixture('a'.repeat(32));
+      await store.putMerchant(a);
+      const changed = await store.updateMerchant(a.app_id, (m) => ({ ...m, scenario: 'flaky-create' }));
+      expect(changed?.before).toEqual(a);
+      expect(changed?.after).toEqual({ ...a, scenario: 'flaky-create' });
+      expect(await store.getMerchant(a.app_id)).toEqual({ ...a, scenario: 'flaky-create' });
+      const same = await store.updateMerchant(a.app_id, () => undefined);
+      expect(same?.after).toBe(same?.before);
+      expect(await store.updateMerchant('c'.repeat(32), (m) => m)).toBeUndefined();
+    });
+
+    it('deletes one and says whether it existed', async () => {
+      await store.putMerchant(merchantFixture('a'.repeat(32)));
+      expect(await store.deleteMerchant('a'.repeat(32))).toBe(true);
+      expect(await store.deleteMerchant('a'.repeat(32))).toBe(false);
+      expect(await store.getMerchant('a'.repeat(32))).toBeUndefined();
+      expect(await store.listMerchants()).toEqual([]);
     });
   });
 
   describe('transactions', () => {
-    it('hands out increasing ids starting at 1', () => {
-      expect([store.nextTransactionId(), store.nextTransactionId(), store.nextTransactionId()]).toEqual([
-        1, 2, 3,
-      ]);
+    it('hands out increasing ids starting at 1, also when asked concurrently', async () => {
+      expect([await store.nextTransactionId(), await store.nextTransactionId()]).toEqual([1, 2]);
+      const ids = await Promise.all(Array.from({ length: 20 }, () => store.nextTransactionId()));
+      expect(new Set(ids).size).toBe(20);
+      expect(Math.min(...ids)).toBeGreaterThan(2);
     });
 
-    it('round-trips a transaction exactly, nested payload and Cyrillic included', () => {
+    it('round-trips a transaction exactly, nested payload and Cyrillic included', async () => {
       const tx = transactionFixture(1);
-      expect(store.insertTransaction(tx)).toBe(true);
-      expect(store.getTransaction(tx.hash)).toEqual(tx);
-      expect(store.findTransactionByOrder(tx.app_id, tx.order_id)).toEqual(tx);
-      expect(store.getTransaction('f'.repeat(40))).toBeUndefined();
-      expect(store.findTransactionByOrder(tx.app_id, 'no-such-order')).toBeUndefined();
+      expect(await store.insertTransaction(tx)).toEqual({ inserted: true });
+      expect(await store.getTransaction(tx.hash)).toEqual(tx);
+      expect(await store.findTransactionByOrder(tx.app_id, tx.order_id)).toEqual(tx);
+      expect(await store.getTransaction('f'.repeat(40))).toBeUndefined();
+      expect(await store.findTransactionByOrder(tx.app_id, 'no-such-order')).toBeUndefined();
     });
 
-    it('refuses a second transaction with the same (app_id, order_id) and keeps the first', () => {
+    it('answers duplicate_order for a second (app_id, order_id) and keeps the first', async () => {
       const first = transactionFixture(1);
-      expect(store.insertTransaction(first)).toBe(true);
-      expect(store.insertTransaction(transactionFixture(2, { order_id: first.order_id, amount: 5 }))).toBe(
-        false,
-      );
-      expect(store.countTransactions()).toBe(1);
-      expect(store.findTransactionByOrder(first.app_id, first.order_id)).toEqual(first);
+      expect(await store.insertTransaction(first)).toEqual({ inserted: true });
+      expect(
+        await store.insertTransaction(transactionFixture(2, { order_id: first.order_id, amount: 5 })),
+      ).toEqual({ inserted: false, reason: 'duplicate_order' });
+      expect(await store.countTransactions()).toBe(1);
+      expect(await store.findTransactionByOrder(first.app_id, first.order_id)).toEqual(first);
       // The same order_id under another merchant is a different order.
       expect(
-        store.insertTransaction(transactionFixture(3, { order_id: first.order_id, app_id: 'b'.repeat(32) })),
-      ).toBe(true);
-      expect(store.countTransactions()).toBe(2);
+        await store.insertTransaction(
+          transactionFixture(3, { order_id: first.order_id, app_id: 'b'.repeat(32) }),
+        ),
+      ).toEqual({ inserted: true });
+      expect(await store.countTransactions()).toBe(2);
     });
 
-    it('updates a transaction in place; lookups by hash and by order see the new version', () => {
+    it('of ten concurrent inserts of one order exactly one is stored', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.insertTransaction(transactionFixture(i + 1, { order_id: 'same' })),
+        ),
+      );
+      expect(results.filter((r) => r.inserted)).toHaveLength(1);
+      expect(await store.countTransactions()).toBe(1);
+    });
+
+    it('updates a transaction through a change function; lookups by hash and by order see the new version', async () => {
       const tx = transactionFixture(1);
-      store.insertTransaction(tx);
+      await store.insertTransaction(tx);
       const next = {
         ...tx,
         status: 'partially_refunded' as const,
@@ -106,137 +166,242 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
           { status: 'partially_refunded' as const, at: tx.created_at + 5000, event: 'refund' },
         ],
       };
-      store.updateTransaction(next);
-      expect(store.getTransaction(tx.hash)).toEqual(next);
-      expect(store.findTransactionByOrder(tx.app_id, tx.order_id)).toEqual(next);
-      expect(store.listTransactions({ status: 'partially_refunded' })).toEqual([next]);
-      expect(store.listTransactions({ status: 'pending' })).toEqual([]);
-      expect(store.countTransactions()).toBe(1);
+      const result = await store.updateTransaction(tx.hash, (cur) => {
+        expect(cur).toEqual(tx);
+        return { tx: next };
+      });
+      expect(result).toEqual({ before: tx, after: next });
+      expect(await store.getTransaction(tx.hash)).toEqual(next);
+      expect(await store.findTransactionByOrder(tx.app_id, tx.order_id)).toEqual(next);
+      expect(await store.listTransactions({ status: 'partially_refunded' })).toEqual([next]);
+      expect(await store.listTransactions({ status: 'pending' })).toEqual([]);
+      expect(await store.countTransactions()).toBe(1);
     });
 
-    it('lists newest first, filtered by app_id, status and order_id, 100 by default', () => {
+    it('writes nothing when the change function returns undefined or throws, and says so for an unknown hash', async () => {
+      const tx = transactionFixture(1);
+      await store.insertTransaction(tx);
+      const same = await store.updateTransaction(tx.hash, () => undefined);
+      expect(same?.after).toBe(same?.before);
+      await expect(
+        store.updateTransaction(tx.hash, () => {
+          throw new Error('refused');
+        }),
+      ).rejects.toThrow('refused');
+      expect(await store.getTransaction(tx.hash)).toEqual(tx);
+      expect(await store.updateTransaction('f'.repeat(40), (t) => ({ tx: t }))).toBeUndefined();
+    });
+
+    it('stores the deliveries a change returns together with it, and none when it writes nothing', async () => {
+      const tx = transactionFixture(1);
+      await store.insertTransaction(tx);
+      const d = deliveryFixture('d1', { transaction_hash: tx.hash });
+      await store.updateTransaction(tx.hash, (t) => ({ tx: { ...t, status: 'completed' }, deliveries: [d] }));
+      expect(await store.listDeliveries({ transaction_hash: tx.hash })).toEqual([d]);
+      await store.updateTransaction(tx.hash, () => undefined);
+      await expect(
+        store.updateTransaction(tx.hash, () => {
+          throw new Error('no');
+        }),
+      ).rejects.toThrow();
+      expect(await store.listDeliveries({})).toEqual([d]);
+    });
+
+    it('applies concurrent changes one after the other: none is lost', async () => {
+      const tx = transactionFixture(1);
+      await store.insertTransaction(tx);
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.updateTransaction(tx.hash, (t) => ({
+            tx: { ...t, history: [...t.history, { status: 'pending', at: i, event: `touch-${i}` }] },
+          })),
+        ),
+      );
+      expect((await store.getTransaction(tx.hash))!.history).toHaveLength(11);
+    });
+
+    it('lists newest first, filtered by app_id, status and order_id, 100 by default', async () => {
       for (let i = 1; i <= 105; i++) {
-        store.insertTransaction(
+        await store.insertTransaction(
           transactionFixture(i, {
             app_id: i % 2 ? 'a'.repeat(32) : 'b'.repeat(32),
             status: i % 3 ? 'pending' : 'completed',
           }),
         );
       }
-      const all = store.listTransactions({});
+      const all = await store.listTransactions({});
       expect(all).toHaveLength(100);
       expect(all[0]!.id).toBe(105);
       expect(all[99]!.id).toBe(6);
-      expect(store.listTransactions({ limit: 3 }).map((t) => t.id)).toEqual([105, 104, 103]);
-      expect(store.listTransactions({ limit: 0 })).toEqual([]);
+      expect((await store.listTransactions({ limit: 3 })).map((t) => t.id)).toEqual([105, 104, 103]);
+      expect(await store.listTransactions({ limit: 0 })).toEqual([]);
       expect(
-        store.listTransactions({ app_id: 'b'.repeat(32), status: 'completed', limit: 4 }).map((t) => t.id),
+        (await store.listTransactions({ app_id: 'b'.repeat(32), status: 'completed', limit: 4 })).map(
+          (t) => t.id,
+        ),
       ).toEqual([102, 96, 90, 84]);
-      expect(store.listTransactions({ order_id: 'Order-7' }).map((t) => t.id)).toEqual([7]);
-      expect(store.listTransactions({ order_id: 'Order-7', app_id: 'b'.repeat(32) })).toEqual([]);
-      expect(store.countTransactions()).toBe(105);
+      expect((await store.listTransactions({ order_id: 'Order-7' })).map((t) => t.id)).toEqual([7]);
+      expect(await store.listTransactions({ order_id: 'Order-7', app_id: 'b'.repeat(32) })).toEqual([]);
+      expect(await store.countTransactions()).toBe(105);
     });
   });
 
   describe('journal', () => {
-    it('numbers entries and keeps only the newest journalSize of them, newest first', () => {
+    it('numbers entries and keeps only the newest journalSize of them, newest first', async () => {
       const ids = [];
-      for (let i = 1; i <= 8; i++) ids.push(store.appendJournal(journalFixture(1000 + i)).id);
+      for (let i = 1; i <= 8; i++) ids.push((await store.appendJournal(journalFixture(1000 + i))).id);
       expect(ids).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-      const listed = store.listJournal({});
+      const listed = await store.listJournal({});
       expect(listed.map((e) => e.id)).toEqual([8, 7, 6, 5, 4]);
       expect(listed[0]).toEqual({ ...journalFixture(1008), id: 8 });
     });
 
-    it('filters by app_id, order_id, transaction_hash, since and limit', () => {
-      store.appendJournal(journalFixture(10, { order_id: 'A', transaction_hash: 'h1' }));
-      store.appendJournal(journalFixture(20, { order_id: 'B', app_id: 'other' }));
-      store.appendJournal(journalFixture(30, { order_id: 'A', transaction_hash: 'h2' }));
-      store.appendJournal(journalFixture(40, { order_id: null, app_id: null }));
-      expect(store.listJournal({ order_id: 'A' }).map((e) => e.at)).toEqual([30, 10]);
-      expect(store.listJournal({ app_id: 'other' }).map((e) => e.at)).toEqual([20]);
-      expect(store.listJournal({ transaction_hash: 'h1' }).map((e) => e.at)).toEqual([10]);
-      expect(store.listJournal({ since: 20 }).map((e) => e.at)).toEqual([40, 30, 20]);
-      expect(store.listJournal({ since: 20, limit: 2 }).map((e) => e.at)).toEqual([40, 30]);
-      expect(store.listJournal({ order_id: 'A', since: 11 }).map((e) => e.at)).toEqual([30]);
+    it('filters by app_id, order_id, transaction_hash, since and limit', async () => {
+      await store.appendJournal(journalFixture(10, { order_id: 'A', transaction_hash: 'h1' }));
+      await store.appendJournal(journalFixture(20, { order_id: 'B', app_id: 'other' }));
+      await store.appendJournal(journalFixture(30, { order_id: 'A', transaction_hash: 'h2' }));
+      await store.appendJournal(journalFixture(40, { order_id: null, app_id: null }));
+      const at = async (f: Parameters<Store['listJournal']>[0]) =>
+        (await store.listJournal(f)).map((e) => e.at);
+      expect(await at({ order_id: 'A' })).toEqual([30, 10]);
+      expect(await at({ app_id: 'other' })).toEqual([20]);
+      expect(await at({ transaction_hash: 'h1' })).toEqual([10]);
+      expect(await at({ since: 20 })).toEqual([40, 30, 20]);
+      expect(await at({ since: 20, limit: 2 })).toEqual([40, 30]);
+      expect(await at({ order_id: 'A', since: 11 })).toEqual([30]);
     });
   });
 
   describe('callback deliveries', () => {
-    it('puts, updates and lists them in creation order with filters', () => {
-      store.putDelivery(deliveryFixture('d1'));
-      store.putDelivery(deliveryFixture('d2', { transaction_hash: 'b'.repeat(40), app_id: 'other' }));
-      store.putDelivery(deliveryFixture('d3', { state: 'retrying' }));
-      const acked = deliveryFixture('d1', {
-        state: 'acknowledged',
-        next_attempt_at: null,
-        attempts: [
-          {
-            attempt: 1,
-            trigger: 'schedule',
-            due_at: 1_767_225_615_000,
-            at: 1_767_225_615_000,
-            request_headers: { 'content-type': 'application/json', 'x-ktpay-attempt': '1' },
-            request_body: '{"order_id":"1","status":{"status":"completed"}}',
-            sent: true,
-            response_status: 200,
-            response_headers: { 'content-type': 'application/json' },
-            response_body: '{"status":"ok"}',
-            latency_ms: 12,
-            verdict: 'acknowledged',
-            reason: 'answered {"status":"ok"}',
-          },
-        ],
-      });
-      store.putDelivery(acked);
-      expect(store.getDelivery('d1')).toEqual(acked);
-      expect(store.getDelivery('nope')).toBeUndefined();
-      expect(store.listDeliveries({}).map((d) => d.id)).toEqual(['d1', 'd2', 'd3']);
-      expect(store.listDeliveries({ transaction_hash: 'a'.repeat(40) }).map((d) => d.id)).toEqual([
-        'd1',
-        'd3',
-      ]);
-      expect(store.listDeliveries({ state: 'retrying' }).map((d) => d.id)).toEqual(['d3']);
-      expect(store.listDeliveries({ app_id: 'other' }).map((d) => d.id)).toEqual(['d2']);
-      expect(store.listDeliveries({ app_id: 'other', state: 'retrying' })).toEqual([]);
+    const acked = (d: Delivery): Delivery => ({
+      ...d,
+      state: 'acknowledged',
+      next_attempt_at: null,
+      attempts: [
+        {
+          attempt: 1,
+          trigger: 'schedule',
+          due_at: 1_767_225_615_000,
+          at: 1_767_225_615_000,
+          request_headers: { 'content-type': 'application/json', 'x-ktpay-attempt': '1' },
+          request_body: '{"order_id":"1","status":{"status":"completed"}}',
+          sent: true,
+          response_status: 200,
+          response_headers: { 'content-type': 'application/json' },
+          response_body: '{"status":"ok"}',
+          latency_ms: 12,
+          verdict: 'acknowledged',
+          reason: 'answered {"status":"ok"}',
+        },
+      ],
     });
 
-    it('lists as open every delivery not acknowledged and not failed', () => {
-      store.putDelivery(deliveryFixture('p', { state: 'pending' }));
-      store.putDelivery(deliveryFixture('r', { state: 'retrying' }));
-      store.putDelivery(deliveryFixture('i', { state: 'delivering' }));
-      store.putDelivery(deliveryFixture('a', { state: 'acknowledged' }));
-      store.putDelivery(deliveryFixture('f', { state: 'failed' }));
-      expect(store.listOpenDeliveries().map((d) => d.id)).toEqual(['p', 'r', 'i']);
+    it('inserts, updates and lists them in creation order with filters', async () => {
+      await store.insertDeliveries([
+        deliveryFixture('d1'),
+        deliveryFixture('d2', { transaction_hash: 'b'.repeat(40), app_id: 'other' }),
+      ]);
+      await store.insertDeliveries([deliveryFixture('d3', { state: 'retrying' })]);
+      const result = await store.updateDelivery('d1', acked);
+      expect(result?.before).toEqual(deliveryFixture('d1'));
+      expect(result?.after).toEqual(acked(deliveryFixture('d1')));
+      expect(await store.getDelivery('d1')).toEqual(acked(deliveryFixture('d1')));
+      expect(await store.getDelivery('nope')).toBeUndefined();
+      const ids = async (f: Parameters<Store['listDeliveries']>[0]) =>
+        (await store.listDeliveries(f)).map((d) => d.id);
+      expect(await ids({})).toEqual(['d1', 'd2', 'd3']);
+      expect(await ids({ transaction_hash: 'a'.repeat(40) })).toEqual(['d1', 'd3']);
+      expect(await ids({ state: 'retrying' })).toEqual(['d3']);
+      expect(await ids({ app_id: 'other' })).toEqual(['d2']);
+      expect(await ids({ app_id: 'other', state: 'retrying' })).toEqual([]);
+    });
+
+    it('never brings back a delivery that is gone: an update of an unknown id is undefined', async () => {
+      expect(await store.updateDelivery('gone', (d) => d)).toBeUndefined();
+      expect(await store.getDelivery('gone')).toBeUndefined();
+      await store.insertDeliveries([deliveryFixture('d1')]);
+      await store.reset();
+      expect(await store.updateDelivery('d1', acked)).toBeUndefined();
+      expect(await store.listDeliveries({})).toEqual([]);
+    });
+
+    it('applies concurrent delivery changes one after the other', async () => {
+      await store.insertDeliveries([deliveryFixture('d1')]);
+      await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          store.updateDelivery('d1', (d) => ({ ...d, note: `${d.note ?? ''}${i}` })),
+        ),
+      );
+      expect((await store.getDelivery('d1'))!.note).toHaveLength(6);
+    });
+
+    it('lists as open every delivery not acknowledged and not failed', async () => {
+      await store.insertDeliveries([
+        deliveryFixture('p', { state: 'pending' }),
+        deliveryFixture('r', { state: 'retrying' }),
+        deliveryFixture('i', { state: 'delivering' }),
+        deliveryFixture('a', { state: 'acknowledged' }),
+        deliveryFixture('f', { state: 'failed' }),
+      ]);
+      expect((await store.listOpenDeliveries()).map((d) => d.id)).toEqual(['p', 'r', 'i']);
+    });
+  });
+
+  describe('scenarios', () => {
+    it('keeps user-defined scenarios by name; a second put replaces the first', async () => {
+      await store.putScenario(scenarioFixture('one'));
+      await store.putScenario(scenarioFixture('two'));
+      await store.putScenario(scenarioFixture('one', 'заменён'));
+      expect(await store.getScenario('one')).toEqual(scenarioFixture('one', 'заменён'));
+      expect(await store.getScenario('three')).toBeUndefined();
+      expect((await store.listScenarios()).map((s) => s.name)).toEqual(['one', 'two']);
+    });
+
+    it('takes step uses up to the limit, never more, also when asked concurrently', async () => {
+      const key = 'merchant:a|flaky-create|0';
+      const taken = await Promise.all(Array.from({ length: 7 }, () => store.useScenarioStep(key, 3)));
+      expect(taken.filter(Boolean)).toHaveLength(3);
+      expect(await store.useScenarioStep(key, 3)).toBe(false);
+      expect(await store.useScenarioStep('other|x|1', Infinity)).toBe(true);
+      expect(await store.useScenarioStep('zero|x|0', 0)).toBe(false);
+      expect(await store.listScenarioUses()).toEqual([
+        { key, used: 3 },
+        { key: 'other|x|1', used: 1 },
+      ]);
+      await store.resetScenarioUses();
+      expect(await store.listScenarioUses()).toEqual([]);
+      expect(await store.useScenarioStep(key, 3)).toBe(true);
     });
   });
 
   describe('reset', () => {
-    it('drops transactions, journal, deliveries and runtime merchants, keeps builtins, and ids keep counting', () => {
+    it('drops transactions, journal, deliveries and runtime merchants, keeps builtins, and ids keep counting', async () => {
       const builtin = merchantFixture('a'.repeat(32), { builtin: true });
-      store.putMerchant(builtin);
-      store.putMerchant(merchantFixture('b'.repeat(32)));
-      const tx = transactionFixture(store.nextTransactionId());
-      store.insertTransaction(tx);
-      store.appendJournal(journalFixture(1));
-      store.appendJournal(journalFixture(2));
-      store.putDelivery(deliveryFixture('d1'));
+      await store.putMerchant(builtin);
+      await store.putMerchant(merchantFixture('b'.repeat(32)));
+      const tx = transactionFixture(await store.nextTransactionId());
+      await store.insertTransaction(tx);
+      await store.appendJournal(journalFixture(1));
+      await store.appendJournal(journalFixture(2));
+      await store.insertDeliveries([deliveryFixture('d1')]);
 
-      store.reset();
+      await store.reset();
 
-      expect(store.listMerchants()).toEqual([builtin]);
-      expect(store.countTransactions()).toBe(0);
-      expect(store.getTransaction(tx.hash)).toBeUndefined();
-      expect(store.findTransactionByOrder(tx.app_id, tx.order_id)).toBeUndefined();
-      expect(store.listJournal({})).toEqual([]);
-      expect(store.listDeliveries({})).toEqual([]);
-      expect(store.listOpenDeliveries()).toEqual([]);
+      expect(await store.listMerchants()).toEqual([builtin]);
+      expect(await store.countTransactions()).toBe(0);
+      expect(await store.getTransaction(tx.hash)).toBeUndefined();
+      expect(await store.findTransactionByOrder(tx.app_id, tx.order_id)).toBeUndefined();
+      expect(await store.listJournal({})).toEqual([]);
+      expect(await store.listDeliveries({})).toEqual([]);
+      expect(await store.listOpenDeliveries()).toEqual([]);
       // The order_id is free again; ids do not restart.
       expect(
-        store.insertTransaction(transactionFixture(store.nextTransactionId(), { order_id: tx.order_id })),
-      ).toBe(true);
-      expect(store.listTransactions({})[0]!.id).toBe(2);
-      expect(store.appendJournal(journalFixture(3)).id).toBe(3);
+        await store.insertTransaction(
+          transactionFixture(await store.nextTransactionId(), { order_id: tx.order_id }),
+        ),
+      ).toEqual({ inserted: true });
+      expect((await store.listTransactions({}))[0]!.id).toBe(2);
+      expect((await store.appendJournal(journalFixture(3))).id).toBe(3);
     });
   });
 });

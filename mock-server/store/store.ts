@@ -1,3 +1,4 @@
+import type { ScenarioFile } from '../../contracts/types.js';
 import type { Delivery, DeliveryFilter } from '../callbacks/delivery.js';
 import type { JournalEntry, JournalFilter } from '../journal/journal-entry.js';
 import type { Merchant } from '../merchants/merchant.js';
@@ -10,42 +11,111 @@ export interface TransactionFilter {
   limit?: number;
 }
 
+/** A merchant to insert: the store numbers it when `merchant_id` is absent. */
+export type NewMerchant = Omit<Merchant, 'merchant_id'> & { merchant_id?: number };
+
+/** What an insert came to: a duplicate `(app_id, order_id)` is an answer, not an exception. */
+export type TransactionInsert = { inserted: true } | { inserted: false; reason: 'duplicate_order' };
+
+/** What a transaction change writes: the new row, and callback deliveries committed with it (the outbox). */
+export interface TransactionWrite {
+  tx: Transaction;
+  deliveries?: readonly Delivery[];
+}
+
+/** A read-modify-write that happened: `after === before` when the change chose to write nothing. */
+export interface Updated<T> {
+  before: T;
+  after: T;
+}
+
+/** How many uses a scenario step has had, under one activation scope (see scenario-engine.ts). */
+export interface ScenarioUse {
+  /** `<scope>|<scenario>|<step index>` */
+  key: string;
+  used: number;
+}
+
 /**
  * All sandbox state sits behind this interface (DESIGN.md house style 8): one instance per app,
- * injected, so two apps in one process never share anything. Methods are synchronous: both the
- * memory store and better-sqlite3 are, and a write has been committed when the call returns.
+ * injected, so two apps in one process never share anything.
+ *
+ * Every method is asynchronous, because a shared store (PostgreSQL) is a network away; the memory
+ * and SQLite stores answer from the same call stack and resolve at once. A write has been
+ * committed when its promise resolves.
+ *
+ * Concurrency rules, the same for every implementation:
+ * - Nothing is read-then-written by a caller. A row that changes goes through an `update*` method
+ *   that takes a **change function**: it is given the row as it is now and returns the new row (or
+ *   undefined to write nothing). It must be pure and synchronous, because a shared store may run it
+ *   again when another writer got there first (optimistic concurrency), and it may throw to refuse
+ *   (the error reaches the caller; nothing is written).
+ * - Uniqueness is the store's: `insertTransaction` answers `duplicate_order` for an `(app_id,
+ *   order_id)` it already holds (a unique constraint in SQL), `insertMerchant` false for a taken
+ *   app_id, `useScenarioStep` false once a step is used up.
+ * - A transaction change and the callback deliveries it causes are written together
+ *   ({@link TransactionWrite}), so a payment never reaches a notified status without its callback.
  */
 export interface Store {
-  readonly kind: 'memory' | 'sqlite';
+  readonly kind: 'memory' | 'sqlite' | 'postgres';
 
   // merchants
-  putMerchant(m: Merchant): void;
-  getMerchant(appId: string): Merchant | undefined;
-  listMerchants(): Merchant[];
-  deleteMerchant(appId: string): boolean;
+  /** Inserts or replaces (built-in and config merchants, installed on every start). */
+  putMerchant(m: Merchant): Promise<void>;
+  /**
+   * Inserts a new merchant; undefined when its app_id is taken. Without a `merchant_id` the store
+   * gives it the next one (one more than the largest held), in the same atomic step.
+   */
+  insertMerchant(m: NewMerchant): Promise<Merchant | undefined>;
+  updateMerchant(
+    appId: string,
+    change: (m: Merchant) => Merchant | undefined,
+  ): Promise<Updated<Merchant> | undefined>;
+  getMerchant(appId: string): Promise<Merchant | undefined>;
+  listMerchants(): Promise<Merchant[]>;
+  deleteMerchant(appId: string): Promise<boolean>;
 
   // transactions
-  nextTransactionId(): number;
-  /** Inserts a new transaction; false when (app_id, order_id) already exists. */
-  insertTransaction(tx: Transaction): boolean;
-  updateTransaction(tx: Transaction): void;
-  getTransaction(hash: string): Transaction | undefined;
-  findTransactionByOrder(appId: string, orderId: string): Transaction | undefined;
-  listTransactions(filter: TransactionFilter): Transaction[];
-  countTransactions(): number;
+  /** A new transaction id: unique, increasing within one process (ids are not reused after a reset). */
+  nextTransactionId(): Promise<number>;
+  insertTransaction(tx: Transaction): Promise<TransactionInsert>;
+  /** Changes one transaction atomically (see the concurrency rules); undefined when the hash is unknown. */
+  updateTransaction(
+    hash: string,
+    change: (tx: Transaction) => TransactionWrite | undefined,
+  ): Promise<Updated<Transaction> | undefined>;
+  getTransaction(hash: string): Promise<Transaction | undefined>;
+  findTransactionByOrder(appId: string, orderId: string): Promise<Transaction | undefined>;
+  listTransactions(filter: TransactionFilter): Promise<Transaction[]>;
+  countTransactions(): Promise<number>;
 
   // journal (bounded ring)
-  appendJournal(entry: Omit<JournalEntry, 'id'>): JournalEntry;
-  listJournal(filter: JournalFilter): JournalEntry[];
+  appendJournal(entry: Omit<JournalEntry, 'id'>): Promise<JournalEntry>;
+  listJournal(filter: JournalFilter): Promise<JournalEntry[]>;
 
   // callback outbox
-  putDelivery(d: Delivery): void;
-  getDelivery(id: string): Delivery | undefined;
-  listDeliveries(filter: DeliveryFilter): Delivery[];
+  /** New deliveries not caused by a transaction change (e.g. a stale follow-up a scenario sends). */
+  insertDeliveries(ds: readonly Delivery[]): Promise<void>;
+  /** Changes one delivery atomically; undefined when it no longer exists (a reset dropped it). */
+  updateDelivery(
+    id: string,
+    change: (d: Delivery) => Delivery | undefined,
+  ): Promise<Updated<Delivery> | undefined>;
+  getDelivery(id: string): Promise<Delivery | undefined>;
+  listDeliveries(filter: DeliveryFilter): Promise<Delivery[]>;
   /** Deliveries not yet acknowledged or failed: what must resume after a restart. */
-  listOpenDeliveries(): Delivery[];
+  listOpenDeliveries(): Promise<Delivery[]>;
+
+  // scenarios (issue 6): user-defined files and use counts
+  putScenario(s: ScenarioFile): Promise<void>;
+  getScenario(name: string): Promise<ScenarioFile | undefined>;
+  listScenarios(): Promise<ScenarioFile[]>;
+  /** Takes one use of a step under `key` when fewer than `limit` were taken; false when used up. */
+  useScenarioStep(key: string, limit: number): Promise<boolean>;
+  listScenarioUses(): Promise<ScenarioUse[]>;
+  resetScenarioUses(): Promise<void>;
 
   /** Drops transactions, journal and deliveries, and every non-builtin merchant. */
-  reset(): void;
-  close(): void;
+  reset(): Promise<void>;
+  close(): Promise<void>;
 }

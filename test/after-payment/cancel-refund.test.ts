@@ -20,13 +20,13 @@ const notices: TransitionNotice[] = [];
 beforeAll(async () => {
   clock = createManualClock(START);
   app = await buildTestApp({ clearing_delay_ms: 'manual' }, { clock });
-  app.sandbox.hub.on((n) => notices.push(n));
-  other = app.sandbox.merchants.create({
+  app.sandbox.hub.on((n) => void notices.push(n));
+  other = await app.sandbox.merchants.create({
     name: 'Другой магазин',
     domains: ['other.example.kz'],
     public_key: DEFAULT_MERCHANT.merchant_public_key,
   });
-  widgetMerchant = app.sandbox.merchants.create({
+  widgetMerchant = await app.sandbox.merchants.create({
     name: 'Виджет-магазин',
     domains: ['widget.example.kz'],
     public_key: DEFAULT_MERCHANT.merchant_public_key,
@@ -48,7 +48,7 @@ const validate = (
 /** A payment of `amount` for the default merchant, driven to `status`. */
 async function paymentIn(status: PaymentStatus, amount = 1000): Promise<string> {
   const hash = await createPayment(app, { amount });
-  driveTo(app, hash, status);
+  await driveTo(app, hash, status);
   return hash;
 }
 
@@ -73,7 +73,7 @@ function okPayload(res: Awaited<ReturnType<typeof postOperation>>): StatusPayloa
  * transaction is deep-equal to before, and no transition was announced.
  */
 async function expectRejected(hash: string, code: number, run: () => ReturnType<typeof postOperation>) {
-  const before = structuredClone(app.sandbox.store.getTransaction(hash));
+  const before = structuredClone(await app.sandbox.store.getTransaction(hash));
   const noticesBefore = notices.length;
   clock.advance(1000);
   const res = await run();
@@ -81,7 +81,7 @@ async function expectRejected(hash: string, code: number, run: () => ReturnType<
   const body = res.json() as { success: false; error: { code: number; message: string } };
   expect(body.error.code).toBe(code);
   expect(validate('referenceError', body)).toEqual([]);
-  expect(app.sandbox.store.getTransaction(hash)).toEqual(before);
+  expect(await app.sandbox.store.getTransaction(hash)).toEqual(before);
   expect(notices.length).toBe(noticesBefore);
   return body;
 }
@@ -101,7 +101,7 @@ describe('cancel (spec §9: pending, authorized or success → cancelled)', () =
         error: null,
       });
       expect(payload.refunds).toEqual([]);
-      const tx = app.sandbox.payments.get(hash)!;
+      const tx = (await app.sandbox.payments.get(hash))!;
       expect(tx.status).toBe('cancelled');
       expect(tx.status_created_at).toBe(clock.now());
       expect(tx.history.at(-1)).toEqual({ status: 'cancelled', at: clock.now(), event: 'cancel' });
@@ -119,7 +119,7 @@ describe('cancel (spec §9: pending, authorized or success → cancelled)', () =
 
     const b = await paymentIn('authorized');
     okPayload(await postOperation(app, 'cancel', b, { reason: 'Покупатель передумал' }));
-    expect(app.sandbox.payments.get(b)!.history.at(-1)).toMatchObject({
+    expect((await app.sandbox.payments.get(b))!.history.at(-1)).toMatchObject({
       status: 'cancelled',
       event: 'cancel',
       detail: 'Покупатель передумал',
@@ -153,7 +153,7 @@ describe('refund (spec §9: completed or partially_refunded → partially_refund
     expect(payload.refunds).toEqual([
       { amount: 1500.5, created_at: toAlmatyIso(clock.now()), reason: 'Возврат товара' },
     ]);
-    expect(app.sandbox.payments.get(hash)!.refunds).toEqual([
+    expect((await app.sandbox.payments.get(hash))!.refunds).toEqual([
       { amount: 1500.5, at: clock.now(), reason: 'Возврат товара' },
     ]);
   });
@@ -185,7 +185,7 @@ describe('refund (spec §9: completed or partially_refunded → partially_refund
     expect(p.refunds.map((r) => r.created_at)).toEqual(
       [2000, 1000, 0].map((ago) => toAlmatyIso(clock.now() - ago)),
     );
-    const tx = app.sandbox.payments.get(hash)!;
+    const tx = (await app.sandbox.payments.get(hash))!;
     expect(tx.history.map((h) => h.status)).toEqual([
       'pending',
       'authorized',
@@ -223,7 +223,7 @@ describe('refund (spec §9: completed or partially_refunded → partially_refund
       postOperation(app, 'refund', hash, { amount: 400.01 }),
     );
     expect(body.error.message).toBe('Сумма возврата превышает остаток.');
-    expect(app.sandbox.payments.get(hash)!.status).toBe('partially_refunded');
+    expect((await app.sandbox.payments.get(hash))!.status).toBe('partially_refunded');
   });
 
   it.each([0, -1, -0.01, 10.123, 0.001])(
@@ -297,7 +297,7 @@ describe('ownership and the request envelope', () => {
     });
     const hash = (create.json() as { response: { data: { transaction_hash: string } } }).response.data
       .transaction_hash;
-    driveTo(app, hash, 'completed');
+    await driveTo(app, hash, 'completed');
     const ok = await postOperation(
       app,
       'refund',
@@ -322,10 +322,10 @@ describe('ownership and the request envelope', () => {
 
   it('journals each operation with its transaction, order, decrypted body and verdict', async () => {
     const hash = await paymentIn('completed');
-    const tx = app.sandbox.payments.get(hash)!;
+    const tx = (await app.sandbox.payments.get(hash))!;
     await postOperation(app, 'refund', hash, { amount: 5, reason: 'журнал', extra_field: 1 });
     await postOperation(app, 'cancel', hash);
-    const [cancel, refund] = app.sandbox.store.listJournal({ transaction_hash: hash });
+    const [cancel, refund] = await app.sandbox.store.listJournal({ transaction_hash: hash });
     expect(refund).toMatchObject({
       method: 'POST',
       path: `/api/v1/merchant-widget/payment/${hash}/refund`,

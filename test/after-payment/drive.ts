@@ -15,10 +15,14 @@ export const TEST_CARD: CardInfo = {
  * Moves a transaction to `target` through the payments service, the way the card pipeline and
  * clearing would: authorize → confirm → clear, or a failure, or a cancel/refund.
  */
-export function driveTo(app: FastifyInstance, hash: string, target: PaymentStatus): Transaction {
+export async function driveTo(
+  app: FastifyInstance,
+  hash: string,
+  target: PaymentStatus,
+): Promise<Transaction> {
   const { payments, clock } = app.sandbox;
   const at = () => clock.now();
-  const path: Record<PaymentStatus, (() => void)[]> = {
+  const path: Record<PaymentStatus, (() => Promise<unknown>)[]> = {
     pending: [],
     authorized: [() => payments.apply(hash, { type: 'authorize', at: at(), card: TEST_CARD })],
     success: [],
@@ -56,13 +60,13 @@ export function driveTo(app: FastifyInstance, hash: string, target: PaymentStatu
   ];
   path.refunded = [
     ...path.completed,
-    () => {
-      const tx = payments.get(hash)!;
-      payments.apply(hash, { type: 'refund', at: at(), amount: tx.amount, reason: 'full' });
+    async () => {
+      const tx = (await payments.get(hash))!;
+      await payments.apply(hash, { type: 'refund', at: at(), amount: tx.amount, reason: 'full' });
     },
   ];
-  for (const step of path[target]) step();
-  const tx = payments.get(hash)!;
+  for (const step of path[target]) await step();
+  const tx = (await payments.get(hash))!;
   if (tx.status !== target) throw new Error(`driveTo: ${hash} is ${tx.status}, wanted ${target}`);
   return tx;
 }

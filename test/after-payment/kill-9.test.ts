@@ -190,13 +190,13 @@ describe('kill -9 under load with STORE=sqlite, then restart', () => {
     const store = createSqliteStore({ path: dbPath, journalSize: 1000 });
     try {
       for (const [hash, order_id] of created) {
-        const tx = store.getTransaction(hash);
+        const tx = await store.getTransaction(hash);
         expect(tx?.order_id).toBe(order_id);
-        expect(store.findTransactionByOrder(APP_ID, order_id)?.hash).toBe(hash);
+        expect((await store.findTransactionByOrder(APP_ID, order_id))?.hash).toBe(hash);
         if (cancelled.has(hash)) expect(tx?.status).toBe('cancelled');
       }
     } finally {
-      store.close();
+      await store.close();
     }
   }, 120_000);
 });

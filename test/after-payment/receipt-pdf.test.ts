@@ -46,7 +46,7 @@ const getPdf = (hash: string, headers: Record<string, string> = {}) =>
 describe('GET /payment/{hash}/pdf (spec §7)', () => {
   it('answers 200 with exactly the documented headers and a payment<id>-<YYYYMMDDHHmmss>.pdf file name', async () => {
     const hash = await createPayment(app, { amount: 1000 });
-    const tx = driveTo(app, hash, 'completed');
+    const tx = await driveTo(app, hash, 'completed');
     clock.advance(90_000); // the receipt is generated at 12:01:30 Almaty time
     const res = await getPdf(hash);
     expect(res.statusCode, res.body).toBe(200);
@@ -71,7 +71,7 @@ describe('GET /payment/{hash}/pdf (spec §7)', () => {
       order_id: 'Заказ-№42',
       description: 'Чайник электрический',
     });
-    driveTo(app, hash, 'completed');
+    await driveTo(app, hash, 'completed');
     const res = await getPdf(hash, { 'auth-identifier': APP_ID });
     expect(res.statusCode, res.body).toBe(200);
     const text = pdfText(res.rawPayload);
@@ -88,7 +88,7 @@ describe('GET /payment/{hash}/pdf (spec §7)', () => {
   });
 
   it('renders Kazakh letters and lists refunds on the receipt of a partially refunded payment', async () => {
-    const shop = app.sandbox.merchants.create({
+    const shop = await app.sandbox.merchants.create({
       name: 'ТОО «Әлем Маркет»',
       domains: ['alem.example.kz'],
       public_key: DEFAULT_MERCHANT.merchant_public_key,
@@ -101,7 +101,7 @@ describe('GET /payment/{hash}/pdf (spec §7)', () => {
       payload: await seal({ order: { amount: 25000, order_id: 'ALEM-1', type: 'ecom' } }, appKey),
     });
     const hash = (create.json() as { payload: { transaction_hash: string } }).payload.transaction_hash;
-    driveTo(app, hash, 'completed');
+    await driveTo(app, hash, 'completed');
     await postOperation(
       app,
       'refund',
@@ -119,10 +119,10 @@ describe('GET /payment/{hash}/pdf (spec §7)', () => {
 
   it('continues on a second page when the refunds do not fit on one', async () => {
     const hash = await createPayment(app, { amount: 1000 });
-    driveTo(app, hash, 'completed');
+    await driveTo(app, hash, 'completed');
     for (let i = 1; i <= 40; i++) {
       clock.advance(1000);
-      app.sandbox.payments.apply(hash, {
+      await app.sandbox.payments.apply(hash, {
         type: 'refund',
         at: clock.now(),
         amount: 1,
@@ -140,7 +140,7 @@ describe('GET /payment/{hash}/pdf (spec §7)', () => {
     'serves a receipt for a %s payment',
     async (status) => {
       const hash = await createPayment(app);
-      driveTo(app, hash, status);
+      await driveTo(app, hash, status);
       const res = await getPdf(hash);
       expect(res.statusCode).toBe(200);
       expect(pdfText(res.rawPayload)).toContain(`(${status})`);
@@ -157,7 +157,7 @@ describe('GET /payment/{hash}/pdf (spec §7)', () => {
     'answers 4090113 for a %s (unpaid) payment',
     async (status) => {
       const hash = await createPayment(app);
-      driveTo(app, hash, status);
+      await driveTo(app, hash, status);
       const res = await getPdf(hash);
       expect(res.statusCode).toBe(409);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
@@ -173,10 +173,10 @@ describe('GET /payment/{hash}/pdf (spec §7)', () => {
 
   it("needs no Auth-Identifier, but a sent one must be the owner's (4040108) and known (4220103)", async () => {
     const hash = await createPayment(app);
-    driveTo(app, hash, 'success');
+    await driveTo(app, hash, 'success');
     expect((await getPdf(hash)).statusCode).toBe(200);
     expect((await getPdf(hash, { 'auth-identifier': APP_ID })).statusCode).toBe(200);
-    const other = app.sandbox.merchants.create({
+    const other = await app.sandbox.merchants.create({
       name: 'Чужой',
       domains: ['other.example.kz'],
       public_key: DEFAULT_MERCHANT.merchant_public_key,
@@ -197,9 +197,9 @@ describe('GET /payment/{hash}/pdf (spec §7)', () => {
 
   it('journals the request with its transaction, without the PDF bytes', async () => {
     const hash = await createPayment(app);
-    driveTo(app, hash, 'completed');
+    await driveTo(app, hash, 'completed');
     const res = await getPdf(hash);
-    const [entry] = app.sandbox.store.listJournal({ transaction_hash: hash });
+    const [entry] = await app.sandbox.store.listJournal({ transaction_hash: hash });
     expect(entry).toMatchObject({
       method: 'GET',
       path: `${API}/payment/${hash}/pdf`,
@@ -224,10 +224,10 @@ describe('receipt failures: 5000110 (the generator module) and 5000109 (one rece
       receipts: createReceiptRenderer({ fontPath: join(dir, 'no-such-font.ttf') }),
     });
     try {
-      const { tx } = ctx.payments.create(ctx.merchants.get(APP_ID)!, {
+      const { tx } = await ctx.payments.create((await ctx.merchants.get(APP_ID))!, {
         order: { amount: 10, order_id: 'F-1', type: 'ecom' },
       });
-      driveTo(broken, tx.hash, 'completed');
+      await driveTo(broken, tx.hash, 'completed');
       const res = await broken.inject({ method: 'GET', url: `${API}/payment/${tx.hash}/pdf` });
       expect(res.statusCode).toBe(500);
       const body = res.json() as { success: false; error: { code: number; message: string; hint: string } };
@@ -238,7 +238,7 @@ describe('receipt failures: 5000110 (the generator module) and 5000109 (one rece
       expect(body.error.hint).toContain('no-such-font.ttf');
     } finally {
       await broken.close();
-      ctx.store.close();
+      await ctx.store.close();
     }
   });
 
@@ -246,7 +246,7 @@ describe('receipt failures: 5000110 (the generator module) and 5000109 (one rece
     const notAFont = join(dir, 'not-a-font.ttf');
     writeFileSync(notAFont, 'plain text');
     const hash = await createPayment(app);
-    const tx = driveTo(app, hash, 'completed');
+    const tx = await driveTo(app, hash, 'completed');
     await expect(
       createReceiptRenderer({ fontPath: notAFont }).render({
         tx,
@@ -258,7 +258,7 @@ describe('receipt failures: 5000110 (the generator module) and 5000109 (one rece
 
   it('reports a receipt that fails to render as 5000109', async () => {
     const hash = await createPayment(app);
-    const tx = driveTo(app, hash, 'completed');
+    const tx = await driveTo(app, hash, 'completed');
     const exploding = {
       merchant_id: 1,
       get name(): string {

@@ -65,11 +65,11 @@ describe('admin callback routes: list, inspect, redeliver, flush', () => {
       await createPayment(app, { callback_post_url: receiver.url }),
       await createPayment(app, { callback_post_url: receiver.url }),
     ];
-    for (const h of hashes) failPayment(app, h);
+    for (const h of hashes) await failPayment(app, h);
     const ok = await createPayment(app, { callback_post_url: receiver.url });
     await app.sandbox.callbacks.whenIdle();
     sw.state.answer = answers.ok;
-    completePayment(app, ok);
+    await completePayment(app, ok);
     await app.sandbox.callbacks.whenIdle();
     expect(receiver.received).toHaveLength(3);
     expect(clock.pendingTimers()).toBe(2); // two retries armed 15 s out
@@ -101,9 +101,9 @@ describe('admin callback routes: list, inspect, redeliver, flush', () => {
   it('redeliver re-sends an acknowledged delivery with the same id and bytes and the next attempt number', async () => {
     const { app, receiver } = await setup(answers.ok);
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    completePayment(app, hash);
+    await completePayment(app, hash);
     await app.sandbox.callbacks.whenIdle();
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
 
     const res = await app.inject({ method: 'POST', url: `/__admin/callbacks/${d.id}/redeliver` });
     expect(res.statusCode).toBe(200);
@@ -121,15 +121,15 @@ describe('admin callback routes: list, inspect, redeliver, flush', () => {
     expect(receiver.received.map((r) => r.headers['x-ktpay-attempt'])).toEqual(['1', '2']);
     expect(receiver.received.map((r) => r.headers['x-ktpay-delivery-id'])).toEqual([d.id, d.id]);
     expect(receiver.received[1]!.body).toBe(receiver.received[0]!.body);
-    expect(app.sandbox.callbacks.list()).toHaveLength(1); // no new delivery
+    expect(await app.sandbox.callbacks.list()).toHaveLength(1); // no new delivery
   });
 
   it('redeliver of a retrying delivery is its next attempt; a failure keeps the schedule going', async () => {
     const { app, receiver } = await setup(answers.serverError);
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     await app.sandbox.callbacks.whenIdle();
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     clock.advance(5_000);
 
     const view = (
@@ -152,11 +152,11 @@ describe('admin callback routes: list, inspect, redeliver, flush', () => {
     const sw = switchable(answers.serverError);
     const { app, receiver } = await setup(sw.answer, { CALLBACK_SCHEDULE_MS: '1000' });
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     await app.sandbox.callbacks.whenIdle();
     clock.advance(1_000);
     await app.sandbox.callbacks.whenIdle();
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(d.state).toBe('failed');
     expect(d.attempts).toHaveLength(2);
 
@@ -173,8 +173,8 @@ describe('admin callback routes: list, inspect, redeliver, flush', () => {
     const { app, receiver } = await setup(answers.ok);
     const a = await createPayment(app, { callback_post_url: receiver.url });
     const b = await createPayment(app, { callback_post_url: 'http://127.0.0.1:1/refused' });
-    completePayment(app, a);
-    failPayment(app, b);
+    await completePayment(app, a);
+    await failPayment(app, b);
     await app.sandbox.callbacks.whenIdle();
 
     const all = (await app.inject({ method: 'GET', url: '/__admin/callbacks' })).json() as {

@@ -29,7 +29,7 @@ describe('create refuses every spelling of a link-local callback_post_url', () =
       expect(body.error.validation).toEqual({
         'order.callback_post_url': [fieldMessage('blocked_address', 'ru')],
       });
-      expect(app.sandbox.store.countTransactions()).toBe(0);
+      expect(await app.sandbox.store.countTransactions()).toBe(0);
     },
   );
 

@@ -43,12 +43,12 @@ describe('callback delivery against real local receivers', () => {
       amount: 1500.5,
       description: 'Заказ',
     });
-    const tx = completePayment(app, hash);
+    const tx = await completePayment(app, hash);
     await app.sandbox.callbacks.whenIdle();
 
     expect(receiver.received).toHaveLength(1);
     const got = receiver.received[0]!;
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(got.method).toBe('POST');
     expect(got.url).toBe('/ktpay/callback');
     expect(got.headers['content-type']).toBe('application/json');
@@ -90,7 +90,7 @@ describe('callback delivery against real local receivers', () => {
   it('a 200 with the wrong body is a failed attempt, retried 15 s later', async () => {
     const { app, receiver } = await setup(answers.wrongBody);
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     await app.sandbox.callbacks.whenIdle();
 
     expect(receiver.received).toHaveLength(1);
@@ -100,7 +100,7 @@ describe('callback delivery against real local receivers', () => {
         error: { error_type: 'ERROR_PAYMENT', error_message: 'KKB rejected payment' },
       },
     });
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(d.state).toBe('retrying');
     const a = d.attempts[0]!;
     expect(a).toMatchObject({
@@ -117,10 +117,10 @@ describe('callback delivery against real local receivers', () => {
   it('a 500 is a failed attempt', async () => {
     const { app, receiver } = await setup(answers.serverError);
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     await app.sandbox.callbacks.whenIdle();
 
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(receiver.received).toHaveLength(1);
     expect(d.state).toBe('retrying');
     expect(d.attempts[0]).toMatchObject({ verdict: 'failed', response_status: 500, response_body: 'boom' });
@@ -130,12 +130,12 @@ describe('callback delivery against real local receivers', () => {
   it('a slow receiver hits the configured timeout', async () => {
     const { app, receiver } = await setup(answers.hang, { CALLBACK_TIMEOUT_MS: '300' });
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     const started = performance.now();
     await app.sandbox.callbacks.whenIdle();
     const waited = performance.now() - started;
 
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(receiver.received).toHaveLength(1); // it did arrive; the answer never came
     expect(d.state).toBe('retrying');
     const a = d.attempts[0]!;
@@ -151,10 +151,10 @@ describe('callback delivery against real local receivers', () => {
     clock = createManualClock();
     app = await buildTestApp({ clearing_delay_ms: 'manual' }, { clock });
     const hash = await createPayment(app, { callback_post_url: `http://127.0.0.1:${port}/cb` });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     await app.sandbox.callbacks.whenIdle();
 
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(d.state).toBe('retrying');
     expect(d.attempts[0]).toMatchObject({ verdict: 'failed', sent: true, response_status: null });
     expect(d.attempts[0]!.reason).toBe(`connection refused by 127.0.0.1:${port}: nothing is listening there`);
@@ -163,10 +163,10 @@ describe('callback delivery against real local receivers', () => {
   it('a reset connection is a failed attempt', async () => {
     const { app, receiver } = await setup(answers.reset);
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     await app.sandbox.callbacks.whenIdle();
 
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(receiver.received).toHaveLength(1);
     expect(d.state).toBe('retrying');
     expect(d.attempts[0]).toMatchObject({ verdict: 'failed', response_status: null });
@@ -188,10 +188,10 @@ describe('callback delivery against real local receivers', () => {
     for (const v of variants) {
       const s = await setup(v);
       const hash = await createPayment(s.app, { callback_post_url: s.receiver.url });
-      failPayment(s.app, hash);
+      await failPayment(s.app, hash);
       await s.app.sandbox.callbacks.whenIdle();
       expect(s.receiver.received).toHaveLength(1);
-      const d = onlyDelivery(s.app, hash);
+      const d = await onlyDelivery(s.app, hash);
       expect(d.state).toBe('retrying');
       reasons.push(d.attempts[0]!.reason);
       await s.app.close();
@@ -215,8 +215,8 @@ describe('callback delivery against real local receivers', () => {
           .end(' { "status" : "ok" }\n'),
     );
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     await app.sandbox.callbacks.whenIdle();
-    expect(onlyDelivery(app, hash).state).toBe('acknowledged');
+    expect((await onlyDelivery(app, hash)).state).toBe('acknowledged');
   });
 });

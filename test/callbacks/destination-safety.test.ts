@@ -35,7 +35,7 @@ describe('callback destination safety', () => {
       payload: { name: 'Safety shop', public_key: DEFAULT_MERCHANT.merchant_public_key, ...input },
     });
     expect(res.statusCode).toBe(201);
-    return app.sandbox.merchants.get((res.json() as { app_id: string }).app_id)!;
+    return (await app.sandbox.merchants.get((res.json() as { app_id: string }).app_id))!;
   }
 
   /** Creates and completes a payment for `merchant`, then waits for the outbox. */
@@ -44,8 +44,8 @@ describe('callback destination safety', () => {
     merchant: Merchant,
     order: Record<string, unknown> = {},
   ) {
-    const { tx } = app.sandbox.payments.create(merchant, orderPayload(order));
-    completePayment(app, tx.hash);
+    const { tx } = await app.sandbox.payments.create(merchant, orderPayload(order));
+    await completePayment(app, tx.hash);
     await app.sandbox.callbacks.whenIdle();
     return tx.hash;
   }
@@ -69,8 +69,8 @@ describe('callback destination safety', () => {
       await seal(orderPayload({ callback_post_url: 'http://[::ffff:169.254.169.254]/' })),
     );
     expect(mapped.statusCode).toBe(422);
-    expect(app.sandbox.store.countTransactions()).toBe(0);
-    expect(app.sandbox.callbacks.list()).toEqual([]);
+    expect(await app.sandbox.store.countTransactions()).toBe(0);
+    expect(await app.sandbox.callbacks.list()).toEqual([]);
   });
 
   it('a merchant callback_post_url of http://169.254.169.254/ is refused at delivery; nothing is sent, no retry', async () => {
@@ -83,7 +83,7 @@ describe('callback destination safety', () => {
     });
     const hash = await paidTransaction(app, merchant);
 
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(d.url).toBe('http://169.254.169.254/latest/meta-data/');
     expect(d.state).toBe('failed');
     expect(d.next_attempt_at).toBeNull();
@@ -94,7 +94,7 @@ describe('callback destination safety', () => {
     );
     clock.advance(24 * 3_600_000);
     await app.sandbox.callbacks.whenIdle();
-    expect(app.sandbox.callbacks.get(d.id)!.attempts).toHaveLength(1);
+    expect((await app.sandbox.callbacks.get(d.id))!.attempts).toHaveLength(1);
   });
 
   it('the IPv4-mapped spelling [::ffff:169.254.169.254] is caught at delivery as well', async () => {
@@ -106,7 +106,7 @@ describe('callback destination safety', () => {
       callback_post_url: 'http://[::ffff:169.254.169.254]/cb',
     });
     const hash = await paidTransaction(app, merchant);
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(d.state).toBe('failed');
     expect(d.attempts[0]!.sent).toBe(false);
     expect(d.attempts[0]!.reason).toMatch(/^blocked: ::ffff:a9fe:a9fe is a link-local\/metadata address/);
@@ -127,7 +127,7 @@ describe('callback destination safety', () => {
     });
     const hash = await paidTransaction(app, merchant);
 
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(receiver.received).toHaveLength(0);
     expect(d.state).toBe('failed');
     expect(d.attempts[0]!.sent).toBe(false);
@@ -152,7 +152,7 @@ describe('callback destination safety', () => {
     });
     const hash = await paidTransaction(app, merchant);
     expect(receiver.received).toHaveLength(1);
-    expect(onlyDelivery(app, hash).state).toBe('acknowledged');
+    expect((await onlyDelivery(app, hash)).state).toBe('acknowledged');
   });
 
   it('loopback is refused for a merchant whose domains do not include localhost or 127.0.0.1', async () => {
@@ -167,7 +167,7 @@ describe('callback destination safety', () => {
     });
     const hash = await paidTransaction(app, merchant);
 
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(receiver.received).toHaveLength(0);
     expect(d.state).toBe('failed');
     expect(d.attempts[0]!.reason).toBe(
@@ -187,7 +187,7 @@ describe('callback destination safety', () => {
     });
     const hash = await paidTransaction(app, merchant);
     expect(receiver.received).toHaveLength(1);
-    expect(onlyDelivery(app, hash).state).toBe('acknowledged');
+    expect((await onlyDelivery(app, hash)).state).toBe('acknowledged');
   });
 
   it('a host outside the merchant domains is refused at delivery even when strict_domains is off', async () => {
@@ -196,7 +196,7 @@ describe('callback destination safety', () => {
     const merchant = await addMerchant(app, { domains: ['shop.test'], strict_domains: false });
     const hash = await paidTransaction(app, merchant, { callback_post_url: receiver.url });
 
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(receiver.received).toHaveLength(0);
     expect(d.state).toBe('failed');
     expect(d.attempts[0]!.reason).toBe(
@@ -211,7 +211,7 @@ describe('callback destination safety', () => {
       callback_post_url: 'http://gone.shop.test/callback',
     });
     const hash = await paidTransaction(app, merchant);
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(d.state).toBe('retrying');
     expect(d.attempts[0]).toMatchObject({ sent: true, verdict: 'failed' });
     expect(d.attempts[0]!.reason).toBe('DNS lookup for gone.shop.test failed (ENOTFOUND)');

@@ -67,9 +67,11 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
       })),
       note: null,
     });
-    store.putDelivery(row('dlv_aaaaaaaaaaaaaaaaaaaaaaaa', 'delivering', 0));
-    store.putDelivery(row('dlv_bbbbbbbbbbbbbbbbbbbbbbbb', 'retrying', 2));
-    store.putDelivery({ ...row('dlv_cccccccccccccccccccccccc', 'acknowledged', 0), next_attempt_at: null });
+    await store.insertDeliveries([
+      row('dlv_aaaaaaaaaaaaaaaaaaaaaaaa', 'delivering', 0),
+      row('dlv_bbbbbbbbbbbbbbbbbbbbbbbb', 'retrying', 2),
+      { ...row('dlv_cccccccccccccccccccccccc', 'acknowledged', 0), next_attempt_at: null },
+    ]);
 
     const app = await buildTestApp({}, { store });
     apps.push(app);
@@ -81,8 +83,8 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
       receiver.received.map((r) => [JSON.parse(r.body).marker, r.headers['x-ktpay-attempt']]),
     );
     expect(byMarker).toEqual({ dlv_aaaaaaaaaaaaaaaaaaaaaaaa: '1', dlv_bbbbbbbbbbbbbbbbbbbbbbbb: '3' });
-    expect(store.getDelivery('dlv_aaaaaaaaaaaaaaaaaaaaaaaa')!.state).toBe('acknowledged');
-    expect(store.getDelivery('dlv_bbbbbbbbbbbbbbbbbbbbbbbb')!.attempts).toHaveLength(3);
+    expect((await store.getDelivery('dlv_aaaaaaaaaaaaaaaaaaaaaaaa'))!.state).toBe('acknowledged');
+    expect((await store.getDelivery('dlv_bbbbbbbbbbbbbbbbbbbbbbbb'))!.attempts).toHaveLength(3);
   });
 
   it('pending retries survive a restart with the SQLite store', async () => {
@@ -97,9 +99,9 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
       { env, clock: createManualClock(Date.now() - 3_600_000) },
     );
     const hash = await createPayment(first, { callback_post_url: receiver.url });
-    failPayment(first, hash);
+    await failPayment(first, hash);
     await first.sandbox.callbacks.whenIdle();
-    const before = onlyDelivery(first, hash);
+    const before = await onlyDelivery(first, hash);
     expect(before.state).toBe('retrying');
     await first.close();
 
@@ -108,7 +110,7 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
     const second = await buildTestApp({ clearing_delay_ms: 'manual' }, { env });
     apps.push(second);
     expect(second.sandbox.store.kind).toBe('sqlite');
-    expect(second.sandbox.callbacks.get(before.id)!.state).toBe('retrying');
+    expect((await second.sandbox.callbacks.get(before.id))!.state).toBe('retrying');
     await second.ready();
     const after = await waitForDelivery(second, before.id, (d) => d.state === 'acknowledged');
     expect(after.attempts.map((a) => a.verdict)).toEqual(['failed', 'acknowledged']);
@@ -121,12 +123,12 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
     const store = createMemoryStore({ journalSize: 100 });
     const app = await buildTestApp({ clearing_delay_ms: 'manual' }, { store, clock: createManualClock() });
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     await receiver.waitFor(1);
     const started = performance.now();
     await app.close();
     const took = performance.now() - started;
-    const d = store.listDeliveries({ transaction_hash: hash })[0]!;
+    const d = (await store.listDeliveries({ transaction_hash: hash }))[0]!;
     expect(d.state).toBe('acknowledged');
     expect(took).toBeLessThan(1_000);
   });
@@ -136,18 +138,18 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
     const store = createMemoryStore({ journalSize: 100 });
     const app = await buildTestApp({ clearing_delay_ms: 'manual' }, { store, clock: createManualClock() });
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     await receiver.waitFor(1);
-    expect(store.listDeliveries({ transaction_hash: hash })[0]!.state).toBe('delivering');
+    expect((await store.listDeliveries({ transaction_hash: hash }))[0]!.state).toBe('delivering');
     const started = performance.now();
     await app.close();
     const took = performance.now() - started;
     expect(took).toBeGreaterThanOrEqual(990);
     expect(took).toBeLessThan(2_500);
-    const d = store.listDeliveries({ transaction_hash: hash })[0]!;
+    const d = (await store.listDeliveries({ transaction_hash: hash }))[0]!;
     expect(d.state).toBe('pending');
     expect(d.attempts).toEqual([]); // the cut-short attempt is not a verdict on the receiver
-    expect(store.listOpenDeliveries().map((x) => x.id)).toEqual([d.id]);
+    expect((await store.listOpenDeliveries()).map((x) => x.id)).toEqual([d.id]);
   });
 
   it('beyond callbacks.max_pending open deliveries, a new one is recorded failed with a note and not sent', async () => {
@@ -159,16 +161,16 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
     apps.push(app);
     const first = await createPayment(app, { callback_post_url: receiver.url });
     const second = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, first);
+    await failPayment(app, first);
     await receiver.waitFor(1);
-    failPayment(app, second);
-    const d = onlyDelivery(app, second);
+    await failPayment(app, second);
+    const d = await onlyDelivery(app, second);
     expect(d.state).toBe('failed');
     expect(d.attempts).toEqual([]);
     expect(d.note).toBe('not sent: the outbox already holds 1 open deliveries (callbacks.max_pending)');
     await new Promise((r) => setTimeout(r, 100));
     expect(receiver.received).toHaveLength(1);
-    expect(onlyDelivery(app, first).state).toBe('delivering');
+    expect((await onlyDelivery(app, first)).state).toBe('delivering');
   });
 
   it('never runs more attempts at once than callbacks.concurrency', async () => {
@@ -189,10 +191,10 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
     apps.push(app);
     const hashes: string[] = [];
     for (let i = 0; i < 6; i++) hashes.push(await createPayment(app, { callback_post_url: receiver.url }));
-    for (const h of hashes) failPayment(app, h);
+    for (const h of hashes) await failPayment(app, h);
     await receiver.waitFor(6);
     await app.sandbox.callbacks.whenIdle();
     expect(peak).toBe(2);
-    expect(app.sandbox.callbacks.list({ state: 'acknowledged' })).toHaveLength(6);
+    expect(await app.sandbox.callbacks.list({ state: 'acknowledged' })).toHaveLength(6);
   });
 });

@@ -33,15 +33,15 @@ describe('which statuses produce a callback, and where it goes', () => {
     return app;
   }
 
-  function cancel(app: FastifyInstance, hash: string) {
-    return app.sandbox.payments.apply(hash, {
+  async function cancel(app: FastifyInstance, hash: string) {
+    return await app.sandbox.payments.apply(hash, {
       type: 'cancel',
       at: app.sandbox.clock.now(),
       reason: 'shopper left',
     });
   }
-  function refund(app: FastifyInstance, hash: string, amount: number) {
-    return app.sandbox.payments.apply(hash, {
+  async function refund(app: FastifyInstance, hash: string, amount: number) {
+    return await app.sandbox.payments.apply(hash, {
       type: 'refund',
       at: app.sandbox.clock.now(),
       amount,
@@ -53,30 +53,29 @@ describe('which statuses produce a callback, and where it goes', () => {
     const app = await build([]);
     const url = receiver!.url;
     const paid = await createPayment(app, { callback_post_url: url, amount: 100 });
-    completePayment(app, paid); // authorized, success: no callback; completed: one
-    refund(app, paid, 40); // partially_refunded: none
-    refund(app, paid, 60); // refunded: none without notify_on
+    await completePayment(app, paid); // authorized, success: no callback; completed: one
+    await refund(app, paid, 40); // partially_refunded: none
+    await refund(app, paid, 60); // refunded: none without notify_on
     const failed = await createPayment(app, { callback_post_url: url });
-    failPayment(app, failed);
+    await failPayment(app, failed);
     const denied = await createPayment(app, { callback_post_url: url });
-    app.sandbox.payments.apply(denied, {
+    await app.sandbox.payments.apply(denied, {
       type: 'fail',
       at: app.sandbox.clock.now(),
       status: 'denied',
       error: { error_type: 'ERROR_SYSTEM', error_message: 'Service gateway refused' },
     });
     const cancelled = await createPayment(app, { callback_post_url: url });
-    cancel(app, cancelled);
+    await cancel(app, cancelled);
     await app.sandbox.callbacks.whenIdle();
 
     expect(statusesSent().sort()).toEqual(['completed', 'denied', 'error']);
-    expect(
-      app.sandbox.callbacks
-        .list()
-        .map((d) => d.status)
-        .sort(),
-    ).toEqual(['completed', 'denied', 'error']);
-    expect(app.sandbox.callbacks.list({ transaction_hash: cancelled })).toEqual([]);
+    expect((await app.sandbox.callbacks.list()).map((d) => d.status).sort()).toEqual([
+      'completed',
+      'denied',
+      'error',
+    ]);
+    expect(await app.sandbox.callbacks.list({ transaction_hash: cancelled })).toEqual([]);
     const deniedBody = receiver!.received
       .map((r) => JSON.parse(r.body))
       .find((b) => b.status.status === 'denied');
@@ -90,19 +89,16 @@ describe('which statuses produce a callback, and where it goes', () => {
     const app = await build(['cancelled', 'refunded']);
     const url = receiver!.url;
     const cancelled = await createPayment(app, { callback_post_url: url });
-    cancel(app, cancelled);
+    await cancel(app, cancelled);
     const refunded = await createPayment(app, { callback_post_url: url, amount: 100 });
-    completePayment(app, refunded);
-    refund(app, refunded, 30);
-    refund(app, refunded, 70);
+    await completePayment(app, refunded);
+    await refund(app, refunded, 30);
+    await refund(app, refunded, 70);
     await app.sandbox.callbacks.whenIdle();
 
     expect(statusesSent().sort()).toEqual(['cancelled', 'completed', 'refunded']);
     expect(
-      app.sandbox.callbacks
-        .list({ transaction_hash: refunded })
-        .map((d) => d.status)
-        .sort(),
+      (await app.sandbox.callbacks.list({ transaction_hash: refunded })).map((d) => d.status).sort(),
     ).toEqual(['completed', 'refunded']);
     const refundedBody = receiver!.received
       .map((r) => JSON.parse(r.body))
@@ -114,10 +110,10 @@ describe('which statuses produce a callback, and where it goes', () => {
   it("notify_on: ['refunded'] alone does not send cancelled", async () => {
     const app = await build(['refunded']);
     const hash = await createPayment(app, { callback_post_url: receiver!.url });
-    cancel(app, hash);
+    await cancel(app, hash);
     await app.sandbox.callbacks.whenIdle();
     expect(receiver!.received).toHaveLength(0);
-    expect(app.sandbox.callbacks.list()).toEqual([]);
+    expect(await app.sandbox.callbacks.list()).toEqual([]);
   });
 
   it("the transaction's callback_post_url wins; the merchant's is the fallback", async () => {
@@ -125,15 +121,15 @@ describe('which statuses produce a callback, and where it goes', () => {
     const other = await startReceiver(answers.ok);
     try {
       const own = await createPayment(app, { callback_post_url: other.url });
-      failPayment(app, own);
+      await failPayment(app, own);
       const fallback = await createPayment(app);
-      failPayment(app, fallback);
+      await failPayment(app, fallback);
       await app.sandbox.callbacks.whenIdle();
 
       expect(other.received.map((r) => JSON.parse(r.body).transaction_hash)).toEqual([own]);
       expect(receiver!.received.map((r) => JSON.parse(r.body).transaction_hash)).toEqual([fallback]);
-      const [d1] = app.sandbox.callbacks.list({ transaction_hash: own });
-      const [d2] = app.sandbox.callbacks.list({ transaction_hash: fallback });
+      const [d1] = await app.sandbox.callbacks.list({ transaction_hash: own });
+      const [d2] = await app.sandbox.callbacks.list({ transaction_hash: fallback });
       expect(d1!.note).toBe("status error; URL from the transaction's callback_post_url");
       expect(d2!.note).toBe("status error; URL from the merchant's callback_post_url");
     } finally {
@@ -144,10 +140,10 @@ describe('which statuses produce a callback, and where it goes', () => {
   it('no URL anywhere: no delivery, and the journal and the transaction callbacks view say so', async () => {
     const app = await build([]);
     const hash = await createPayment(app);
-    failPayment(app, hash);
+    await failPayment(app, hash);
     await app.sandbox.callbacks.whenIdle();
 
-    expect(app.sandbox.callbacks.list()).toEqual([]);
+    expect(await app.sandbox.callbacks.list()).toEqual([]);
     const expected = `no callback_post_url: transaction ${hash} reached error, but neither the transaction nor merchant e2d3d70d53c67bcd377266f74e98587c has a callback_post_url, so no callback was sent`;
     const journal = (
       await app.inject({ method: 'GET', url: `/__admin/journal?transaction_hash=${hash}` })

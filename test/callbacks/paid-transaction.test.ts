@@ -58,12 +58,12 @@ describe('a paid transaction produces exactly one callback', () => {
     const paid = await pay(app, hash, '4405639704015096');
     expect(paid.outcome).toBe('approved');
     await app.sandbox.callbacks.whenIdle();
-    expect(app.sandbox.store.getTransaction(hash)!.status).toBe('success');
+    expect((await app.sandbox.store.getTransaction(hash))!.status).toBe('success');
     expect(receiver.received).toHaveLength(0); // authorized and success are not notified
 
     clock.advance(3_000);
     await app.sandbox.callbacks.whenIdle();
-    expect(app.sandbox.store.getTransaction(hash)!.status).toBe('completed');
+    expect((await app.sandbox.store.getTransaction(hash))!.status).toBe('completed');
     clock.advance(24 * 3_600_000); // nothing else is ever sent for it
     await app.sandbox.callbacks.whenIdle();
 

@@ -95,8 +95,8 @@ export const KKB_REJECTED: StatusError = {
 };
 
 /** Drives a transaction to `error` through the state machine. */
-export function failPayment(app: FastifyInstance, hash: string) {
-  return app.sandbox.payments.apply(hash, {
+export async function failPayment(app: FastifyInstance, hash: string) {
+  return await app.sandbox.payments.apply(hash, {
     type: 'fail',
     at: app.sandbox.clock.now(),
     status: 'error',
@@ -105,11 +105,11 @@ export function failPayment(app: FastifyInstance, hash: string) {
 }
 
 /** Drives a transaction to `completed`: authorize, confirm, clear. */
-export function completePayment(app: FastifyInstance, hash: string) {
+export async function completePayment(app: FastifyInstance, hash: string) {
   const { payments, clock } = app.sandbox;
-  payments.apply(hash, { type: 'authorize', at: clock.now(), card: null });
-  payments.apply(hash, { type: 'confirm', at: clock.now() });
-  return payments.apply(hash, { type: 'clear', at: clock.now() });
+  await payments.apply(hash, { type: 'authorize', at: clock.now(), card: null });
+  await payments.apply(hash, { type: 'confirm', at: clock.now() });
+  return await payments.apply(hash, { type: 'clear', at: clock.now() });
 }
 
 /** Polls the outbox until `pick` finds a delivery in a closed or wanted state (real time). */
@@ -121,7 +121,7 @@ export async function waitForDelivery(
 ): Promise<Delivery> {
   const until = performance.now() + ms;
   for (;;) {
-    const d = app.sandbox.callbacks.get(id);
+    const d = await app.sandbox.callbacks.get(id);
     if (d && done(d)) return d;
     if (performance.now() > until)
       throw new Error(`delivery ${id} did not get there: ${JSON.stringify(d?.state)}`);
@@ -130,8 +130,8 @@ export async function waitForDelivery(
 }
 
 /** The single delivery of a transaction (fails if there is not exactly one). */
-export function onlyDelivery(app: FastifyInstance, hash: string): Delivery {
-  const list = app.sandbox.callbacks.list({ transaction_hash: hash });
+export async function onlyDelivery(app: FastifyInstance, hash: string): Promise<Delivery> {
+  const list = await app.sandbox.callbacks.list({ transaction_hash: hash });
   if (list.length !== 1) throw new Error(`expected exactly one delivery for ${hash}, found ${list.length}`);
   return list[0]!;
 }

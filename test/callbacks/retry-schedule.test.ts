@@ -37,8 +37,8 @@ describe('retry schedule', () => {
       { env: { CALLBACK_TIME_SCALE: String(scale) } },
     );
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
-    const id = onlyDelivery(app, hash).id;
+    await failPayment(app, hash);
+    const id = (await onlyDelivery(app, hash)).id;
     const d = await waitForDelivery(app, id, (x) => x.state === 'acknowledged');
 
     // What the receiver saw: three POSTs, numbered, identical bytes.
@@ -97,7 +97,7 @@ describe('retry schedule', () => {
     const clock = createManualClock(Date.parse('2026-03-01T10:00:00Z'));
     app = await buildTestApp({ clearing_delay_ms: 'manual' }, { clock });
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     const { callbacks } = app.sandbox;
     await callbacks.whenIdle();
     expect(receiver.received).toHaveLength(1);
@@ -115,7 +115,7 @@ describe('retry schedule', () => {
     await callbacks.whenIdle();
     expect(receiver.received).toHaveLength(3);
 
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(d.state).toBe('acknowledged');
     const t0 = d.attempts[0]!.at;
     expect(d.attempts.map((a) => a.at - t0)).toEqual([0, 15_000, 75_000]);
@@ -127,8 +127,8 @@ describe('retry schedule', () => {
     receiver = await startReceiver(answers.serverError);
     app = await buildTestApp({ clearing_delay_ms: 'manual' }, { env: { CALLBACK_TIME_SCALE: '0.0001' } });
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
-    const id = onlyDelivery(app, hash).id;
+    await failPayment(app, hash);
+    const id = (await onlyDelivery(app, hash)).id;
     const d = await waitForDelivery(app, id, (x) => x.state === 'failed');
     // The whole schedule is 6255 s; × 0.0001 that is 626 ms. Wait past its last gap for an 8th that must not come.
     await new Promise((r) => setTimeout(r, 500));
@@ -144,7 +144,7 @@ describe('retry schedule', () => {
       '7',
     ]);
     expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
-    const final = app.sandbox.callbacks.get(id)!;
+    const final = (await app.sandbox.callbacks.get(id))!;
     expect(final.state).toBe('failed');
     expect(final.next_attempt_at).toBeNull();
     expect(final.attempts).toHaveLength(7);
@@ -157,7 +157,7 @@ describe('retry schedule', () => {
     const clock = createManualClock(Date.parse('2026-03-01T10:00:00Z'));
     app = await buildTestApp({ clearing_delay_ms: 'manual' }, { clock });
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     const { callbacks } = app.sandbox;
     await callbacks.whenIdle();
     for (const gap of [15_000, 60_000, 180_000, 600_000, 1_800_000, 3_600_000]) {
@@ -167,7 +167,7 @@ describe('retry schedule', () => {
     clock.advance(24 * 3_600_000);
     await callbacks.whenIdle();
 
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(receiver.received).toHaveLength(7);
     expect(d.state).toBe('failed');
     const t0 = d.attempts[0]!.at;
@@ -184,7 +184,7 @@ describe('retry schedule', () => {
       { clock, env: { CALLBACK_SCHEDULE_MS: '1000,5000' } },
     );
     const hash = await createPayment(app, { callback_post_url: receiver.url });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     const { callbacks } = app.sandbox;
     await callbacks.whenIdle();
     clock.advance(1_000);
@@ -194,7 +194,7 @@ describe('retry schedule', () => {
     clock.advance(3_600_000);
     await callbacks.whenIdle();
 
-    const d = onlyDelivery(app, hash);
+    const d = await onlyDelivery(app, hash);
     expect(receiver.received).toHaveLength(3);
     expect(d.state).toBe('failed');
     expect(d.attempts.map((a) => a.at - d.attempts[0]!.at)).toEqual([0, 1_000, 6_000]);

@@ -216,11 +216,11 @@ describe('config-file merchants', () => {
     try {
       const id = configMerchantAppId('Config shop');
       expect(id).toMatch(/^[0-9a-f]{32}$/);
-      expect(a.sandbox.merchants.get(id)?.domains).toEqual(['config.kz']);
-      expect(b.sandbox.merchants.get(id)?.domains).toEqual(['changed.kz']);
+      expect((await a.sandbox.merchants.get(id))?.domains).toEqual(['config.kz']);
+      expect((await b.sandbox.merchants.get(id))?.domains).toEqual(['changed.kz']);
       // a reset re-installs it exactly once
       await a.inject({ method: 'POST', url: '/__admin/reset' });
-      expect(a.sandbox.merchants.list().filter((m) => m.name === 'Config shop')).toHaveLength(1);
+      expect((await a.sandbox.merchants.list()).filter((m) => m.name === 'Config shop')).toHaveLength(1);
     } finally {
       await a.close();
       await b.close();

@@ -147,7 +147,7 @@ describe('admin API fuzz', () => {
         if (a === 'create')
           return checkAdminResponse(await send(app, 'POST', '/__admin/merchants', b, h, ct));
         // Read or delete one that exists (never the built-in merchant), or a random id.
-        const existing = app.sandbox.merchants.list().filter((m) => m.app_id !== APP_ID);
+        const existing = (await app.sandbox.merchants.list()).filter((m) => m.app_id !== APP_ID);
         const target =
           existing.length > 0 && id.length % 2 === 0
             ? existing[id.length % existing.length]!.app_id
@@ -164,7 +164,7 @@ describe('admin API fuzz', () => {
     { timeout: fuzzTimeout(RUNS) },
     async () => {
       const app = await sandbox();
-      const invariants = watchInvariants(app);
+      const invariants = await watchInvariants(app);
       let seq = 0;
       const payFields = {
         pan: fc.oneof(
@@ -224,7 +224,7 @@ describe('admin API fuzz', () => {
           let hash = 'f'.repeat(40);
           if (s !== 'random-hash') {
             const { payments, clock, merchants } = app.sandbox;
-            const { tx } = payments.create(merchants.get(APP_ID)!, {
+            const { tx } = await payments.create((await merchants.get(APP_ID))!, {
               order: {
                 amount: 100,
                 order_id: `ap-${++seq}`,
@@ -238,18 +238,18 @@ describe('admin API fuzz', () => {
             });
             hash = tx.hash;
             const at = clock.now();
-            if (s === 'cancelled') payments.apply(hash, { type: 'cancel', at, reason: null });
+            if (s === 'cancelled') await payments.apply(hash, { type: 'cancel', at, reason: null });
             if (s === 'error')
-              payments.apply(hash, {
+              await payments.apply(hash, {
                 type: 'fail',
                 at,
                 status: 'error',
                 error: { error_type: 'ERROR_PAYMENT', error_message: 'x' },
               });
             if (s === 'completed') {
-              payments.apply(hash, { type: 'authorize', at, card: null });
-              payments.apply(hash, { type: 'confirm', at });
-              payments.apply(hash, { type: 'clear', at });
+              await payments.apply(hash, { type: 'authorize', at, card: null });
+              await payments.apply(hash, { type: 'confirm', at });
+              await payments.apply(hash, { type: 'clear', at });
             }
           }
           checkAdminResponse(await send(app, 'POST', `/__admin/transactions/${hash}/pay`, b, h, ct));

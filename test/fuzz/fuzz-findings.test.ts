@@ -36,7 +36,7 @@ describe('fuzz findings', () => {
 
   it('refund: an amount that rounds to 0 tiyn is 4220114 and changes nothing (a 4e-9 refund made a payment partially_refunded)', async () => {
     const hash = await createPayment(app, { amount: 1000 });
-    completePayment(app, hash);
+    await completePayment(app, hash);
     for (const amount of [4e-9, 1e-7, 0.004]) {
       const res = await app.inject({
         method: 'POST',
@@ -47,7 +47,7 @@ describe('fuzz findings', () => {
       expect(res.statusCode, String(amount)).toBe(422);
       expect(res.json().error.code, String(amount)).toBe(4220114);
     }
-    const tx = app.sandbox.store.getTransaction(hash)!;
+    const tx = (await app.sandbox.store.getTransaction(hash))!;
     expect(tx.status).toBe('completed');
     expect(tx.refunds).toEqual([]);
   });

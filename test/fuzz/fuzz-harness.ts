@@ -178,11 +178,11 @@ export async function runTarget<T>(opts: {
   tally = {};
   const property = fc.asyncProperty(opts.arbitrary, async (value) => {
     await opts.run(value);
-    opts.invariants?.afterRun();
+    await opts.invariants?.afterRun();
   });
   const details = await fc.check(property, { numRuns: opts.runs, seed: opts.seed });
   let checked = 0;
-  if (opts.app) checked = checkStore(opts.app.sandbox.store).transactions;
+  if (opts.app) checked = (await checkStore(opts.app.sandbox.store)).transactions;
   const newFaults = faults.slice(faultsBefore);
   const record: TargetRecord = {
     target: opts.target,

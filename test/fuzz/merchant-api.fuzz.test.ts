@@ -44,7 +44,7 @@ let seq = 0;
 
 beforeAll(async () => {
   app = await fuzzApp();
-  invariants = watchInvariants(app);
+  invariants = await watchInvariants(app);
   const res = await app.inject({
     method: 'POST',
     url: '/__admin/merchants',
@@ -58,8 +58,8 @@ beforeAll(async () => {
   });
   widget = res.json() as { app_id: string; app_key: string };
   merchants = {
-    reference: app.sandbox.merchants.get(APP_ID)!,
-    widget: app.sandbox.merchants.get(widget.app_id)!,
+    reference: (await app.sandbox.merchants.get(APP_ID))!,
+    widget: (await app.sandbox.merchants.get(widget.app_id))!,
   };
 });
 afterAll(() => app.close());
@@ -82,9 +82,14 @@ const STATES = [
   'cancelled',
 ] as const;
 type State = (typeof STATES)[number];
-function transactionIn(w: Who, state: State): string {
+/** A transaction to make in a run: whose, and in which state. */
+interface Named {
+  who: Who;
+  state: State;
+}
+async function transactionIn(w: Who, state: State): Promise<string> {
   const { payments, clock } = app.sandbox;
-  const { tx } = payments.create(merchants[w], {
+  const { tx } = await payments.create(merchants[w], {
     order: { amount: 1000, order_id: `fx-${++seq}`, description: 'fuzz fixture' },
   });
   const at = clock.now();
@@ -119,7 +124,7 @@ function transactionIn(w: Who, state: State): string {
     ],
     cancelled: [{ type: 'cancel', at, reason: null }],
   };
-  for (const e of steps[state]) payments.apply(tx.hash, e);
+  for (const e of steps[state]) await payments.apply(tx.hash, e);
   return tx.hash;
 }
 
@@ -310,7 +315,7 @@ describe('merchant API fuzz', () => {
             : 'not a sealed box';
           if (ep === 'create')
             return checkApiResponse(await inject('POST', `${API}/payment`, body, ct, auth));
-          const hash = transactionIn(w, state);
+          const hash = await transactionIn(w, state);
           if (ep === 'status')
             return checkApiResponse(await inject('GET', `${API}/payment/${hash}`, undefined, ct, auth));
           checkApiResponse(await inject('POST', `${API}/payment/${hash}/${ep}`, body, ct, auth));
@@ -323,14 +328,18 @@ describe('merchant API fuzz', () => {
     `status, acquirer-options and receipt: random hashes and paths (${RUNS} runs)`,
     { timeout: fuzzTimeout(RUNS, 80) },
     async () => {
+      // A transaction in a state is named here and made in the run (creating one is asynchronous).
       const hashArb = (w: Who) =>
         fc.oneof(
-          { weight: 4, arbitrary: fc.constantFrom(...STATES).map((s) => transactionIn(w, s)) },
+          {
+            weight: 4,
+            arbitrary: fc.constantFrom(...STATES).map((state): string | Named => ({ who: w, state })),
+          },
           {
             weight: 1,
             arbitrary: fc
               .constantFrom(...STATES)
-              .map((s) => transactionIn(w === 'reference' ? 'widget' : 'reference', s)),
+              .map((state): string | Named => ({ who: w === 'reference' ? 'widget' : 'reference', state })),
           },
           {
             weight: 1,
@@ -366,7 +375,8 @@ describe('merchant API fuzz', () => {
         runs: RUNS,
         seed: 31,
         arbitrary: arb,
-        run: async ([, hash, tail, auth]) => {
+        run: async ([, named, tail, auth]) => {
+          const hash = typeof named === 'string' ? named : await transactionIn(named.who, named.state);
           const res = await inject('GET', `${API}/payment/${hash}${tail}`, undefined, undefined, auth);
           if (tail === '/pdf' && res.statusCode === 200) {
             expect(res.headers['content-type']).toBe('application/pdf');
@@ -427,7 +437,7 @@ describe('merchant API fuzz', () => {
         seed: 41,
         arbitrary: arb,
         run: async ([w, state, body, ct, auth]) => {
-          const hash = transactionIn(w, state);
+          const hash = await transactionIn(w, state);
           checkApiResponse(
             await inject('POST', `${API}/payment/${hash}/cancel`, await sealedOrRaw(body), ct, auth),
           );
@@ -469,7 +479,7 @@ describe('merchant API fuzz', () => {
         seed: 43,
         arbitrary: arb,
         run: async ([w, state, body, ct, auth, repeats]) => {
-          const hash = transactionIn(w, state);
+          const hash = await transactionIn(w, state);
           // The same refund up to four times: the remainder must hold across repeats.
           for (let i = 0; i <= repeats; i++) {
             checkApiResponse(

@@ -46,7 +46,7 @@ let seq = 0;
 
 beforeAll(async () => {
   app = await fuzzApp();
-  invariants = watchInvariants(app);
+  invariants = await watchInvariants(app);
   const res = await app.inject({
     method: 'POST',
     url: '/__admin/merchants',
@@ -57,7 +57,7 @@ beforeAll(async () => {
       acquirer_options_version: 1,
     },
   });
-  v1Merchant = app.sandbox.merchants.get((res.json() as { app_id: string }).app_id)!;
+  v1Merchant = (await app.sandbox.merchants.get((res.json() as { app_id: string }).app_id))!;
 });
 afterAll(() => app.close());
 
@@ -66,8 +66,8 @@ const KINDS: Kind[] = ['pending', 'challenge', 'approved', 'declined', 'cancelle
 
 /** A payment in a page-relevant state, reached through the same routes a shopper uses. */
 async function paymentFor(kind: Kind): Promise<string> {
-  const merchant = kind === 'v1' ? v1Merchant : app.sandbox.merchants.get(APP_ID)!;
-  const { tx } = app.sandbox.payments.create(merchant, {
+  const merchant = kind === 'v1' ? v1Merchant : (await app.sandbox.merchants.get(APP_ID))!;
+  const { tx } = await app.sandbox.payments.create(merchant, {
     order: {
       amount: 500,
       order_id: `pg-${++seq}`,
@@ -92,7 +92,7 @@ async function paymentFor(kind: Kind): Promise<string> {
   if (kind === 'approved') await app.inject(card('4405639704015096'));
   if (kind === 'declined') await app.inject(card('4000000000000002'));
   if (kind === 'cancelled')
-    app.sandbox.payments.apply(tx.hash, { type: 'cancel', at: app.sandbox.clock.now(), reason: null });
+    await app.sandbox.payments.apply(tx.hash, { type: 'cancel', at: app.sandbox.clock.now(), reason: null });
   return tx.hash;
 }
 

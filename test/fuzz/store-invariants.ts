@@ -100,8 +100,8 @@ export function transactionProblems(tx: Transaction): string[] {
 }
 
 /** Checks every transaction in the store, plus (app_id, order_id) uniqueness. Throws on the first problem. */
-export function checkStore(store: Store): { transactions: number } {
-  const all = store.listTransactions({ limit: Number.MAX_SAFE_INTEGER });
+export async function checkStore(store: Store): Promise<{ transactions: number }> {
+  const all = await store.listTransactions({ limit: Number.MAX_SAFE_INTEGER });
   const orders = new Map<string, string>();
   for (const tx of all) {
     const problems = transactionProblems(tx);
@@ -113,45 +113,46 @@ export function checkStore(store: Store): { transactions: number } {
         `order_id ${JSON.stringify(tx.order_id)} of ${tx.app_id} is held by ${other} and ${tx.hash}`,
       );
     orders.set(key, tx.hash);
-    if (store.findTransactionByOrder(tx.app_id, tx.order_id)?.hash !== tx.hash) {
+    if ((await store.findTransactionByOrder(tx.app_id, tx.order_id))?.hash !== tx.hash) {
       throw new Error(`order_id ${JSON.stringify(tx.order_id)} of ${tx.app_id} does not find ${tx.hash}`);
     }
   }
-  if (all.length !== store.countTransactions())
-    throw new Error(`countTransactions ${store.countTransactions()} but ${all.length} listed`);
+  const count = await store.countTransactions();
+  if (all.length !== count) throw new Error(`countTransactions ${count} but ${all.length} listed`);
   return { transactions: all.length };
 }
 
 export interface InvariantChecker {
   /** After each run: the transactions it created or moved; every `sweepEvery` runs, the whole store. */
-  afterRun(): void;
+  afterRun(): Promise<void>;
 }
 
 /**
  * Watches one app: its transition hub names the transactions a run moved, the transaction count
  * names the ones it created. Cheap per run; a full sweep (uniqueness included) every `sweepEvery` runs.
  */
-export function watchInvariants(app: FastifyInstance, sweepEvery = 250): InvariantChecker {
+export async function watchInvariants(app: FastifyInstance, sweepEvery = 250): Promise<InvariantChecker> {
   const { store, hub } = app.sandbox;
   const touched = new Set<string>();
-  hub.on(({ after }) => touched.add(after.hash));
-  let known = store.countTransactions();
+  hub.on(({ after }) => void touched.add(after.hash));
+  let known = await store.countTransactions();
   let runs = 0;
   return {
-    afterRun() {
+    async afterRun() {
       runs++;
-      const now = store.countTransactions();
-      if (now > known) for (const tx of store.listTransactions({ limit: now - known })) touched.add(tx.hash);
+      const now = await store.countTransactions();
+      if (now > known)
+        for (const tx of await store.listTransactions({ limit: now - known })) touched.add(tx.hash);
       known = now;
       for (const hash of touched) {
-        const tx = store.getTransaction(hash);
+        const tx = await store.getTransaction(hash);
         if (!tx) throw new Error(`transaction ${hash} vanished`);
         const problems = transactionProblems(tx);
         if (problems.length > 0)
           throw new Error(`transaction ${hash} (${tx.status}): ${problems.join('; ')}`);
       }
       touched.clear();
-      if (runs % sweepEvery === 0) checkStore(store);
+      if (runs % sweepEvery === 0) await checkStore(store);
     },
   };
 }

@@ -68,3 +68,12 @@ export async function createPayment(
   };
   return (body.payload ?? body.response!.data).transaction_hash;
 }
+
+/**
+ * Lets work the sandbox started on the current tick finish (a clearing a manual clock's
+ * `advance()` fired, an outbox write): the memory and SQLite stores answer within the same
+ * macrotask, so one turn of the event loop is enough.
+ */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,3 +1,4 @@
+import type { ScenarioFile } from '../../contracts/types.js';
 import type { Delivery } from '../../mock-server/callbacks/delivery.js';
 import type { JournalEntry } from '../../mock-server/journal/journal-entry.js';
 import type { Merchant } from '../../mock-server/merchants/merchant.js';
@@ -95,5 +96,13 @@ export function journalFixture(
     response: { status: 200, body: { success: true } },
     duration_ms: 1.25,
     ...patch,
+  };
+}
+
+export function scenarioFixture(name: string, description = 'Тестовый сценарий'): ScenarioFile {
+  return {
+    name,
+    description,
+    steps: [{ match: { endpoint: 'create' }, effect: { type: 'respond_error', code: 5000001 }, times: 2 }],
   };
 }

@@ -49,7 +49,7 @@ describe('POST /payment (reference dialect, built-in merchant)', () => {
       expect(body.payload.show_close_button).toBe(true);
       expect(registry.validator('referenceSuccess')(body)).toBe(true);
       expect(registry.validator('createPaymentResult')(body.payload)).toBe(true);
-      const tx = app.sandbox.payments.get(body.payload.transaction_hash)!;
+      const tx = (await app.sandbox.payments.get(body.payload.transaction_hash))!;
       expect(tx.status).toBe('pending');
     });
   }

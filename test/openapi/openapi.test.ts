@@ -178,7 +178,7 @@ describe('/openapi.json (issue 8)', () => {
       payload: { pan: '4000000000000002', exp_month: '12', exp_year: '2030', cvc: '123' },
     });
     await app.sandbox.callbacks.whenIdle();
-    const deliveryId = app.sandbox.callbacks.list({ transaction_hash: hash })[0]!.id;
+    const deliveryId = (await app.sandbox.callbacks.list({ transaction_hash: hash }))[0]!.id;
     const concrete = (p: string) =>
       p.replace('{hash}', hash).replace('{app_id}', APP_ID).replace('{id}', deliveryId);
     let checked = 0;

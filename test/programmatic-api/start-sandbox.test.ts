@@ -53,7 +53,7 @@ describe('startSandbox (programmatic API)', () => {
     });
     expect(received).toContainEqual(body);
 
-    const [entry] = sandbox.journal({ order_id: order.order.order_id });
+    const [entry] = await sandbox.journal({ order_id: order.order.order_id });
     expect(entry!.decrypted).toEqual(order);
   });
 

@@ -152,9 +152,9 @@ describe('every /__admin route needs ADMIN_TOKEN (route table enumeration, real 
     base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     const secret = `ADMIN-ONLY-${Date.now()}`;
     const hash = await createPayment(app, { callback_post_url: receiver.url, order_id: secret });
-    failPayment(app, hash);
+    await failPayment(app, hash);
     await app.sandbox.callbacks.whenIdle();
-    const deliveryId = app.sandbox.callbacks.list({ transaction_hash: hash })[0]!.id;
+    const deliveryId = (await app.sandbox.callbacks.list({ transaction_hash: hash }))[0]!.id;
     // A throwaway merchant, so DELETE /merchants/:app_id has something real to delete.
     const extra = await app.inject({
       method: 'POST',

@@ -87,7 +87,7 @@ describe('body size (BODY_LIMIT)', () => {
     expect(form.statusCode).toBe(413);
     expect(form.headers['content-type']).toContain('text/html');
     expect(form.body).toContain('data-testid="error-code">4130120<');
-    expect(a.sandbox.store.countTransactions()).toBe(0);
+    expect(await a.sandbox.store.countTransactions()).toBe(0);
   });
 });
 
@@ -161,10 +161,10 @@ describe('outbox size (callbacks.max_pending)', () => {
     );
     const hashes: string[] = [];
     for (let i = 0; i < 10; i++) hashes.push(await createPayment(a, { callback_post_url: receiver.url }));
-    for (const h of hashes) failPayment(a, h);
+    for (const h of hashes) await failPayment(a, h);
     await receiver.waitFor(3);
     await new Promise((r) => setTimeout(r, 100));
-    const all = a.sandbox.callbacks.list();
+    const all = await a.sandbox.callbacks.list();
     expect(all).toHaveLength(10);
     const open = all.filter((d) => d.state !== 'failed');
     const refused = all.filter((d) => d.state === 'failed');
@@ -223,7 +223,7 @@ describe('per-merchant rate limit (RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS)', () =>
     expect(limited.json().error.message).toBe('Слишком много запросов.');
     expect(limited.headers['retry-after']).toBe('1');
     expect(limited.headers['x-ratelimit-limit']).toBe('3');
-    expect(a.sandbox.store.countTransactions()).toBe(1); // the refused create stored nothing
+    expect(await a.sandbox.store.countTransactions()).toBe(1); // the refused create stored nothing
     const journal = (await a.inject({ url: '/__admin/journal?limit=1' })).json().entries[0];
     expect(journal.verdict.error_code).toBe(4290118);
 

@@ -59,13 +59,13 @@ async function addMerchant(a: FastifyInstance, input: Record<string, unknown>): 
     payload: { name: 'SSRF shop', public_key: DEFAULT_MERCHANT.merchant_public_key, ...input },
   });
   expect(res.statusCode, res.body).toBe(201);
-  return a.sandbox.merchants.get((res.json() as { app_id: string }).app_id)!;
+  return (await a.sandbox.merchants.get((res.json() as { app_id: string }).app_id))!;
 }
 
 /** Pays a transaction of `merchant` to `completed` and lets the outbox run its first attempt. */
 async function paid(a: FastifyInstance, merchant: Merchant, order: Record<string, unknown> = {}) {
-  const { tx } = a.sandbox.payments.create(merchant, orderPayload(order));
-  completePayment(a, tx.hash);
+  const { tx } = await a.sandbox.payments.create(merchant, orderPayload(order));
+  await completePayment(a, tx.hash);
   await a.sandbox.callbacks.whenIdle();
   return tx.hash;
 }
@@ -76,7 +76,7 @@ async function exhaust(a: FastifyInstance, clock: ManualClock, hash: string) {
     clock.advance(2 * 3_600_000);
     await a.sandbox.callbacks.whenIdle();
   }
-  return onlyDelivery(a, hash);
+  return await onlyDelivery(a, hash);
 }
 
 describe('§5 targets outside the merchant’s domains', () => {
@@ -92,7 +92,7 @@ describe('§5 targets outside the merchant’s domains', () => {
       expect(res.statusCode, url).toBe(422);
       expect(Object.keys(res.json().error.validation), url).toEqual(['order.callback_post_url']);
     }
-    expect(app.sandbox.store.countTransactions()).toBe(0);
+    expect(await app.sandbox.store.countTransactions()).toBe(0);
   });
 
   it('with strict_domains off, the delivery still goes nowhere outside the domains: nothing sent, no retry', async () => {
@@ -121,7 +121,7 @@ describe('§5 link-local and metadata addresses, in every spelling', () => {
       expect(res.json().error.code, url).toBe(4220002);
       expect(Object.keys(res.json().error.validation), url).toEqual(['order.callback_post_url']);
     }
-    expect(app.sandbox.store.countTransactions()).toBe(0);
+    expect(await app.sandbox.store.countTransactions()).toBe(0);
   });
 
   it('is refused at delivery for each spelling even when the merchant lists it among its domains', async () => {

@@ -64,10 +64,10 @@ describe('ktpay-mock run --sandbox <url>', () => {
     // The payments really went through this sandbox: its store holds every scenario's transaction.
     const ctx = server.app.sandbox;
     for (const s of res.report!.scenarios.filter((x) => x.transaction_hash)) {
-      expect(ctx.store.getTransaction(s.transaction_hash!)?.order_id).toBe(s.order_id);
+      expect((await ctx.store.getTransaction(s.transaction_hash!))?.order_id).toBe(s.order_id);
     }
     // … and puts it back afterwards.
-    expect(ctx.merchants.get(res.report!.merchant.app_id)?.scenario).toBe('create-5000105');
+    expect((await ctx.merchants.get(res.report!.merchant.app_id))?.scenario).toBe('create-5000105');
   }, 120_000);
 
   it('without the admin token the run cannot start, and says which flag is missing (exit 2)', async () => {

@@ -21,7 +21,7 @@ describe('bank and service scenarios (acquirer_outcome, service_outcome)', () =>
 
   const pay = (hash: string, card: Record<string, string>) =>
     app.inject({ method: 'POST', url: `/__admin/transactions/${hash}/pay`, payload: card });
-  const statusOf = (hash: string) => app.sandbox.payments.get(hash)!;
+  const statusOf = async (hash: string) => (await app.sandbox.payments.get(hash))!;
 
   const declines = library.filter((s) =>
     s.steps.some((st) => st.effect.type === 'acquirer_outcome' && st.effect.code && !st.effect.three_ds),
@@ -34,7 +34,7 @@ describe('bank and service scenarios (acquirer_outcome, service_outcome)', () =>
       const res = await pay(hash, VISA);
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json().acquirer_code).toBe(effect.code);
-      const tx = statusOf(hash);
+      const tx = await statusOf(hash);
       expect(tx.status).toBe(outcomes.codes[effect.code]!.status);
       expect(tx.error!.error_type).toBe(outcomes.codes[effect.code]!.error_type);
       // the description names the code it produces
@@ -46,17 +46,17 @@ describe('bank and service scenarios (acquirer_outcome, service_outcome)', () =>
     const hash = await createPayment(app, { order_id: `scenario:3ds-frictionless:${nextOrderId()}` });
     const res = await pay(hash, CHALLENGE_CARD);
     expect(res.json()).toMatchObject({ outcome: 'approved', three_ds: 'frictionless' });
-    expect(statusOf(hash).status).toBe('success');
+    expect((await statusOf(hash)).status).toBe('success');
   });
 
   it('3ds-challenge-pass: a frictionless card needs an OTP, and 1111 approves', async () => {
     const hash = await createPayment(app, { order_id: `scenario:3ds-challenge-pass:${nextOrderId()}` });
     const without = await pay(hash, VISA);
     expect(without.json().error.validation.otp).toBeDefined();
-    expect(statusOf(hash).status).toBe('pending');
+    expect((await statusOf(hash)).status).toBe('pending');
     const res = await pay(hash, { ...VISA, otp: '1111' });
     expect(res.json()).toMatchObject({ outcome: 'approved', three_ds: 'challenge' });
-    expect(statusOf(hash).status).toBe('success');
+    expect((await statusOf(hash)).status).toBe('success');
   });
 
   for (const name of ['3ds-challenge-fail', '3ds-abandoned']) {
@@ -64,7 +64,7 @@ describe('bank and service scenarios (acquirer_outcome, service_outcome)', () =>
       const hash = await createPayment(app, { order_id: `scenario:${name}:${nextOrderId()}` });
       const res = await pay(hash, { ...VISA, otp: '1111' });
       expect(res.json()).toMatchObject({ outcome: 'declined', acquirer_code: '191', three_ds: 'challenge' });
-      expect(statusOf(hash)).toMatchObject({ status: 'error', error: { error_type: 'ERROR_INPUT' } });
+      expect(await statusOf(hash)).toMatchObject({ status: 'error', error: { error_type: 'ERROR_INPUT' } });
     });
   }
 
@@ -73,7 +73,7 @@ describe('bank and service scenarios (acquirer_outcome, service_outcome)', () =>
     const res = await pay(hash, VISA);
     expect(res.statusCode).toBe(422);
     expect(res.json().error.validation.pan[0]).toContain('Сервер не отвечает');
-    expect(statusOf(hash).status).toBe('pending');
+    expect((await statusOf(hash)).status).toBe('pending');
   });
 
   it('service-refused: a service payment with a normal contract ends denied / ERROR_SYSTEM', async () => {
@@ -83,8 +83,8 @@ describe('bank and service scenarios (acquirer_outcome, service_outcome)', () =>
       service: { service_id: 1, contract_value: '17-25022' },
     });
     await pay(hash, VISA);
-    expect(statusOf(hash)).toMatchObject({ status: 'denied', error: { error_type: 'ERROR_SYSTEM' } });
-    expect(statusOf(hash).history.map((h) => h.status)).toEqual(['pending', 'authorized', 'denied']);
+    expect(await statusOf(hash)).toMatchObject({ status: 'denied', error: { error_type: 'ERROR_SYSTEM' } });
+    expect((await statusOf(hash)).history.map((h) => h.status)).toEqual(['pending', 'authorized', 'denied']);
   });
 
   it('a merchant-level scenario applies to pages too: the card form shows the decline', async () => {
@@ -96,7 +96,7 @@ describe('bank and service scenarios (acquirer_outcome, service_outcome)', () =>
     try {
       const hash = await createPayment(app);
       await pay(hash, VISA);
-      expect(statusOf(hash).error?.error_message).toBe('Недостаточно средств на карте.');
+      expect((await statusOf(hash)).error?.error_message).toBe('Недостаточно средств на карте.');
     } finally {
       await app.inject({
         method: 'DELETE',
@@ -105,6 +105,6 @@ describe('bank and service scenarios (acquirer_outcome, service_outcome)', () =>
     }
     const plain = await createPayment(app);
     await pay(plain, VISA);
-    expect(statusOf(plain).status).toBe('success');
+    expect((await statusOf(plain)).status).toBe('success');
   });
 });

@@ -149,7 +149,7 @@ describe('callback scenarios', () => {
     clock.advance(4_999);
     await idle();
     expect(receiver!.received).toHaveLength(0);
-    const [held] = app!.sandbox.callbacks.list({ transaction_hash: hash });
+    const [held] = await app!.sandbox.callbacks.list({ transaction_hash: hash });
     expect(held!.state).toBe('pending');
     expect(held!.note).toContain(
       'scenario callback-delayed (order_id) step 1: hold the callback back for 5000 ms',
@@ -157,7 +157,7 @@ describe('callback scenarios', () => {
     clock.advance(1);
     await receiver!.waitFor(1);
     await idle();
-    const [sent] = app!.sandbox.callbacks.list({ transaction_hash: hash });
+    const [sent] = await app!.sandbox.callbacks.list({ transaction_hash: hash });
     expect(sent!.state).toBe('acknowledged');
     expect(sent!.attempts[0]!.at - sent!.created_at).toBe(5_000);
   });
@@ -181,7 +181,7 @@ describe('callback scenarios', () => {
     const validate = app!.sandbox.schemas.validator('callbackBody');
     expect(validate(stale)).toBe(true);
     // The stale body is the status object as it was before clearing.
-    const tx = app!.sandbox.payments.get(hash)!;
+    const tx = (await app!.sandbox.payments.get(hash))!;
     expect(stale!.status.created_at).toBe(toAlmatyIso(tx.history.find((h) => h.status === 'success')!.at));
 
     const { deliveries } = await callbacksView(hash);
@@ -243,7 +243,7 @@ describe('callback scenarios', () => {
     delete status.refunds;
     delete status.refunded_amount;
     expect(documented).toEqual(status);
-    const [d] = app!.sandbox.callbacks.list({ transaction_hash: hash });
+    const [d] = await app!.sandbox.callbacks.list({ transaction_hash: hash });
     expect(d!.note).toContain('add unknown fields to the callback body');
   });
 
@@ -254,7 +254,7 @@ describe('callback scenarios', () => {
     await idle();
     const gaps: number[] = [];
     for (const step of [15_000, 60_000, 180_000]) {
-      const d = app!.sandbox.callbacks.list({ transaction_hash: hash })[0]!;
+      const d = (await app!.sandbox.callbacks.list({ transaction_hash: hash }))[0]!;
       expect(d.state).toBe('retrying');
       const wait = d.next_attempt_at! - clock.now();
       gaps.push(wait);
@@ -266,7 +266,7 @@ describe('callback scenarios', () => {
       await idle();
     }
     expect(gaps).toEqual([150_000, 600_000, 1_800_000]);
-    const d = app!.sandbox.callbacks.list({ transaction_hash: hash })[0]!;
+    const d = (await app!.sandbox.callbacks.list({ transaction_hash: hash }))[0]!;
     expect(d.note).toContain('stretch the retry schedule ×10');
     expect(d.scenario).toMatchObject({ action: 'slow_cadence', retry_factor: 10 });
   });
@@ -277,7 +277,7 @@ describe('callback scenarios', () => {
     await idle();
     await new Promise((r) => setTimeout(r, 50));
     expect(receiver!.received).toHaveLength(0);
-    const failed = app!.sandbox.callbacks.list({ transaction_hash: hash })[0]!;
+    const failed = (await app!.sandbox.callbacks.list({ transaction_hash: hash }))[0]!;
     expect(failed.state).toBe('retrying');
     expect(failed.attempts).toHaveLength(1);
     expect(failed.attempts[0]).toMatchObject({ sent: false, verdict: 'failed', response_status: null });
@@ -288,7 +288,7 @@ describe('callback scenarios', () => {
     clock.advance(15_000);
     await receiver!.waitFor(1);
     await idle();
-    const ok = app!.sandbox.callbacks.list({ transaction_hash: hash })[0]!;
+    const ok = (await app!.sandbox.callbacks.list({ transaction_hash: hash }))[0]!;
     expect(ok.state).toBe('acknowledged');
     expect(ok.attempts).toHaveLength(2);
     expect(ok.attempts[1]).toMatchObject({ sent: true, verdict: 'acknowledged' });
@@ -307,7 +307,9 @@ describe('callback scenarios', () => {
       const delayed = await completedUnder('callback-delayed');
       const sabotaged = await completedUnder('callback-fail-then-succeed');
       await idle();
-      expect(app.sandbox.callbacks.list({ transaction_hash: sabotaged })[0]!.attempts).toHaveLength(1);
+      expect((await app.sandbox.callbacks.list({ transaction_hash: sabotaged }))[0]!.attempts).toHaveLength(
+        1,
+      );
       await first.close();
 
       // Delivery 1 is due 5 s after its creation (at +1 s), delivery 2 retries 15 s after its
@@ -330,7 +332,7 @@ describe('callback scenarios', () => {
       clock.advance(1);
       await receiver.waitFor(2);
       await idle();
-      const resumed = app.sandbox.callbacks.list({ transaction_hash: sabotaged })[0]!;
+      const resumed = (await app.sandbox.callbacks.list({ transaction_hash: sabotaged }))[0]!;
       expect(resumed.state).toBe('acknowledged');
       expect(resumed.attempts.map((a) => a.sent)).toEqual([false, true]);
       expect(resumed.scenario).toMatchObject({ name: 'callback-fail-then-succeed', fail_first: 1 });
@@ -351,8 +353,8 @@ describe('callback scenarios', () => {
     await idle();
     expect(receiver!.received).toHaveLength(1);
     expect(JSON.parse(receiver!.received[0]!.body).transaction_hash).toBe(normal);
-    expect(app!.sandbox.callbacks.list({ transaction_hash: dropped })).toHaveLength(0);
-    const [d] = app!.sandbox.callbacks.list({ transaction_hash: normal });
+    expect(await app!.sandbox.callbacks.list({ transaction_hash: dropped })).toHaveLength(0);
+    const [d] = await app!.sandbox.callbacks.list({ transaction_hash: normal });
     expect(d!.scenario).toBeUndefined();
   });
 });

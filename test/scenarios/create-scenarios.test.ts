@@ -83,7 +83,9 @@ describe('create-payment scenarios', () => {
       await seal(orderPayload({ order_id: `scenario:callback-duplicate:${nextOrderId()}` })),
     );
     expect(ok.statusCode).toBe(200);
-    expect(app.sandbox.payments.get(ok.json().payload.transaction_hash)!.scenario).toBe('callback-duplicate');
+    expect((await app.sandbox.payments.get(ok.json().payload.transaction_hash))!.scenario).toBe(
+      'callback-duplicate',
+    );
   });
 
   it('naming a scenario that does not exist is 4040124, not a silent no-op', async () => {

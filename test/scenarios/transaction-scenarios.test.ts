@@ -114,7 +114,7 @@ describe('transaction-bound scenarios through every activation', () => {
 
   it('pdf-5000110 by order_id prefix: the payment is created, and its receipt fails with 5000110 while another payment’s does not', async () => {
     const hash = await transactionFor(app, 'pdf', { order_id: `scenario:pdf-5000110:${nextOrderId()}` });
-    expect(app.sandbox.payments.get(hash)!.scenario).toBe('pdf-5000110');
+    expect((await app.sandbox.payments.get(hash))!.scenario).toBe('pdf-5000110');
     const res = await callEndpoint(app, 'pdf', { hash });
     expect(res.statusCode).toBe(500);
     expect(res.json().error).toMatchObject({ code: 5000110, message: entry(5000110).message });
@@ -156,7 +156,7 @@ describe('transaction-bound scenarios through every activation', () => {
     });
     const failedCancel = await callEndpoint(app, 'cancel', { hash: toCancel });
     expect(failedCancel.json().error.code).toBe(5000001);
-    expect(app.sandbox.payments.get(toCancel)!.status).toBe('pending'); // the failure changed nothing
+    expect((await app.sandbox.payments.get(toCancel))!.status).toBe('pending'); // the failure changed nothing
     const cancelled = await callEndpoint(app, 'cancel', { hash: toCancel });
     expect(cancelled.statusCode).toBe(200);
     expect(cancelled.json().payload.status.status).toBe('cancelled');
@@ -173,7 +173,7 @@ describe('transaction-bound scenarios through every activation', () => {
     await payWithTestCard(app, toRefund);
     await clearNow(app, toRefund);
     expect((await callEndpoint(app, 'refund', { hash: toRefund })).json().error.code).toBe(5000001);
-    expect(app.sandbox.payments.get(toRefund)!.status).toBe('completed');
+    expect((await app.sandbox.payments.get(toRefund))!.status).toBe('completed');
     const refunded = await callEndpoint(app, 'refund', { hash: toRefund });
     expect(refunded.statusCode).toBe(200);
     expect(refunded.json().payload.status.status).toBe('refunded');
@@ -255,18 +255,18 @@ describe('delays on a manual clock', () => {
     await armed(before);
     expect(await gaveUp).toBe('TimeoutError');
     expect(
-      app.sandbox.store.findTransactionByOrder(APP_ID, payload.order.order_id as string),
+      await app.sandbox.store.findTransactionByOrder(APP_ID, payload.order.order_id as string),
     ).toBeUndefined();
     clock.advance(20_000);
     for (
       let i = 0;
-      i < 200 && !app.sandbox.store.findTransactionByOrder(APP_ID, payload.order.order_id as string);
+      i < 200 && !(await app.sandbox.store.findTransactionByOrder(APP_ID, payload.order.order_id as string));
       i++
     ) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    expect(app.sandbox.store.findTransactionByOrder(APP_ID, payload.order.order_id as string)?.status).toBe(
-      'pending',
-    );
+    expect(
+      (await app.sandbox.store.findTransactionByOrder(APP_ID, payload.order.order_id as string))?.status,
+    ).toBe('pending');
   });
 });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSchemaRegistry } from '../../contracts/schema-registry.js';
 import { createMemoryStore } from '../../mock-server/store/memory-store.js';
 import { createManualClock, type ManualClock } from '../../mock-server/shared/clock.js';
-import { APP_ID, buildTestApp, createPayment } from '../helpers/sandbox.js';
+import { APP_ID, buildTestApp, createPayment, settle } from '../helpers/sandbox.js';
 import { adminTx, card } from './journey.js';
 
 const { validator } = createSchemaRegistry();
@@ -44,8 +44,10 @@ describe('POST /__admin/transactions/{hash}/pay', () => {
       transaction: { status: 'success' },
     });
     clock.advance(1999);
+    await settle();
     expect((await adminTx(app, hash)).status).toBe('success');
     clock.advance(1);
+    await settle();
     const tx = await adminTx(app, hash);
     expect(tx.history.map((h) => h.status)).toEqual(['pending', 'authorized', 'success', 'completed']);
     expect(tx.history.map((h) => h.at)).toEqual([
@@ -215,6 +217,7 @@ describe('clearing', () => {
     const hash = await createPayment(app);
     await pay(app, hash, card());
     clock.advance(24 * 3600 * 1000);
+    await settle();
     expect((await adminTx(app, hash)).status).toBe('success');
     expect(clock.pendingTimers()).toBe(0);
     const cleared = await app.inject({ method: 'POST', url: `/__admin/transactions/${hash}/clear` });
@@ -231,8 +234,10 @@ describe('clearing', () => {
     const hash = await createPayment(app);
     await pay(app, hash, card());
     clock.advance(2999);
+    await settle();
     expect((await adminTx(app, hash)).status).toBe('success');
     clock.advance(1);
+    await settle();
     expect((await adminTx(app, hash)).status).toBe('completed');
   });
 
@@ -243,8 +248,9 @@ describe('clearing', () => {
     const cancelled = await createPayment(app);
     await pay(app, cancelled, card());
     expect(clock.pendingTimers()).toBeGreaterThanOrEqual(1);
-    app.sandbox.payments.apply(cancelled, { type: 'cancel', at: clock.now(), reason: null });
+    await app.sandbox.payments.apply(cancelled, { type: 'cancel', at: clock.now(), reason: null });
     clock.advance(5000);
+    await settle();
     expect((await adminTx(app, declined)).status).toBe('error');
     expect((await adminTx(app, cancelled)).status).toBe('cancelled');
   });
@@ -262,24 +268,27 @@ describe('clearing', () => {
     const second = await buildTestApp({ clearing_delay_ms: 5000 }, { clock: secondClock, store });
     apps.push(second);
     secondClock.advance(2999);
-    expect(store.getTransaction(hash)?.status).toBe('success');
+    await settle();
+    expect((await store.getTransaction(hash))?.status).toBe('success');
     secondClock.advance(1);
-    expect(store.getTransaction(hash)?.status).toBe('completed');
+    await settle();
+    expect((await store.getTransaction(hash))?.status).toBe('completed');
     const overdue = createManualClock(clock.now() + 60_000);
     const store2 = createMemoryStore({ journalSize: 100 });
     const seed = {
-      ...store.getTransaction(hash)!,
+      ...(await store.getTransaction(hash))!,
       hash: 'd'.repeat(40),
       order_id: 'overdue',
       status: 'success' as const,
       status_created_at: clock.now(),
     };
-    store2.putMerchant(store.getMerchant(APP_ID)!);
-    store2.insertTransaction(seed);
+    await store2.putMerchant((await store.getMerchant(APP_ID))!);
+    await store2.insertTransaction(seed);
     const third = await buildTestApp({ clearing_delay_ms: 5000 }, { clock: overdue, store: store2 });
     apps.push(third);
     // Overdue at startup: cleared on the first tick.
     overdue.advance(0);
-    expect(store2.getTransaction('d'.repeat(40))?.status).toBe('completed');
+    await settle();
+    expect((await store2.getTransaction('d'.repeat(40)))?.status).toBe('completed');
   });
 });

@@ -59,7 +59,11 @@ describe('GET /payment/{hash}: status', () => {
 
   it('is 4040108 for another merchant, an unknown hash or a malformed one; 4220103 without Auth-Identifier', async () => {
     const hash = await createPayment(app);
-    const other = app.sandbox.merchants.create({ name: 'Other', domains: ['other.kz'], public_key: OWN_KEY });
+    const other = await app.sandbox.merchants.create({
+      name: 'Other',
+      domains: ['other.kz'],
+      public_key: OWN_KEY,
+    });
     for (const [url, headers] of [
       [`${API}/payment/${hash}`, { 'auth-identifier': other.app_id }],
       [`${API}/payment/${'0'.repeat(40)}`, AUTH],
@@ -78,13 +82,13 @@ describe('GET /payment/{hash}: status', () => {
   });
 
   it('answers in the widget dialect for a widget merchant', async () => {
-    const m = app.sandbox.merchants.create({
+    const m = await app.sandbox.merchants.create({
       name: 'W',
       domains: ['localhost'],
       public_key: OWN_KEY,
       envelope: 'widget',
     });
-    const { tx } = app.sandbox.payments.create(m, orderPayload());
+    const { tx } = await app.sandbox.payments.create(m, orderPayload());
     const res = await app.inject({
       method: 'GET',
       url: `${API}/payment/${tx.hash}`,
@@ -141,7 +145,7 @@ describe('acquirer-options v2', () => {
 
   it('is 4040108 for an unknown hash or another merchant’s Auth-Identifier', async () => {
     const hash = await createPayment(app);
-    const other = app.sandbox.merchants.create({ name: 'O2', domains: ['o2.kz'], public_key: OWN_KEY });
+    const other = await app.sandbox.merchants.create({ name: 'O2', domains: ['o2.kz'], public_key: OWN_KEY });
     const res = await app.inject({
       method: 'GET',
       url: `${API}/payment/${hash}/acquirer-options`,
@@ -157,9 +161,9 @@ describe('acquirer-options v2', () => {
 });
 
 describe('acquirer-options v1 and the legacy form flow', () => {
-  let v1: ReturnType<FastifyInstance['sandbox']['merchants']['create']>;
-  beforeAll(() => {
-    v1 = app.sandbox.merchants.create({
+  let v1: Awaited<ReturnType<FastifyInstance['sandbox']['merchants']['create']>>;
+  beforeAll(async () => {
+    v1 = await app.sandbox.merchants.create({
       name: 'Legacy & Co',
       domains: ['localhost', 'legacy.kz'],
       public_key: OWN_KEY,
@@ -168,8 +172,8 @@ describe('acquirer-options v1 and the legacy form flow', () => {
     });
   });
 
-  function create(order: Record<string, unknown> = {}) {
-    return app.sandbox.payments.create(v1, orderPayload(order)).tx;
+  async function create(order: Record<string, unknown> = {}) {
+    return (await app.sandbox.payments.create(v1, orderPayload(order))).tx;
   }
 
   async function options(hash: string) {
@@ -183,7 +187,7 @@ describe('acquirer-options v1 and the legacy form flow', () => {
   }
 
   it('returns every documented field; signed_order decodes to the documented XML shape', async () => {
-    const tx = create({ amount: 1500.5, callback_success_url: 'http://legacy.kz/ok' });
+    const tx = await create({ amount: 1500.5, callback_success_url: 'http://legacy.kz/ok' });
     const o = await options(tx.hash);
     expectValid('acquirerOptionsV1', o);
     expect(Object.keys(o).sort()).toEqual(
@@ -216,7 +220,7 @@ describe('acquirer-options v1 and the legacy form flow', () => {
   });
 
   it('the form POST to action (multipart, as the iOS guide sends it) runs through the bank and the back-link', async () => {
-    const tx = create();
+    const tx = await create();
     const o = await options(tx.hash);
     const form = new FormData();
     form.set('Signed_Order_B64', o.signed_order!);
@@ -250,7 +254,7 @@ describe('acquirer-options v1 and the legacy form flow', () => {
   });
 
   it('only BackLink may change: a changed BackLink is where the bank returns the shopper', async () => {
-    const tx = create();
+    const tx = await create();
     const o = await options(tx.hash);
     const res = await postForm(app, '/acquirer/epay/logon', {
       Signed_Order_B64: o.signed_order!,
@@ -270,7 +274,7 @@ describe('acquirer-options v1 and the legacy form flow', () => {
   });
 
   it('a changed signed order, Language, template or PostLink is refused (4220101) and the payment stays pending', async () => {
-    const tx = create();
+    const tx = await create();
     const o = await options(tx.hash);
     const base = {
       Signed_Order_B64: o.signed_order!,
@@ -332,8 +336,8 @@ describe('post-link and back-link', () => {
 
   it('a bank-signed notice for a pending payment applies it, exactly as the bank page does', async () => {
     const hash = await createPayment(app);
-    const tx = app.sandbox.store.getTransaction(hash)!;
-    const merchant = app.sandbox.store.getMerchant(APP_ID)!;
+    const tx = (await app.sandbox.store.getTransaction(hash))!;
+    const merchant = (await app.sandbox.store.getMerchant(APP_ID))!;
     const notice = bankNoticeXml(tx, merchant, {
       response_code: '61',
       card: {

@@ -236,11 +236,10 @@ describe('redirect targets', () => {
     expect(back.res.body).toContain('id="continue" href="http://shop.example.kz/back"');
     const withMerchant = await buildTestApp({ clearing_delay_ms: 'manual' });
     try {
-      const m = withMerchant.sandbox.merchants.get(APP_ID)!;
-      withMerchant.sandbox.merchants.update({
+      await withMerchant.sandbox.merchants.update(APP_ID, (m) => ({
         ...m,
         callback_success_url: 'http://shop.example.kz/merchant-ok',
-      });
+      }));
       const hash = await createPayment(withMerchant);
       await withMerchant.inject({ method: 'GET', url: `/payment-card?hash=${hash}` });
       const post = await postForm(withMerchant, '/acquirer/payform', { params: hash, ...card() });
@@ -295,12 +294,12 @@ describe('redirect targets', () => {
 describe('escaping', () => {
   it('merchant and shopper strings never become markup', async () => {
     const evil = '<img src=x onerror=alert(1)>"\'&';
-    const m = app.sandbox.merchants.create({
+    const m = await app.sandbox.merchants.create({
       name: `Shop ${evil}`,
       domains: ['localhost'],
       public_key: '0X/Tkqu9KnZDgKEJb7LUgoIFOrZgvk2Z4XPYoLvVC3Y=',
     });
-    const { tx } = app.sandbox.payments.create(m, {
+    const { tx } = await app.sandbox.payments.create(m, {
       order: { amount: 10, order_id: `o-${evil}`, description: `d ${evil}` },
     });
     const page = await openBank(tx.hash);
