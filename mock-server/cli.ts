@@ -14,7 +14,8 @@ import { KtpayError } from './envelope/ktpay-error.js';
 import { readSealedBody } from './envelope/sealed-body-text.js';
 import { DEFAULT_MERCHANT } from './merchants/default-merchant.js';
 import { buildOpenApi } from './openapi/build-openapi.js';
-import { banner, installGracefulShutdown, startServer } from './server.js';
+import { banner, installGracefulShutdown, startServer, TlsListenError } from './server.js';
+import { DEFAULT_TLS_PORT, tlsDirFrom } from './tls/tls-dir.js';
 import type { ReporterName } from '../scenarios/runner/check-config.js';
 
 async function readInput(file: string | undefined): Promise<string> {
@@ -64,33 +65,44 @@ program
   .option('--host <host>', 'interface to bind (env HOST)')
   .option('-c, --config <file>', 'YAML or JSON config file (env KTPAY_MOCK_CONFIG)')
   .option('--store <store>', 'memory or sqlite:<path> (env STORE)')
-  .action(async (flags: { port?: number; host?: string; config?: string; store?: string }) => {
-    let config;
-    try {
-      config = loadConfig({
-        env: process.env,
-        ...(flags.config ? { file: flags.config } : {}),
-        flags: {
-          ...(flags.port !== undefined ? { port: flags.port } : {}),
-          ...(flags.host ? { host: flags.host } : {}),
-          ...(flags.store ? { store: flags.store } : {}),
-        },
-      });
-    } catch (err) {
-      if (err instanceof ConfigError) fail(err.message);
-      throw err;
-    }
-    try {
-      const server = await startServer(config);
-      if (config.log_level !== 'silent') process.stdout.write(banner(config, server.url) + '\n');
-      installGracefulShutdown(server);
-    } catch (err) {
-      if (err instanceof ConfigError) fail(err.message);
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === 'EADDRINUSE') fail(`port ${config.port} is already in use: set PORT to another port`);
-      throw err;
-    }
-  });
+  .option(
+    '--tls [port]',
+    `also serve HTTPS with the local CA's certificate (env TLS_PORT; ${DEFAULT_TLS_PORT} when no port is given)`,
+  )
+  .action(
+    async (flags: { port?: number; host?: string; config?: string; store?: string; tls?: string | true }) => {
+      let config;
+      try {
+        const tlsPort = typeof flags.tls === 'string' ? Number(flags.tls) : undefined;
+        config = loadConfig({
+          env: process.env,
+          ...(flags.config ? { file: flags.config } : {}),
+          flags: {
+            ...(flags.port !== undefined ? { port: flags.port } : {}),
+            ...(flags.host ? { host: flags.host } : {}),
+            ...(flags.store ? { store: flags.store } : {}),
+            ...(tlsPort !== undefined ? { tls: { port: tlsPort } } : {}),
+          },
+          enableTls: flags.tls === true,
+        });
+      } catch (err) {
+        if (err instanceof ConfigError) fail(err.message);
+        throw err;
+      }
+      try {
+        const server = await startServer(config);
+        if (config.log_level !== 'silent')
+          process.stdout.write(banner(config, server.url, server.tls) + '\n');
+        installGracefulShutdown(server);
+      } catch (err) {
+        if (err instanceof ConfigError || err instanceof TlsListenError) fail(err.message);
+        if (err instanceof Error && err.name === 'TlsSetupError') fail(err.message);
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === 'EADDRINUSE') fail(`port ${config.port} is already in use: set PORT to another port`);
+        throw err;
+      }
+    },
+  );
 
 program
   .command('keygen')
@@ -331,6 +343,75 @@ program
       exitAfterOutput(code);
     },
   );
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+const tlsCommand = program
+  .command('tls')
+  .description('the local CA for HTTPS as the ktpay test hosts: create it, show how clients trust it');
+
+tlsCommand
+  .command('init')
+  .description(
+    'create a local CA and a server certificate for fintech/widget/card.test.nplus.tech, localhost, 127.0.0.1 and --name (an existing CA is kept)',
+  )
+  .option('--dir <dir>', 'the TLS folder (env TLS_DIR; default ~/.local/share/ktpay-mock/tls)')
+  .option(
+    '-n, --name <name>',
+    'another DNS name or IP the certificate covers (env TLS_NAMES); repeatable',
+    collect,
+    [],
+  )
+  .option('--force', 'make a new CA even if one exists (every client must trust the new one)')
+  .action(async (flags: { dir?: string; name: string[]; force?: boolean }) => {
+    const { ensureLocalCa } = await import('./tls/local-ca.js');
+    const fromEnv = (process.env.TLS_NAMES ?? '').split(',').map((n) => n.trim());
+    const dir = flags.dir ?? tlsDirFrom(process.env);
+    let ca;
+    try {
+      ca = await ensureLocalCa({ dir, names: [...fromEnv, ...flags.name], force: Boolean(flags.force) });
+    } catch (err) {
+      fail(err instanceof Error ? err.message : String(err));
+    }
+    const state = (made: boolean, what: string) => `${made ? 'created' : 'kept   '} ${what}`;
+    process.stdout.write(
+      [
+        state(ca.created.ca, `CA           ${ca.files.ca}  (key ${ca.files.caKey}, mode 0600)`),
+        state(
+          ca.created.server,
+          `certificate  ${ca.files.cert}  (until ${ca.serverValidTo.toISOString().slice(0, 10)})`,
+        ),
+        `        names        ${ca.names.join(', ')}`,
+        `        SPKI pin     ${ca.caSpkiPin}`,
+        '',
+        'Next: `ktpay-mock tls env` shows how to trust the CA and map the names;',
+        '      `ktpay-mock serve --tls 443` (or TLS_PORT=443) serves HTTPS with it.',
+        '',
+      ].join('\n'),
+    );
+  });
+
+tlsCommand
+  .command('env')
+  .description(
+    'print how to trust the local CA and map the ktpay test hosts (Node, curl, PHP, Python, Java, Chromium, hosts, docker)',
+  )
+  .option('--dir <dir>', 'the TLS folder (env TLS_DIR; default ~/.local/share/ktpay-mock/tls)')
+  .option('--ip <address>', 'where the names should point', '127.0.0.1')
+  .option('--port <port>', "the sandbox's HTTPS port (env TLS_PORT)", process.env.TLS_PORT || '443')
+  .option('--json', 'the same facts as JSON')
+  .action(async (flags: { dir?: string; ip: string; port: string; json?: boolean }) => {
+    const { readLocalCa } = await import('./tls/local-ca.js');
+    const { trustInstructions, trustSettings } = await import('./tls/trust-instructions.js');
+    const dir = flags.dir ?? tlsDirFrom(process.env);
+    const port = Number(flags.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) fail('--port must be a port number');
+    const ca = readLocalCa(dir);
+    if (!ca) fail(`no local CA in ${dir}: run \`ktpay-mock tls init\` first (or set TLS_DIR / --dir)`);
+    const target = { ip: flags.ip, port };
+    process.stdout.write(
+      flags.json ? `${JSON.stringify(trustSettings(ca, target), null, 2)}\n` : trustInstructions(ca, target),
+    );
+  });
 
 const exportCommand = program
   .command('export')

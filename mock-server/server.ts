@@ -3,11 +3,14 @@ import { buildApp } from './app.js';
 import type { SandboxConfig } from './config/load-config.js';
 import { DEFAULT_MERCHANT } from './merchants/default-merchant.js';
 import type { ContextOverrides } from './sandbox-context.js';
+import type { LocalCa } from './tls/local-ca.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   /** The origin it listens on, e.g. http://127.0.0.1:8077. */
   url: string;
+  /** With TLS on: the HTTPS origin (e.g. https://127.0.0.1:8443) and the CA clients must trust. */
+  tls?: { url: string; ca: LocalCa };
   close(): Promise<void>;
 }
 
@@ -30,17 +33,56 @@ export async function startServer(
             }),
           }
         : { level: config.log_level };
+  // The CA and the HTTPS code (and node-forge, when a certificate must be issued) load only with TLS on.
+  const tls = config.tls ? await prepareTls(config.tls) : undefined;
   const app = await buildApp(config, { ...opts, logger });
+  const https = tls ? tls.module.createHttpsListener(app, config, tls.credentials) : undefined;
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return { app, url, close: () => app.close() };
+  if (!https || !tls || !config.tls) return { app, url, close: () => app.close() };
+  try {
+    const tlsUrl = await https.listen(config.tls.port, config.tls.host);
+    return { app, url, tls: { url: tlsUrl, ca: tls.ca }, close: () => app.close() };
+  } catch (err) {
+    await app.close();
+    throw new TlsListenError(config.tls, err as NodeJS.ErrnoException);
+  }
+}
+
+async function prepareTls(settings: NonNullable<SandboxConfig['tls']>) {
+  const [{ ensureLocalCa, serverCredentials }, module] = await Promise.all([
+    import('./tls/local-ca.js'),
+    import('./tls/https-listener.js'),
+  ]);
+  const ca = await ensureLocalCa({ dir: settings.dir, names: settings.names });
+  return { ca, module, credentials: serverCredentials(ca.files) };
+}
+
+/** The HTTPS port could not be bound; the message says what to do. */
+export class TlsListenError extends Error {
+  override name = 'TlsListenError';
+  constructor(
+    settings: NonNullable<SandboxConfig['tls']>,
+    override readonly cause: NodeJS.ErrnoException,
+  ) {
+    const where = `${settings.host}:${settings.port}`;
+    super(
+      cause.code === 'EADDRINUSE'
+        ? `the HTTPS port ${where} is already in use: set TLS_PORT to another port`
+        : cause.code === 'EACCES'
+          ? `binding ${where} needs privileges (ports below 1024 do on Linux): run as root, or allow it with \`sudo sysctl net.ipv4.ip_unprivileged_port_start=${settings.port}\`, or publish a higher TLS_PORT to ${settings.port} (docker run -p ${settings.port}:8443)`
+          : cause.code === 'EADDRNOTAVAIL'
+            ? `cannot bind the HTTPS listener to ${where}: no interface of this machine has that address (TLS_HOST)`
+            : `cannot start the HTTPS listener on ${where}: ${cause.message}`,
+    );
+  }
 }
 
 /** The startup banner: what a newcomer needs to make a first payment. */
-export function banner(config: SandboxConfig, url: string): string {
+export function banner(config: SandboxConfig, url: string, tls?: RunningServer['tls']): string {
   const base = config.public_url ?? url;
   const lines = [
     '',
@@ -53,6 +95,14 @@ export function banner(config: SandboxConfig, url: string): string {
     `  Health       ${base}/__admin/health`,
     `  Store        ${config.store}`,
   ];
+  if (tls) {
+    lines.push(
+      '',
+      `  HTTPS        ${tls.url}   (certificate for ${tls.ca.names.join(', ')})`,
+      `  Local CA     ${tls.ca.files.ca}${tls.ca.created.ca ? '   (new: clients must trust it)' : ''}`,
+      '               `ktpay-mock tls env` shows how to trust it and map the ktpay test hosts here',
+    );
+  }
   if (config.default_merchant.enabled) {
     lines.push(
       '',

@@ -63,6 +63,32 @@ export const sandboxConfig = {
       },
     },
     scenario: { type: 'string', minLength: 1, description: 'A scenario active for every merchant.' },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'An HTTPS listener beside the HTTP one, with a certificate from the local CA (off unless port is set).',
+      properties: {
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        host: { type: 'string', minLength: 1, description: 'Interface to bind (default: host).' },
+        dir: {
+          type: 'string',
+          minLength: 1,
+          description: 'Folder of the local CA and the server certificate.',
+        },
+        names: {
+          type: 'array',
+          maxItems: 100,
+          description: 'Names the certificate covers besides the ktpay test hosts, localhost and 127.0.0.1.',
+          items: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 253,
+            pattern: '^(\\*\\.)?[A-Za-z0-9.:-]+$|^\\[[0-9A-Fa-f:.]+\\]$',
+          },
+        },
+      },
+    },
     rate_limit: {
       type: 'object',
       additionalProperties: false,

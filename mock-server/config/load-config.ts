@@ -7,6 +7,7 @@ import type { MerchantInput, SandboxConfigInput } from '../../contracts/types.js
 import type { Dialect, Locale } from '../envelope/ktpay-error.js';
 import { MAX_JSON_DEPTH, valueDepth } from '../shared/json-depth.js';
 import { setOwn } from '../shared/own-property.js';
+import { certificateNames, defaultTlsDir, DEFAULT_TLS_PORT, KTPAY_TEST_HOSTS } from '../tls/tls-dir.js';
 
 /** `yaml` costs ~45 ms of startup to import; only YAML files need it, so it loads with the first one. */
 const parseYaml = (text: string): unknown =>
@@ -53,8 +54,19 @@ export interface SandboxConfig {
   readonly scenario: string | undefined;
   /** Per-merchant rate limit on the merchant API; undefined = off (the default). */
   readonly rate_limit: { readonly max: number; readonly window_ms: number } | undefined;
+  /** The HTTPS listener beside the HTTP one; undefined = off (the default). */
+  readonly tls: SandboxTlsConfig | undefined;
   /** Where the file part came from, for the startup banner. */
   readonly config_file: string | undefined;
+}
+
+export interface SandboxTlsConfig {
+  readonly port: number;
+  readonly host: string;
+  /** Folder of the local CA and the server certificate (see mock-server/tls/tls-dir.ts). */
+  readonly dir: string;
+  /** Every name the certificate covers: the ktpay test hosts, localhost, 127.0.0.1, then `tls.names`. */
+  readonly names: readonly string[];
 }
 
 export const DEFAULT_PORT = 8077;
@@ -83,7 +95,7 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
   PUBLIC_URL: {
     field: 'public_url',
     parse: String,
-    doc: "Origin used in links the sandbox hands out. Unset: taken from each request's Host header.",
+    doc: "Origin used in links the sandbox hands out over plain HTTP. Unset: taken from each request's scheme and Host header. Answers on the HTTPS listener always use their request's own.",
   },
   ADMIN_TOKEN: {
     field: 'admin_token',
@@ -180,6 +192,30 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
     doc: 'Hosts or IPs callbacks may reach even though they are link-local/metadata addresses.',
   },
   SCENARIO: { field: 'scenario', parse: String, doc: 'A scenario active for every merchant.' },
+  TLS_PORT: {
+    field: 'tls.port',
+    parse: numberish,
+    doc: `Port of an HTTPS listener beside the HTTP one (\`serve --tls [port]\`, ${DEFAULT_TLS_PORT} when no port is given); unset = no HTTPS (default). See [Drop-in for unmodified clients](#drop-in-for-unmodified-clients).`,
+  },
+  TLS_HOST: {
+    field: 'tls.host',
+    parse: String,
+    doc: 'Interface the HTTPS listener binds (default: `HOST`).',
+  },
+  TLS_DIR: {
+    field: 'tls.dir',
+    parse: String,
+    doc: 'Folder of the local CA and the server certificate (default `$XDG_DATA_HOME/ktpay-mock/tls`, i.e. `~/.local/share/ktpay-mock/tls`; the image sets `/tls`). Filled by `ktpay-mock tls init`, or at the first HTTPS start.',
+  },
+  TLS_NAMES: {
+    field: 'tls.names',
+    parse: (v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    doc: 'Comma-separated names the server certificate covers besides the ktpay test hosts, `localhost` and `127.0.0.1`.',
+  },
 };
 
 function numberish(v: string): unknown {
@@ -258,7 +294,13 @@ function readConfigFile(path: string): Record<string, unknown> {
  * const config = loadConfig({ env: process.env, flags: { port: 0 } });
  */
 export function loadConfig(
-  opts: { env?: Env; file?: string; flags?: SandboxConfigInput } = {},
+  opts: {
+    env?: Env;
+    file?: string;
+    flags?: SandboxConfigInput;
+    /** `serve --tls` without a port: HTTPS on, on `tls.port` if one is set, else on 8443. */
+    enableTls?: boolean;
+  } = {},
 ): SandboxConfig {
   const env = opts.env ?? {};
   const sources = new Map<string, string>();
@@ -289,8 +331,17 @@ export function loadConfig(
   }
   for (const [k, v] of Object.entries(opts.flags ?? {})) {
     if (v === undefined) continue;
-    setOwn(merged, k, v);
+    // A flag that sets part of a group (`--tls 443` is tls.port) keeps the group's other settings.
+    setOwn(merged, k, isPlainObject(v) && isPlainObject(merged[k]) ? { ...merged[k], ...v } : v);
     sources.set(k, `command-line flag --${k.replace(/_/g, '-')}`);
+  }
+
+  if (opts.enableTls) {
+    const current = isPlainObject(merged.tls) ? merged.tls : {};
+    if (current.port === undefined) {
+      merged.tls = { ...current, port: DEFAULT_TLS_PORT };
+      sources.set('tls', 'command-line flag --tls');
+    }
   }
 
   // The environment can carry nesting too (MERCHANTS_JSON); the file was checked as it was read.
@@ -313,11 +364,15 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const input = merged as SandboxConfigInput;
+  const host = input.host ?? '127.0.0.1';
+  const tls = tlsConfig(input, host, env, sources.get('tls'));
   const dm = input.default_merchant ?? {};
-  const domains = [...new Set([...DEFAULT_DOMAINS, ...(dm.domains ?? [])])];
+  // With HTTPS on, the sandbox answers as the ktpay hosts: its own pages there (the demo shop, a
+  // page on one host calling the API on the other) count as the built-in merchant's.
+  const domains = [...new Set([...DEFAULT_DOMAINS, ...(tls ? KTPAY_TEST_HOSTS : []), ...(dm.domains ?? [])])];
   const config: SandboxConfig = {
     port: input.port ?? DEFAULT_PORT,
-    host: input.host ?? '127.0.0.1',
+    host,
     public_url: input.public_url,
     admin_token: input.admin_token,
     log_level: input.log_level ?? 'info',
@@ -352,9 +407,38 @@ export function loadConfig(
     rate_limit: input.rate_limit?.max
       ? { max: input.rate_limit.max, window_ms: input.rate_limit.window_ms ?? 60_000 }
       : undefined,
+    tls,
     config_file: filePath,
   };
   return deepFreeze(config);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The HTTPS settings, when `tls.port` is set; the names are checked here, at the edge. */
+function tlsConfig(
+  input: SandboxConfigInput,
+  host: string,
+  env: Env,
+  source: string | undefined,
+): SandboxTlsConfig | undefined {
+  if (input.tls?.port === undefined) return undefined;
+  let names: string[];
+  try {
+    names = certificateNames(input.tls.names ?? []);
+  } catch (err) {
+    throw new ConfigError(
+      `invalid configuration:\n  - tls.names: ${(err as Error).message} (from ${source ?? 'configuration'})`,
+    );
+  }
+  return {
+    port: input.tls.port,
+    host: input.tls.host ?? host,
+    dir: input.tls.dir ?? defaultTlsDir(env),
+    names,
+  };
 }
 
 function deepFreeze<T>(value: T): T {

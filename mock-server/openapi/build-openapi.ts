@@ -106,8 +106,8 @@ function successResponses(s: Success): Json {
     case 'text':
       return {
         200: {
-          description: 'Accepted.',
-          content: { 'text/plain': { schema: { type: 'string' }, example: s.example } },
+          description: s.description ?? 'Accepted.',
+          content: { [s.mediaType ?? 'text/plain']: { schema: { type: 'string' }, example: s.example } },
         },
       };
     case 'redirect':

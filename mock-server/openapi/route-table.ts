@@ -30,7 +30,7 @@ export type Success =
   | { kind: 'envelope'; schemas: SchemaName[] }
   | { kind: 'json'; schema: SchemaName; status?: 200 | 201 }
   | { kind: 'pdf' }
-  | { kind: 'text'; example: string }
+  | { kind: 'text'; example: string; mediaType?: string; description?: string }
   | { kind: 'redirect'; description: string };
 
 export interface QueryParam {
@@ -216,6 +216,23 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: 'admin',
     success: { kind: 'json', schema: 'adminHealth' },
     errors: ADMIN,
+  },
+  {
+    method: 'get',
+    path: '/__admin/tls/ca.pem',
+    tag: 'Admin',
+    summary: "The local CA's certificate (PEM), to trust the HTTPS listener",
+    description:
+      'Only with HTTPS on (TLS_PORT or serve --tls); otherwise 4040119. The CA key never leaves TLS_DIR.',
+    source: 'mock',
+    auth: 'admin',
+    success: {
+      kind: 'text',
+      mediaType: 'application/x-pem-file',
+      description: 'The CA certificate.',
+      example: '-----BEGIN CERTIFICATE-----\nMIID…\n-----END CERTIFICATE-----\n',
+    },
+    errors: [...ADMIN, 4040119],
   },
   {
     method: 'post',

@@ -91,9 +91,17 @@ export async function acquirerPages(
   const html = (reply: FastifyReply, body: string, status = 200) =>
     reply.code(status).type('text/html; charset=utf-8').send(body);
 
-  /** After a result the bank sends the shopper to the session's back link. */
+  /**
+   * After a result the bank sends the shopper to the back link: the one the v1 form carried, or,
+   * for v2, the sandbox's own back-link on the host and scheme of this request. The v2 link stored
+   * in the session came from whichever request opened it (its Host header): it is not reused for
+   * another request's redirect.
+   */
   const toBackLink = (reply: FastifyReply, request: FastifyRequest, tx: Transaction) =>
-    reply.redirect(tx.acquirer?.back_link ?? initialSession(request, tx.hash).back_link, 303);
+    reply.redirect(
+      tx.acquirer?.mode === 'v1' ? tx.acquirer.back_link : initialSession(request, tx.hash).back_link,
+      303,
+    );
 
   async function renderCard(
     reply: FastifyReply,

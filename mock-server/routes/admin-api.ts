@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode } from '../../contracts/error-catalog.js';
 import type { MerchantInput } from '../../contracts/types.js';
@@ -8,6 +9,7 @@ import { MerchantConflictError } from '../merchants/merchant-registry.js';
 import type { SandboxContext } from '../sandbox-context.js';
 import { createProcessDiagnostics } from '../shared/process-diagnostics.js';
 import { setOwn } from '../shared/own-property.js';
+import { tlsFiles } from '../tls/tls-dir.js';
 import { adminAuthHook } from './admin-auth.js';
 
 function parseSince(v: string | undefined): number | undefined {
@@ -100,6 +102,26 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
     if (!(await ctx.merchants.delete(request.params.app_id)))
       throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
     return { deleted: request.params.app_id };
+  });
+
+  // [mock] The local CA's certificate (public: its key never leaves TLS_DIR), so a CI job or a
+  // shop's container can trust the HTTPS listener without sharing a volume with the sandbox.
+  app.get('/tls/ca.pem', async (_request, reply) => {
+    const tls = ctx.config.tls;
+    if (!tls) {
+      throw new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, {
+        diagnostic: 'HTTPS is off, so there is no local CA: start the sandbox with TLS_PORT (or serve --tls)',
+      });
+    }
+    let pem: string;
+    try {
+      pem = await readFile(tlsFiles(tls.dir).ca, 'utf8');
+    } catch {
+      throw new KtpayError(ErrorCode.ROUTE_NOT_FOUND_4040119, {
+        diagnostic: `${tlsFiles(tls.dir).ca} is gone: restart the sandbox, or run ktpay-mock tls init`,
+      });
+    }
+    return reply.type('application/x-pem-file').send(pem);
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/journal', async (request) => {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import type { SandboxConfig } from '../config/load-config.js';
 import type { Merchant } from '../merchants/merchant.js';
@@ -5,13 +6,38 @@ import type { Transaction } from '../payments/transaction.js';
 
 export const API_PREFIX = '/api/v1/merchant-widget';
 
+/** A Host value: a name or IPv4 address, or a bracketed IPv6 address, then an optional port. */
+const HOST_HEADER = /^(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
 /**
- * The origin of links the sandbox hands out: `public_url` when configured, else the request's own
- * origin (protocol and Host; `trustProxy` makes X-Forwarded-* count behind a proxy).
+ * The origin the client addressed: its scheme and Host, so a shopper who came to
+ * `https://widget.test.nplus.tech` is sent on within it. `trustProxy` makes X-Forwarded-Proto and
+ * X-Forwarded-Host count (a proxy in front). Both are the client's own words, which is why these
+ * links go only into the answer to that same request; a scheme other than http(s), or a Host that
+ * is not `name[:port]`, is not used: the connection's own scheme and local address are.
+ */
+export function requestOrigin(request: FastifyRequest): string {
+  const socket = request.raw.socket as (Socket & { encrypted?: boolean }) | undefined;
+  const own = socket?.encrypted ? 'https' : 'http';
+  const scheme = request.protocol === 'https' || request.protocol === 'http' ? request.protocol : own;
+  const host = request.host;
+  if (typeof host === 'string' && HOST_HEADER.test(host)) return `${scheme}://${host}`;
+  // IPv4 on a dual-stack socket reads as ::ffff:127.0.0.1.
+  const address = socket?.localAddress?.replace(/^::ffff:(?=\d+\.)/, '');
+  if (!address || !socket) return `${scheme}://localhost`;
+  return `${scheme}://${address.includes(':') ? `[${address}]` : address}:${socket.localPort}`;
+}
+
+/**
+ * The origin of links the sandbox hands out in an answer: the request's own
+ * ({@link requestOrigin}), or `public_url` when it is configured and the request came over plain
+ * HTTP. Answers on the HTTPS listener always follow their request: that listener answers as the
+ * names in its certificate (the ktpay test hosts), and a shopper there must stay there.
  */
 export function originOf(request: FastifyRequest, config: SandboxConfig): string {
-  if (config.public_url) return config.public_url.replace(/\/+$/, '');
-  return `${request.protocol}://${request.host}`;
+  if (config.public_url && !(request.raw.socket as { encrypted?: boolean } | undefined)?.encrypted)
+    return config.public_url.replace(/\/+$/, '');
+  return requestOrigin(request);
 }
 
 /** Paths of the shopper-facing pages, relative to the origin. */

@@ -139,6 +139,69 @@ describe('loadConfig', () => {
   });
 });
 
+describe('TLS settings', () => {
+  it('are off unless a port is set; TLS_DIR alone turns nothing on', () => {
+    expect(loadConfig({ env: { TLS_DIR: '/somewhere' } }).tls).toBeUndefined();
+    expect(loadConfig({ env: {} }).default_merchant.domains).not.toContain('fintech.test.nplus.tech');
+  });
+
+  it('come from TLS_PORT, TLS_HOST, TLS_DIR and TLS_NAMES, names checked and normalized', () => {
+    const c = loadConfig({
+      env: { HOST: '0.0.0.0', TLS_PORT: '443', TLS_DIR: '/srv/tls', TLS_NAMES: 'Shop.Test, ktpay' },
+    });
+    expect(c.tls).toEqual({
+      port: 443,
+      host: '0.0.0.0',
+      dir: '/srv/tls',
+      names: [
+        'fintech.test.nplus.tech',
+        'widget.test.nplus.tech',
+        'card.test.nplus.tech',
+        'localhost',
+        '127.0.0.1',
+        'shop.test',
+        'ktpay',
+      ],
+    });
+    expect(loadConfig({ env: { TLS_PORT: '8443', TLS_HOST: '127.5.5.5' } }).tls?.host).toBe('127.5.5.5');
+  });
+
+  it('default the folder to the XDG data folder', () => {
+    expect(loadConfig({ env: { TLS_PORT: '8443', XDG_DATA_HOME: '/xdg' } }).tls?.dir).toBe(
+      '/xdg/ktpay-mock/tls',
+    );
+  });
+
+  it('serve --tls: 8443 unless a port is configured; --tls <port> keeps the other TLS settings', () => {
+    expect(loadConfig({ env: {}, enableTls: true }).tls?.port).toBe(8443);
+    expect(loadConfig({ env: { TLS_PORT: '9443' }, enableTls: true }).tls?.port).toBe(9443);
+    const c = loadConfig({ env: { TLS_DIR: '/srv/tls', TLS_PORT: '9443' }, flags: { tls: { port: 443 } } });
+    expect(c.tls).toMatchObject({ port: 443, dir: '/srv/tls' });
+  });
+
+  it('with HTTPS on, the built-in merchant also has the ktpay test hosts among its domains', () => {
+    expect(loadConfig({ env: { TLS_PORT: '443' } }).default_merchant.domains).toEqual([
+      'localhost',
+      '127.0.0.1',
+      'shop.example.kz',
+      'fintech.test.nplus.tech',
+      'widget.test.nplus.tech',
+      'card.test.nplus.tech',
+    ]);
+  });
+
+  it('refuses a bad port or name, naming the field and where it came from', () => {
+    expect(() => loadConfig({ env: { TLS_PORT: '70000' } })).toThrow(
+      /tls\.port must be <= 65535 \(from environment variable TLS_PORT\)/,
+    );
+    expect(() => loadConfig({ env: { TLS_PORT: '443', TLS_NAMES: 'a..b' } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: { TLS_PORT: '443', TLS_NAMES: 'a..b' } })).toThrow(
+      /tls\.names: "a\.\.b" is not a host name or an IP address \(from environment variable TLS_NAMES\)/,
+    );
+    expect(() => loadConfig({ env: { TLS_PORT: '443', TLS_NAMES: 'http://x' } })).toThrow(ConfigError);
+  });
+});
+
 describe('config-file merchants', () => {
   it('get a stable app_id derived from the name, and the config wins over what a store holds', async () => {
     const { buildTestApp: build } = await import('../helpers/sandbox.js');

@@ -17,25 +17,34 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
+  chownSync,
+  cpSync,
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify as toYaml } from 'yaml';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { cryptoReady, generateKeypair, sealToBase64 } from '../../mock-server/crypto/sealed-box.js';
 import { DEFAULT_MERCHANT } from '../../mock-server/merchants/default-merchant.js';
 import { assetTable } from '../../mock-server/views/assets.js';
 import { ASSET_BASE } from '../../mock-server/views/layout.js';
+import {
+  hostsNamespaceAvailable,
+  privateHostsArgs,
+  randomLoopback,
+  spawnWithHosts,
+} from '../drop-in/tls-sandbox.js';
 import {
   durationMs,
   hostPath,
@@ -116,7 +125,22 @@ function childPids(pid: number): number[] {
   }
 }
 
-async function startContainer(runEnv: Record<string, string>): Promise<RunningContainer> {
+/**
+ * What a container's network gives it and the replay emulates, root only: its own /etc/hosts (the
+ * names compose's DNS would answer, as a bind mount in a private mount namespace), and leave to bind
+ * ports below 1024 as a non-root user (Docker's ip_unprivileged_port_start=0 in a container's
+ * network namespace, granted here as the one capability that allows it).
+ */
+interface ContainerNetwork {
+  hostsFile: string;
+  bindLowPorts: boolean;
+}
+
+async function startContainer(
+  runEnv: Record<string, string>,
+  network?: ContainerNetwork,
+): Promise<RunningContainer> {
+  if (network && containerMode !== 'pid-namespace') throw new Error('a container network needs root');
   const env = containerEnv(runEnv);
   const argv = [...image.config.entrypoint, ...image.config.cmd];
   const exe = which(argv[0]!, env.PATH!);
@@ -132,11 +156,14 @@ async function startContainer(runEnv: Record<string, string>): Promise<RunningCo
             '--pid',
             '--fork',
             '--kill-child',
-            '--',
+            ...(network ? privateHostsArgs(network.hostsFile) : ['--']),
             setprivBin!,
             `--reuid=${uid}`,
             `--regid=${gid}`,
             '--clear-groups',
+            ...(network?.bindLowPorts
+              ? ['--inh-caps=+net_bind_service', '--ambient-caps=+net_bind_service']
+              : []),
             '--',
             exe,
             ...argv.slice(1),
@@ -497,3 +524,158 @@ describe('a container started from the image with environment-only configuration
     expect(c.output().stderr).toContain('SIGTERM received');
   });
 });
+
+/**
+ * docker/compose.drop-in.yaml, replayed: the sandbox service (the image, its environment from the
+ * compose file, the named volume at TLS_DIR, port 443 for its non-root user, the ktpay hosts as its
+ * network aliases) and the shop service (the image's Node and production dependencies, the fixture
+ * mounted as compose mounts it, the CA volume read-only, its environment from the compose file).
+ * Compose's network is emulated: each service gets a loopback address of its own and an /etc/hosts
+ * naming the others (private mount namespaces), so the shop reaches https://fintech.test.nplus.tech
+ * and the sandbox calls http://shop:3000 back. Root only (namespaces, uid 1000, port 443).
+ */
+const dropIn = hostsNamespaceAvailable('the drop-in compose replay (docker/compose.drop-in.yaml)');
+
+describe.skipIf(!dropIn)(
+  'docker/compose.drop-in.yaml replayed: a shop reaching the sandbox as fintech.test.nplus.tech',
+  () => {
+    const compose = parseYaml(readFileSync(join(REPO, 'docker/compose.drop-in.yaml'), 'utf8')) as {
+      services: Record<
+        string,
+        {
+          environment: Record<string, string>;
+          volumes?: string[];
+          entrypoint?: string[];
+          working_dir?: string;
+        }
+      >;
+    };
+    const sandboxService = compose.services['ktpay-mock']!;
+    const shopService = compose.services.shop!;
+    const sandboxIp = randomLoopback();
+    let shopIp = randomLoopback();
+    while (shopIp === sandboxIp) shopIp = randomLoopback();
+    let c: RunningContainer;
+    let shop: ReturnType<typeof spawnWithHosts> | undefined;
+    let tlsVolume = '';
+    let port = 0;
+    let shopBase = '';
+
+    afterAll(async () => {
+      shop?.child.kill('SIGTERM');
+      if (c && c.launcher.exitCode === null && c.launcher.signalCode === null) {
+        c.launcher.kill('SIGKILL');
+        await c.exited;
+      }
+    });
+
+    it("starts with TLS on from the compose file's environment, its CA made in the volume by the image's user", async () => {
+      const tlsDir = image.config.env.TLS_DIR!;
+      const volumeName = sandboxService.volumes!.find((v) => v.endsWith(`:${tlsDir}`))!.split(':')[0]!;
+      // A new named volume starts as a copy of the image's folder, owner and mode included.
+      tlsVolume = join(workRoot, 'volumes', volumeName);
+      mkdirSync(tlsVolume, { recursive: true });
+      const imageDir = statSync(mapPath(image.rootfs, tlsDir));
+      chownSync(tlsVolume, imageDir.uid, imageDir.gid);
+      chmodSync(tlsVolume, imageDir.mode & 0o7777);
+
+      const hostsFile = join(workRoot, 'volumes', 'sandbox-hosts');
+      writeFileSync(hostsFile, `127.0.0.1 localhost\n${shopIp} shop\n`);
+      port = await freePort();
+      c = await startContainer(
+        {
+          ...sandboxService.environment,
+          TLS_DIR: tlsVolume,
+          // The container's own address: compose's aliases point there. (HTTP keeps the image's
+          // 0.0.0.0, on a free port, for the HEALTHCHECK.)
+          TLS_HOST: sandboxIp,
+          PORT: String(port),
+        },
+        { hostsFile, bindLowPorts: Number(sandboxService.environment.TLS_PORT) < 1024 },
+      );
+      const flags = image.config.healthcheck!.flags;
+      const give =
+        durationMs(flags['start-period'] ?? '0s') +
+        Number(flags.retries ?? 3) * durationMs(flags.interval ?? '30s');
+      for (;;) {
+        if ((await runHealthcheck(c)) === 0) break;
+        if (c.launcher.exitCode !== null || performance.now() - c.startedAt > give)
+          throw new Error(`never healthy: ${JSON.stringify(c.output())}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      console.log(
+        `[container drop-in] healthy ${Math.round(performance.now() - c.startedAt)} ms after start, CA made on the way`,
+      );
+      expect(c.output().stdout).toContain(`HTTPS        https://${sandboxIp}:443`);
+      const key = statSync(join(tlsVolume, 'ca-key.pem'));
+      expect(key.mode & 0o777).toBe(0o600);
+      expect(key.uid).toBe(userIds(image.config.user).uid);
+      expect(existsSync(join(tlsVolume, 'ca.pem'))).toBe(true);
+    }, 90_000);
+
+    it('runs the shop with its compose environment: it creates a payment at https://fintech.test.nplus.tech, trusting the CA from the volume', async () => {
+      // The shop's mounts, as compose makes them: the fixture into the image's /app, the CA volume.
+      const app = mapPath(image.rootfs, shopService.working_dir!);
+      const fixtureMount = shopService.volumes!.find((v) => v.startsWith('../test/fixtures/'))!.split(':');
+      const fixtureAt = mapPath(image.rootfs, fixtureMount[1]!);
+      mkdirSync(dirname(fixtureAt), { recursive: true });
+      // A copy, not a link: Node resolves a linked file's imports from where it really lies, and the
+      // shop must use the image's production dependencies, as in the container.
+      cpSync(join(REPO, 'docker', fixtureMount[0]!), fixtureAt, { recursive: true });
+      const caMount = shopService
+        .volumes!.find((v) => v.startsWith(`${basename(tlsVolume)}:`))!
+        .split(':')[1]!;
+      const env = Object.fromEntries(
+        Object.entries(shopService.environment).map(([k, v]) => [k, v.replace(caMount, tlsVolume)]),
+      );
+      shop = spawnWithHosts(sandboxIp, process.execPath, shopService.entrypoint!.slice(1), {
+        cwd: app,
+        env: { ...env, HOST: shopIp },
+        hosts: [`${shopIp} shop`],
+      });
+      shopBase = `http://${shopIp}:${env.PORT}`;
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const up = await fetch(`${shopBase}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (up) break;
+        if (Date.now() > deadline)
+          throw new Error(`the shop did not start: ${JSON.stringify(shop.output())}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const res = await fetch(`${shopBase}/checkout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ amount: 2500, product: 'Чайник' }),
+      });
+      const body = (await res.json()) as { order_id: string; transaction_hash: string; payment_url: string };
+      expect(res.status, JSON.stringify(body) + JSON.stringify(shop.output())).toBe(201);
+      expect(body.payment_url).toBe(
+        `https://fintech.test.nplus.tech/acquirer/payform?params=${body.transaction_hash}`,
+      );
+
+      // Paid, cleared, and the callback goes to http://shop:3000, which confirms over HTTPS again.
+      const paid = await fetch(`http://127.0.0.1:${port}/__admin/transactions/${body.transaction_hash}/pay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          pan: TEST_CARD,
+          exp_month: '12',
+          exp_year: String(new Date().getFullYear() + 3),
+          cvc: '123',
+        }),
+      });
+      expect(paid.status).toBe(200);
+      let status = '';
+      const until = Date.now() + 30_000;
+      while (status !== 'paid' && Date.now() < until) {
+        status = ((await (await fetch(`${shopBase}/orders/${body.order_id}`)).json()) as { status: string })
+          .status;
+        if (status !== 'paid') await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(status, JSON.stringify(shop.output())).toBe('paid');
+    }, 90_000);
+  },
+);

@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { DEFAULT_PORT, ENV_VARS } from '../../mock-server/config/load-config.js';
+import { KTPAY_TEST_HOSTS } from '../../mock-server/tls/tls-dir.js';
 import { buildTestApp } from '../helpers/sandbox.js';
 import {
   aptPackages,
@@ -102,16 +103,27 @@ describe('docker/Dockerfile', () => {
     const entrypoint = stepsOf(finalStage, 'ENTRYPOINT').at(-1)!;
     expect(entrypoint).toMatchObject({ execForm: true, argv: ['ktpay-mock'] });
     expect(stepsOf(finalStage, 'CMD').at(-1)).toMatchObject({ execForm: true, argv: ['serve'] });
-    expect(stepsOf(finalStage, 'EXPOSE').flatMap((e) => e.ports)).toEqual([String(DEFAULT_PORT)]);
+    // HTTP first (GitLab waits for the first exposed port), then 443 for TLS_PORT=443.
+    expect(stepsOf(finalStage, 'EXPOSE').flatMap((e) => e.ports)).toEqual([String(DEFAULT_PORT), '443']);
     expect(stepsOf(finalStage, 'STOPSIGNAL').at(-1)?.signal ?? 'SIGTERM').toBe('SIGTERM');
   });
 
-  it('sets only HOST and housekeeping in ENV, so PORT, STORE and the rest stay free for -e and a mounted file', () => {
+  it('sets only HOST, TLS_DIR and housekeeping in ENV, so PORT, STORE and the rest stay free for -e and a mounted file', () => {
     const env = Object.fromEntries(stepsOf(finalStage, 'ENV').flatMap((e) => e.pairs));
     expect(env.HOST).toBe('0.0.0.0');
     for (const name of Object.keys(env)) {
-      expect(['NODE_ENV', 'PATH', 'HOST'], `ENV ${name}`).toContain(name);
+      expect(['NODE_ENV', 'PATH', 'HOST', 'TLS_DIR'], `ENV ${name}`).toContain(name);
     }
+  });
+
+  it("makes TLS_DIR a folder of the image user's own, so a named volume there starts writable for it", () => {
+    const env = Object.fromEntries(stepsOf(finalStage, 'ENV').flatMap((e) => e.pairs));
+    const user = stepsOf(finalStage, 'USER').at(-1)!.user;
+    const copy = stepsOf(finalStage, 'COPY').find((c) => c.dest.replace(/\/$/, '') === env.TLS_DIR);
+    expect(copy, `a COPY creating ${env.TLS_DIR}`).toBeDefined();
+    expect(userIds(copy!.chown!)).toEqual(userIds(user));
+    // TLS stays off unless TLS_PORT is given: the image sets none.
+    expect(env.TLS_PORT).toBeUndefined();
   });
 
   it('has a node HEALTHCHECK against /__admin/health that honours PORT and ADMIN_TOKEN', () => {
@@ -216,6 +228,15 @@ describe('.dockerignore', () => {
   });
 });
 
+/** The example correct merchant's code, where every variable compose gives it must be read. */
+function correctShopSources(): string {
+  const dir = join(REPO, 'test/fixtures/merchants/correct');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('\n');
+}
+
 function envNamesOf(value: unknown): string[] {
   if (Array.isArray(value)) return value.map((v) => String(v).split('=')[0]!);
   return Object.keys((value ?? {}) as Record<string, unknown>);
@@ -252,11 +273,7 @@ describe('docker/compose.yaml', () => {
     // The mounted fixture holds the script, and reads every variable compose gives it.
     const script = merchant.entrypoint!.at(-1)!;
     expect(existsSync(join(REPO, script)), script).toBe(true);
-    const dir = join(REPO, 'test/fixtures/merchants/correct');
-    const sources = readdirSync(dir)
-      .filter((f) => f.endsWith('.js'))
-      .map((f) => readFileSync(join(dir, f), 'utf8'))
-      .join('\n');
+    const sources = correctShopSources();
     for (const name of envNamesOf(merchant.environment))
       expect(sources, name).toContain(`process.env.${name}`);
   });
@@ -298,6 +315,101 @@ describe('CI examples', () => {
   });
 });
 
+interface ComposeService {
+  build?: { context: string; dockerfile: string };
+  image?: string;
+  ports?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  entrypoint?: string[];
+  volumes?: string[];
+  sysctls?: Record<string, number | string>;
+  networks?: Record<string, { aliases?: string[] }>;
+}
+
+describe('docker/compose.drop-in.yaml', () => {
+  const compose = parseYaml(read('docker/compose.drop-in.yaml')) as {
+    services: Record<string, ComposeService>;
+    volumes: Record<string, unknown>;
+  };
+  const sandbox = compose.services['ktpay-mock']!;
+  const shop = compose.services.shop!;
+  const imageEnv = Object.fromEntries(stepsOf(finalStage, 'ENV').flatMap((e) => e.pairs));
+  const volumeAt = (service: ComposeService, path: string) =>
+    service.volumes?.find((v) => v.split(':')[1] === path)?.split(':')[0];
+
+  it('gives the sandbox the three ktpay test hosts as network aliases and HTTPS on 443, from the image', () => {
+    expect(sandbox.build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
+    expect(sandbox.networks?.default?.aliases).toEqual([...KTPAY_TEST_HOSTS]);
+    expect(sandbox.environment?.TLS_PORT).toBe('443');
+    // The image's non-root user binds 443: spelled out for engines that do not allow it by default.
+    expect(Number(sandbox.sysctls?.['net.ipv4.ip_unprivileged_port_start'])).toBe(0);
+    for (const name of envNamesOf(sandbox.environment)) expect(KNOWN_ENV, name).toContain(name);
+  });
+
+  it("keeps the CA in a named volume at the image's TLS_DIR, which the shop mounts read-only and trusts", () => {
+    const volume = volumeAt(sandbox, imageEnv.TLS_DIR!);
+    expect(volume, `a volume at ${imageEnv.TLS_DIR}`).toBeDefined();
+    expect(compose.volumes).toHaveProperty(volume!);
+    const mount = shop.volumes!.find((v) => v.startsWith(`${volume}:`))!;
+    expect(mount.endsWith(':ro')).toBe(true);
+    const [, at] = mount.split(':');
+    expect(shop.environment?.NODE_EXTRA_CA_CERTS).toBe(`${at}/ca.pem`);
+  });
+
+  it('runs the shop unchanged, pointed at the real test host, once the sandbox is healthy', () => {
+    expect(shop.depends_on?.['ktpay-mock']?.condition).toBe('service_healthy');
+    expect(shop.environment?.KTPAY_API_URL).toBe('https://fintech.test.nplus.tech');
+    const sources = correctShopSources();
+    // Every variable is one the shop reads, or Node's own.
+    for (const name of envNamesOf(shop.environment).filter((n) => n !== 'NODE_EXTRA_CA_CERTS'))
+      expect(sources, name).toContain(`process.env.${name}`);
+  });
+});
+
+describe('CI examples for the drop-in', () => {
+  it('GitHub Actions: the service on 443 with TLS_PORT, the names mapped and the CA trusted before the shop runs', () => {
+    const wf = parseYaml(read('docker/examples/github-actions-drop-in.yml')) as {
+      jobs: Record<
+        string,
+        {
+          services?: Record<
+            string,
+            { image: string; ports: string[]; env?: Record<string, string>; options?: string }
+          >;
+          steps: { run?: string }[];
+        }
+      >;
+    };
+    const job = Object.values(wf.jobs).find((j) => j.services)!;
+    const service = Object.values(job.services!)[0]!;
+    expect(service.ports).toContain('443:443');
+    expect(service.env?.TLS_PORT).toBe('443');
+    expect(service.options).toContain('--sysctl net.ipv4.ip_unprivileged_port_start=0');
+    for (const name of envNamesOf(service.env)) expect(KNOWN_ENV, name).toContain(name);
+    const setup = job.steps.map((s) => s.run ?? '').find((r) => r.includes('/etc/hosts'))!;
+    expect(setup).toContain(`127.0.0.1 ${KTPAY_TEST_HOSTS.join(' ')}`);
+    expect(setup).toContain('/__admin/tls/ca.pem');
+    expect(setup).toContain('update-ca-certificates');
+  });
+
+  it('GitLab CI: the service under the ktpay test hosts as aliases, with TLS_PORT, and the CA trusted', () => {
+    const ci = parseYaml(read('docker/examples/gitlab-ci-drop-in.yml')) as Record<
+      string,
+      {
+        services?: { name: string; alias: string; variables?: Record<string, string> }[];
+        before_script?: string[];
+      }
+    >;
+    const job = Object.values(ci).find((j) => typeof j === 'object' && j !== null && 'services' in j)!;
+    const service = job.services![0]!;
+    expect(service.alias.split(/[,\s]+/)).toEqual(['ktpay', ...KTPAY_TEST_HOSTS]);
+    expect(service.variables?.TLS_PORT).toBe('443');
+    for (const name of envNamesOf(service.variables)) expect(KNOWN_ENV, name).toContain(name);
+    expect(job.before_script!.join('\n')).toContain('http://ktpay:8077/__admin/tls/ca.pem');
+  });
+});
+
 describe('README', () => {
   const readme = read('README.md');
   const section = (title: string) => {
@@ -321,6 +433,21 @@ describe('README', () => {
     expect(blocks.some((b) => /services:\n\s*- name: /.test(b) && /alias: ktpay/.test(b))).toBe(true);
     expect(ci).toContain('docker/examples/github-actions.yml');
     expect(ci).toContain('docker/examples/gitlab-ci.yml');
+  });
+
+  it('"Drop-in for unmodified clients" has the three setups and points at their files', () => {
+    const dropIn = section('Drop-in for unmodified clients');
+    for (const needle of [
+      '### On a laptop',
+      '### With docker compose',
+      '### As a CI service',
+      'ktpay-mock tls init',
+      'ktpay-mock tls env',
+      'docker/compose.drop-in.yaml',
+      'docker/examples/github-actions-drop-in.yml',
+      'docker/examples/gitlab-ci-drop-in.yml',
+    ])
+      expect(dropIn, needle).toContain(needle);
   });
 
   it('"Run with Docker" gives the build, run and compose commands and says what was and was not proven', () => {

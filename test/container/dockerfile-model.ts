@@ -12,8 +12,11 @@
  * - an `apt-get install` RUN is not executed (it would change the host): the named Debian packages
  *   must already be installed on the host, which is Debian too;
  * - every other RUN must stay inside its WORKDIR (no absolute paths), and runs with `sh -c` there;
+ * - `COPY --chown` gives the copy to that user when the replay runs as root; otherwise it cannot
+ *   (only root gives files away), says so in the log, and records the owner Docker would set in
+ *   `ownership`;
  * - an instruction the replay does not know (ADD, SHELL, VOLUME, ONBUILD, ARG inside a stage, COPY
- *   with wildcards or --chown/--chmod/--link) throws instead of being skipped.
+ *   with wildcards or --chmod/--link) throws instead of being skipped.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -22,6 +25,7 @@ import {
   constants as fsConstants,
   cpSync,
   existsSync,
+  lchownSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -52,7 +56,15 @@ const KNOWN_USERS: Record<string, number> = { root: 0, node: 1000 };
 
 export type Step =
   | { kind: 'WORKDIR'; path: string; line: number }
-  | { kind: 'COPY'; from: string | undefined; sources: string[]; dest: string; line: number }
+  | {
+      kind: 'COPY';
+      from: string | undefined;
+      sources: string[];
+      dest: string;
+      /** `--chown=<user>[:<group>]`, as written. */
+      chown: string | undefined;
+      line: number;
+    }
   | { kind: 'RUN'; command: string; line: number }
   | { kind: 'ENV'; pairs: [string, string][]; line: number }
   | { kind: 'USER'; user: string; line: number }
@@ -116,7 +128,7 @@ function stepOf(ins: Instruction): Step {
     case 'COPY': {
       const copy = ins as Copy;
       const flags = copy.getFlags();
-      const unknown = flags.filter((f) => f.getName() !== 'from');
+      const unknown = flags.filter((f) => f.getName() !== 'from' && f.getName() !== 'chown');
       if (unknown.length) {
         return { kind: 'UNSUPPORTED', keyword: `COPY --${unknown[0]!.getName()}`, text: content, line };
       }
@@ -128,7 +140,8 @@ function stepOf(ins: Instruction): Step {
         return { kind: 'UNSUPPORTED', keyword: 'COPY without a destination', text: content, line };
       return {
         kind: 'COPY',
-        from: copy.getFromFlag()?.getValue() ?? undefined,
+        from: flags.find((f) => f.getName() === 'from')?.getValue() ?? undefined,
+        chown: flags.find((f) => f.getName() === 'chown')?.getValue() ?? undefined,
         sources: words.slice(0, -1),
         dest: words.at(-1)!,
         line,
@@ -222,6 +235,8 @@ export interface ReplayedImage {
   config: ImageConfig;
   /** How long each RUN took, for the test log. */
   timings: { stage: string; line: number; what: string; ms: number }[];
+  /** Container paths a `COPY --chown` gave away in the final stage, with the owner Docker sets. */
+  ownership: Record<string, { uid: number; gid: number; applied: boolean }>;
 }
 
 export interface ReplayOptions {
@@ -360,6 +375,7 @@ export async function replayBuild(opts: ReplayOptions): Promise<ReplayedImage> {
   const timings: ReplayedImage['timings'] = [];
   let config: ImageConfig | undefined;
   let rootfs = '';
+  let ownership: ReplayedImage['ownership'] = {};
 
   const hostMajor = process.versions.node.split('.')[0];
   for (const stage of dockerfile.stages) {
@@ -372,6 +388,16 @@ export async function replayBuild(opts: ReplayOptions): Promise<ReplayedImage> {
       );
     }
     rootfs = join(workRoot, 'stages', stage.name);
+    ownership = {};
+    /** COPY --chown: Docker gives the copied tree to that user; the replay can only as root. */
+    const giveAway = (chown: string, hostTarget: string, containerPath: string) => {
+      const { uid, gid } = userIds(chown);
+      const applied = process.getuid?.() === 0;
+      if (applied) chownTree(hostTarget, uid, gid);
+      else
+        log(`[${stage.name}] COPY --chown=${chown} ${containerPath}: not applied (the replay is not root)`);
+      ownership[containerPath] = { uid, gid, applied };
+    };
     mkdirSync(rootfs, { recursive: true });
     chmodSync(rootfs, 0o755);
     stageRoots[stage.name] = rootfs;
@@ -414,6 +440,12 @@ export async function replayBuild(opts: ReplayOptions): Promise<ReplayedImage> {
                   : mapPath(rootfs, posix.join(dest, posix.basename(source)));
               mkdirSync(isDir ? target : dirname(target), { recursive: true });
               cpSync(src, target, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+              if (step.chown)
+                giveAway(
+                  step.chown,
+                  target,
+                  isDir || !destIsDir ? dest : posix.join(dest, posix.basename(source)),
+                );
             } else {
               const rel = posix.normalize(source.replace(/^\/+/, '')) || '.';
               if (rel !== '.' && ignore.ignores(rel))
@@ -426,6 +458,12 @@ export async function replayBuild(opts: ReplayOptions): Promise<ReplayedImage> {
                   ? mapPath(rootfs, dest)
                   : mapPath(rootfs, posix.join(dest, posix.basename(rel)));
               copyFromContext(contextDir, rel, target, ignore);
+              if (step.chown)
+                giveAway(
+                  step.chown,
+                  target,
+                  isDir || !destIsDir ? dest : posix.join(dest, posix.basename(rel)),
+                );
             }
           }
           break;
@@ -487,7 +525,14 @@ export async function replayBuild(opts: ReplayOptions): Promise<ReplayedImage> {
     config = cfg;
   }
   if (!config) throw new Error('the Dockerfile has no stage');
-  return { root: workRoot, stageRoots, rootfs, config, timings };
+  return { root: workRoot, stageRoots, rootfs, config, timings, ownership };
+}
+
+/** chown -R without following symlinks. */
+function chownTree(path: string, uid: number, gid: number) {
+  lchownSync(path, uid, gid);
+  if (lstatSync(path).isDirectory())
+    for (const entry of readdirSync(path)) chownTree(join(path, entry), uid, gid);
 }
 
 /** uid and gid of a USER value (`1000:1000`, `node`, `root`). */
