@@ -39,6 +39,11 @@ export async function startServer(
   return { app, url, close: () => app.close() };
 }
 
+/** The store setting without a password in it (a postgres:// URL may carry one). */
+function redactStore(store: string): string {
+  return store.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
 /** The startup banner: what a newcomer needs to make a first payment. */
 export function banner(config: SandboxConfig, url: string): string {
   const base = config.public_url ?? url;
@@ -51,7 +56,7 @@ export function banner(config: SandboxConfig, url: string): string {
     `  Dashboard    ${base}/__admin/ui`,
     `  API docs     ${base}/docs   (OpenAPI 3.1: ${base}/openapi.json)`,
     `  Health       ${base}/__admin/health`,
-    `  Store        ${config.store}`,
+    `  Store        ${redactStore(config.store)}`,
   ];
   if (config.default_merchant.enabled) {
     lines.push(

@@ -6,7 +6,14 @@ import type { JournalEntry, JournalFilter } from '../journal/journal-entry.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { Transaction } from '../payments/transaction.js';
 import type { ScenarioFile } from '../../contracts/types.js';
-import type { NewMerchant, ScenarioUse, Store, TransactionFilter, TransactionWrite } from './store.js';
+import type {
+  DeliveryLease,
+  NewMerchant,
+  ScenarioUse,
+  Store,
+  TransactionFilter,
+  TransactionWrite,
+} from './store.js';
 
 /** Why the store cannot open its file, in words an operator can act on. */
 export class SqliteStoreError extends Error {
@@ -91,6 +98,15 @@ export const MIGRATIONS: readonly Migration[] = [
         key  TEXT NOT NULL UNIQUE,
         used INTEGER NOT NULL
       );
+    `,
+  },
+  {
+    version: 3,
+    name: 'callback delivery leases (who is making an attempt, until when)',
+    sql: `
+      ALTER TABLE deliveries ADD COLUMN lease_owner TEXT;
+      ALTER TABLE deliveries ADD COLUMN lease_until INTEGER;
+      CREATE INDEX deliveries_next_attempt_at ON deliveries (next_attempt_at);
     `,
   },
 ];
@@ -223,6 +239,15 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     updateDelivery: db.prepare(
       'UPDATE deliveries SET state = @state, next_attempt_at = @next_attempt_at, doc = @doc WHERE id = @id',
     ),
+    getDeliveryRow: db.prepare('SELECT doc, lease_owner, lease_until FROM deliveries WHERE id = ?'),
+    lease: db.prepare('UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?'),
+    dueDeliveries: db.prepare(
+      `SELECT doc, lease_owner, lease_until FROM deliveries
+       WHERE (state IN ('pending', 'retrying') AND coalesce(next_attempt_at, 0) <= @now
+              AND (lease_until IS NULL OR lease_until <= @now OR lease_owner = @owner))
+          OR (state = 'delivering' AND lease_until IS NOT NULL AND lease_until <= @now)
+       ORDER BY coalesce(next_attempt_at, 0), seq LIMIT @limit`,
+    ),
     getDelivery: db.prepare('SELECT doc FROM deliveries WHERE id = ?').pluck(),
     listOpenDeliveries: db
       .prepare(
@@ -331,6 +356,37 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     return { before, after };
   });
   const insertAllDeliveries = db.transaction(insertDeliveries);
+  type LeaseRow = { doc: string; lease_owner: string | null; lease_until: number | null };
+  const leaseFree = (row: LeaseRow, lease: DeliveryLease) =>
+    row.lease_owner === null || row.lease_owner === lease.owner || (row.lease_until ?? 0) <= lease.now;
+  const takeLease = (row: LeaseRow, lease: DeliveryLease) => {
+    const before = JSON.parse(row.doc) as Delivery;
+    const after: Delivery = { ...before, state: 'delivering' };
+    s.updateDelivery.run(deliveryRow(after));
+    s.lease.run(lease.owner, lease.now + lease.lease_ms, after.id);
+    return { before, after };
+  };
+  const claimDelivery = db.transaction((id: string, lease: DeliveryLease, closed: boolean) => {
+    const row = s.getDeliveryRow.get(id) as LeaseRow | undefined;
+    if (!row || !leaseFree(row, lease)) return undefined;
+    if (!closed && CLOSED_DELIVERY_STATES.includes((JSON.parse(row.doc) as Delivery).state as never))
+      return undefined;
+    return takeLease(row, lease);
+  });
+  const claimDue = db.transaction((lease: DeliveryLease, limit: number) =>
+    (s.dueDeliveries.all({ now: lease.now, owner: lease.owner, limit }) as LeaseRow[]).map((r) =>
+      takeLease(r, lease),
+    ),
+  );
+  const settleDelivery = db.transaction((id: string, owner: string, fn: (d: Delivery) => Delivery) => {
+    const row = s.getDeliveryRow.get(id) as LeaseRow | undefined;
+    if (!row || row.lease_owner !== owner) return undefined;
+    const before = JSON.parse(row.doc) as Delivery;
+    const after = fn(before);
+    s.updateDelivery.run(deliveryRow(after));
+    s.lease.run(null, null, id);
+    return { before, after };
+  });
   const insertMerchant = db.transaction((draft: NewMerchant): Merchant | undefined => {
     const merchantId =
       draft.merchant_id ??
@@ -457,6 +513,9 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
       return parseAll<Delivery>(stmt.all(params));
     },
     listOpenDeliveries: async () => parseAll<Delivery>(s.listOpenDeliveries.all(...CLOSED_DELIVERY_STATES)),
+    claimDelivery: async (id, lease, o = {}) => claimDelivery(id, lease, o.closed ?? false),
+    claimDueDeliveries: async (lease, limit) => claimDue(lease, limit),
+    settleDelivery: async (id, owner, fn) => settleDelivery(id, owner, fn),
 
     async putScenario(sc) {
       s.putScenario.run(sc.name, JSON.stringify(sc));
