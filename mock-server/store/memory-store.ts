@@ -160,6 +160,7 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
     async claimDelivery(id, lease, o = {}) {
       const d = deliveries.get(id);
       if (!d || (!isOpen(d) && !o.closed) || !leaseFree(id, lease)) return undefined;
+      if (o.due && (d.next_attempt_at ?? 0) > lease.now) return undefined;
       return claim(d, lease);
     },
     async claimDueDeliveries(lease, limit) {

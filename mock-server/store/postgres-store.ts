@@ -417,6 +417,7 @@ export async function createPostgresStore(opts: {
           SELECT id, doc FROM deliveries
           WHERE id = ${id}
             ${o.closed ? sql`` : sql`AND state IN ${sql(OPEN_STATES)}`}
+            ${o.due ? sql`AND coalesce(next_attempt_at, 0) <= ${lease.now}` : sql``}
             AND (lease_owner IS NULL OR lease_owner = ${lease.owner} OR lease_until <= ${lease.now})
           FOR UPDATE
         )

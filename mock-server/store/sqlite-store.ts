@@ -187,6 +187,8 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     migrate(db);
+    // One process per file: leases a previous process held died with it.
+    db.exec('UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL');
   } catch (err) {
     db.close();
     if (err instanceof SqliteStoreError) throw err;
@@ -366,13 +368,15 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     s.lease.run(lease.owner, lease.now + lease.lease_ms, after.id);
     return { before, after };
   };
-  const claimDelivery = db.transaction((id: string, lease: DeliveryLease, closed: boolean) => {
+  const claimDelivery = db.transaction((id: string, lease: DeliveryLease, closed: boolean, due: boolean) => {
     const row = s.getDeliveryRow.get(id) as LeaseRow | undefined;
     if (!row || !leaseFree(row, lease)) return undefined;
-    if (!closed && CLOSED_DELIVERY_STATES.includes((JSON.parse(row.doc) as Delivery).state as never))
-      return undefined;
+    const d = JSON.parse(row.doc) as Delivery;
+    if (!closed && CLOSED_DELIVERY_STATES.includes(d.state as never)) return undefined;
+    if (due && (d.next_attempt_at ?? 0) > lease.now) return undefined;
     return takeLease(row, lease);
   });
+
   const claimDue = db.transaction((lease: DeliveryLease, limit: number) =>
     (s.dueDeliveries.all({ now: lease.now, owner: lease.owner, limit }) as LeaseRow[]).map((r) =>
       takeLease(r, lease),
@@ -513,7 +517,7 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
       return parseAll<Delivery>(stmt.all(params));
     },
     listOpenDeliveries: async () => parseAll<Delivery>(s.listOpenDeliveries.all(...CLOSED_DELIVERY_STATES)),
-    claimDelivery: async (id, lease, o = {}) => claimDelivery(id, lease, o.closed ?? false),
+    claimDelivery: async (id, lease, o = {}) => claimDelivery(id, lease, o.closed ?? false, o.due ?? false),
     claimDueDeliveries: async (lease, limit) => claimDue(lease, limit),
     settleDelivery: async (id, owner, fn) => settleDelivery(id, owner, fn),
 

@@ -115,13 +115,14 @@ export interface Store {
   /**
    * Leases one delivery for an attempt (the outbox's *claim*): marks it `delivering`, held by
    * `lease.owner` until `now + lease_ms`. Undefined when it is gone, closed (unless `closed` is
-   * allowed: a redelivery), or held by another owner whose lease has not expired; so each attempt
-   * is made by exactly one owner, however many replicas share the store.
+   * allowed: a redelivery), not yet due (with `due`: `next_attempt_at` after `now`, e.g. another
+   * replica made the attempt and scheduled the next), or held by another owner whose lease has not
+   * expired; so each attempt is made by exactly one owner, however many replicas share the store.
    */
   claimDelivery(
     id: string,
     lease: DeliveryLease,
-    opts?: { closed?: boolean },
+    opts?: { closed?: boolean; due?: boolean },
   ): Promise<Updated<Delivery> | undefined>;
   /**
    * Leases up to `limit` deliveries that are due: open with `next_attempt_at <= now` and no live
