@@ -3,6 +3,7 @@ import type { Delivery, DeliveryFilter } from '../callbacks/delivery.js';
 import type { JournalEntry, JournalFilter } from '../journal/journal-entry.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { PaymentStatus, Transaction } from '../payments/transaction.js';
+import type { PostgresStore } from './postgres-store.js';
 
 export interface TransactionFilter {
   app_id?: string;
@@ -152,4 +153,9 @@ export interface Store {
   /** Drops transactions, journal and deliveries, and every non-builtin merchant. */
   reset(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The shared PostgreSQL store, with what a cluster needs beyond this interface. */
+export function isPostgresStore(store: Store): store is PostgresStore {
+  return store.kind === 'postgres';
 }
