@@ -5,7 +5,7 @@ import type { CallbackNote, TransitionNotice } from '../payments/payment-events.
 import type { Transaction } from '../payments/transaction.js';
 import type { ScenarioEngine } from '../scenarios/scenario-engine.js';
 import type { Clock, ClockTimer } from '../shared/clock.js';
-import type { Store, Updated } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { createCallbackDispatcher } from './callback-dispatcher.js';
 import type { DeliveryScenario } from './callback-scenario.js';
 import { createDeliveryAttempt } from './delivery-attempt.js';
@@ -82,8 +82,6 @@ export function createCallbackOutbox(deps: {
     retries: createRetrySchedule(settings.schedule_ms, settings.time_scale),
     replica: shared ? owner : undefined,
   });
-  /** Deliveries a sweep leased for this process, waiting in the queue for their attempt. */
-  const swept = new Map<string, Updated<Delivery>>();
   const schedule = createOutboxSchedule({
     clock,
     concurrency: settings.concurrency,
@@ -116,8 +114,10 @@ export function createCallbackOutbox(deps: {
 
   /** claim → attempt → record, then the next due time armed here (any replica may take it). */
   async function runAttempt(id: string, trigger: AttemptTrigger): Promise<void> {
-    const claimed = swept.get(id) ?? (await claim.take(id, trigger));
-    swept.delete(id);
+    // Always the row as it is now, even for a delivery a sweep leased to this process: an attempt
+    // on the sweep's snapshot could repeat one this process made meanwhile (the same owner may
+    // renew its own lease).
+    const claimed = await claim.take(id, trigger);
     if (!claimed) {
       // Gone (reset), closed, or another replica's. Or not due yet: a timer may fire a moment
       // before the clock reaches its due time, or another replica made this attempt and
@@ -181,10 +181,8 @@ export function createCallbackOutbox(deps: {
   let sweepTimer: ClockTimer | undefined;
   let sweeping: Promise<void> | undefined;
   async function sweep(): Promise<void> {
-    for (const c of await claim.takeDue(schedule.room())) {
-      swept.set(c.before.id, c);
-      schedule.enqueue(c.before.id, 'schedule');
-    }
+    // The sweep's lease keeps other replicas off these rows until the attempt renews it.
+    for (const c of await claim.takeDue(schedule.room())) schedule.enqueue(c.before.id, 'schedule');
   }
   function armSweep() {
     if (!shared || schedule.stopped) return;
