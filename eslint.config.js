@@ -6,8 +6,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    // The fixture shops are plain Node scripts (run with `node`, no TypeScript): Node's globals.
-    files: ['test/fixtures/**/*.js'],
+    // The fixture shops, the Node client of the client matrix and CI's report reader are plain Node scripts (run with `node`, no
+    // TypeScript): Node's globals.
+    files: ['test/fixtures/**/*.js', 'test/clients/programs/**/*.mjs', '.ci/**/*.mjs'],
     languageOptions: {
       globals: Object.fromEntries(
         [
@@ -17,6 +18,7 @@ export default tseslint.config(
           'URL',
           'URLSearchParams',
           'fetch',
+          'Headers',
           'AbortSignal',
           'setTimeout',
           'clearTimeout',

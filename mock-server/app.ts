@@ -53,6 +53,8 @@ export interface BuildOptions extends ContextOverrides {
  */
 export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const ctx = await createSandboxContext(config, opts);
+  // Errors raised before a route resolves the merchant still answer in its dialect.
+  const lookup = (appId: string) => ctx.merchants.get(appId);
   const app = Fastify({
     logger: opts.logger ?? false,
     trustProxy: true,
@@ -63,7 +65,7 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
     http: { maxHeaderSize: config.max_header_size },
     clientErrorHandler: clientErrorHandler(config),
     // An undecodable path or an over-long path parameter matches no route: 4040119, not Fastify's own body.
-    frameworkErrors: frameworkErrorHandler(config),
+    frameworkErrors: frameworkErrorHandler(config, lookup),
     schemaController: {
       compilersFactory: {
         buildValidator: contractsOnly('validator'),
@@ -75,7 +77,7 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
   app.decorate('sandbox', ctx);
   const startedAt = ctx.clock.now();
 
-  await app.register(errorHandler, { config });
+  await app.register(errorHandler, { config, lookup });
   await app.register(requestJournal, { store: ctx.store, clock: ctx.clock });
   await app.register(cors, { ctx });
   await app.register(merchantRateLimit, { ctx, prefix: MERCHANT_API_PREFIX });

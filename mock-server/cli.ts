@@ -10,6 +10,8 @@ import {
   publicKeyOf,
   sealToBase64,
 } from './crypto/sealed-box.js';
+import { KtpayError } from './envelope/ktpay-error.js';
+import { readSealedBody } from './envelope/sealed-body-text.js';
 import { DEFAULT_MERCHANT } from './merchants/default-merchant.js';
 import { buildOpenApi } from './openapi/build-openapi.js';
 import { banner, installGracefulShutdown, startServer } from './server.js';
@@ -79,24 +81,38 @@ program
 
 program
   .command('seal')
-  .description('seal JSON (stdin or a file) to an app_key and print the request body, for curl')
-  .argument('[file]', 'JSON file; stdin when omitted or -')
+  .description(
+    'seal JSON (stdin or files) to an app_key and print the request body, for curl; several files: one body a line',
+  )
+  .argument('[files...]', 'JSON files; stdin when none or -')
   .addOption(
     new Option('-k, --app-key <base64>', "the gateway's app_key").default(
       DEFAULT_MERCHANT.app_key,
       'the built-in merchant',
     ),
   )
-  .action(async (file: string | undefined, flags: { appKey: string }) => {
+  .action(async (files: string[], flags: { appKey: string }) => {
     await cryptoReady();
-    const text = await readInput(file);
-    try {
-      JSON.parse(text);
-    } catch {
-      process.stderr.write('ktpay-mock: warning: the input is not valid JSON; sealing it anyway\n');
-    }
     if (decodeOriginalBase64(flags.appKey)?.length !== 32) fail('--app-key must be base64 of 32 bytes');
-    process.stdout.write(sealToBase64(text.trim(), flags.appKey) + '\n');
+    const inputs = files.length > 0 ? files : [undefined];
+    const bodies: string[] = [];
+    for (const file of inputs) {
+      const text = await readInput(file);
+      try {
+        JSON.parse(text);
+      } catch {
+        process.stderr.write(
+          `ktpay-mock: warning: ${file && file !== '-' ? file : 'the input'} is not valid JSON; sealing it anyway\n`,
+        );
+      }
+      bodies.push(sealToBase64(text.trim(), flags.appKey));
+    }
+    // One body: a newline only on a terminal, so `seal > body.txt` holds exactly the body, with
+    // nothing the sandbox would have to strip (and warn about) when curl sends --data-binary @body.txt.
+    // Several: one body a line.
+    process.stdout.write(
+      bodies.length > 1 ? `${bodies.join('\n')}\n` : bodies[0] + (process.stdout.isTTY ? '\n' : ''),
+    );
   });
 
 program
@@ -111,8 +127,14 @@ program
   )
   .action(async (file: string | undefined, flags: { secretKey: string }) => {
     await cryptoReady();
-    const cipher = decodeOriginalBase64((await readInput(file)).trim());
-    if (!cipher) fail('the input is not ORIGINAL-variant base64');
+    let cipher: Uint8Array;
+    try {
+      const body = readSealedBody(await readInput(file));
+      for (const w of body.warnings) process.stderr.write(`ktpay-mock: warning: ${w}\n`);
+      cipher = body.cipher;
+    } catch (err) {
+      fail(err instanceof KtpayError && err.diagnostic ? err.diagnostic : String(err));
+    }
     const opened = openSealed(cipher, {
       publicKey: publicKeyOf(flags.secretKey),
       secretKey: flags.secretKey,

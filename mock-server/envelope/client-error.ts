@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode } from '../../contracts/error-catalog.js';
 import type { SandboxConfig } from '../config/load-config.js';
-import { sendKtpayError } from './error-handler.js';
+import { sendKtpayError, type MerchantLookup } from './error-handler.js';
 import { buildErrorReply, KtpayError } from './ktpay-error.js';
 
 /**
@@ -48,9 +48,10 @@ export function clientErrorHandler(config: SandboxConfig) {
  * Fastify's `frameworkErrors`: a path the router cannot use — bad percent-encoding
  * (`FST_ERR_BAD_URL`) or a path parameter over Fastify's 100-character limit
  * (`FST_ERR_MAX_PARAM_LENGTH`) — matches no route, so it gets the catalog's `4040119` like any
- * unknown route, instead of Fastify's own 400/414 body.
+ * unknown route, instead of Fastify's own 400/414 body, in the dialect of the merchant the
+ * `Auth-Identifier` names (`lookup`).
  */
-export function frameworkErrorHandler(config: SandboxConfig) {
+export function frameworkErrorHandler(config: SandboxConfig, lookup?: MerchantLookup) {
   return function onFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     const path = request.raw.url?.split('?')[0] ?? '';
     const why =
@@ -66,6 +67,7 @@ export function frameworkErrorHandler(config: SandboxConfig) {
         diagnostic: `no route for ${request.raw.method} ${path.slice(0, 120)}: ${why}`,
       }),
       config,
+      lookup,
     );
   };
 }

@@ -1,7 +1,8 @@
 import { ErrorCode } from '../../contracts/error-catalog.js';
-import { decodeOriginalBase64, openSealed, type SealedBoxOpener } from '../crypto/sealed-box.js';
+import { openSealed, type SealedBoxOpener } from '../crypto/sealed-box.js';
 import { appKeyOf, isKeyExpired, type Merchant } from '../merchants/merchant.js';
 import { KtpayError } from './ktpay-error.js';
+import { readSealedBody } from './sealed-body-text.js';
 
 export interface OpenedRequest {
   /** The decrypted JSON object. */
@@ -10,35 +11,25 @@ export interface OpenedRequest {
   plaintext: string;
 }
 
-/** Why a body is not ORIGINAL base64, in words a developer can act on. */
-function explainBadBase64(text: string): string {
-  if (text.length === 0)
-    return 'the request body is empty: send the base64 of crypto_box_seal(json, app_key)';
-  if (/^[\s]*[{[]/.test(text))
-    return 'the body looks like plain JSON: seal it with crypto_box_seal and base64-encode it first';
-  if (/[-_]/.test(text) && /^[A-Za-z0-9\-_=]+$/.test(text))
-    return 'the body is URL-safe base64 (it has - or _): use the ORIGINAL variant (sodium.base64_variants.ORIGINAL)';
-  if (/^[A-Za-z0-9+/]+$/.test(text) && text.length % 4 !== 0)
-    return 'the base64 has no = padding: use the ORIGINAL variant, which pads';
-  return 'the body is not base64 text';
-}
-
 /**
- * Opens a create/cancel/refund body (spec §2): trimmed base64 → sealed box → JSON object.
- * Any failure becomes the documented code, with a sandbox diagnostic for the hint.
+ * Opens a create/cancel/refund body (spec §2): base64 text (see {@link readSealedBody} for what is
+ * tolerated) → sealed box → JSON object. Any failure becomes the documented code, with a sandbox
+ * diagnostic for the hint. Encoding warnings go to `warnings` before anything can fail, so the
+ * journal keeps them even when the box then does not open.
  *
  * @example
- * const { payload } = openRequestBody(rawBody, merchant, Date.now(), ctx.sealedBox.open);
+ * const { payload } = openRequestBody(rawBody, merchant, Date.now(), ctx.sealedBox.open, request.ktpay.warnings);
  */
 export function openRequestBody(
   raw: string,
   merchant: Merchant,
   now: number,
   open: SealedBoxOpener['open'] = openSealed,
+  warnings: string[] = [],
 ): OpenedRequest {
-  const text = raw.trim();
-  const cipher = decodeOriginalBase64(text);
-  if (!cipher) throw new KtpayError(ErrorCode.BAD_DATA_4220101, { diagnostic: explainBadBase64(text) });
+  const body = readSealedBody(raw);
+  if (body.warnings.length > 0) warnings.push(...body.warnings);
+  const { cipher } = body;
 
   let opened: Uint8Array | undefined;
   let openedByExpired = false;

@@ -67,7 +67,8 @@ export const requestJournal = fp(
       try {
         const s = request.ktpay;
         const headers: Record<string, string> = {};
-        const raw = request.headers;
+        // As sent: `request.headers` may carry the sealed-body parser's stand-in Content-Type.
+        const raw = request.raw.headers;
         for (const k in raw) {
           const v = raw[k];
           if (v === undefined) continue;

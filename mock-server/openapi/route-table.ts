@@ -80,7 +80,7 @@ export const ROUTES: readonly RouteSpec[] = [
     tag: 'Merchant API',
     summary: 'Create a payment',
     description:
-      'The body is the create payload sealed with `crypto_box_seal` to the app_key and base64-encoded (ORIGINAL variant). Any Content-Type is accepted (text/plain, application/json, octet-stream, none). Unknown fields are accepted and recorded as contract warnings.',
+      'The body is the create payload sealed with `crypto_box_seal` to the app_key and base64-encoded (ORIGINAL variant). Any Content-Type is accepted (text/plain, application/json, octet-stream, form-urlencoded, none, even an empty or malformed one) and never decoded. Whitespace around the base64, line wrapping or a BOM are accepted with an `encoding:` contract warning. Unknown fields are accepted and recorded as contract warnings.',
     source: 'doc',
     auth: 'merchant',
     request: { kind: 'sealed', schema: 'createPaymentRequest', optional: false },

@@ -22,7 +22,13 @@ export async function merchantApi(app: FastifyInstance, opts: { ctx: SandboxCont
     const raw = typeof request.body === 'string' ? request.body : '';
     request.ktpay.raw_body_size = Buffer.byteLength(raw);
     await ctx.sealedBox.ready();
-    const { payload } = openRequestBody(raw, merchant, ctx.clock.now(), ctx.sealedBox.open);
+    const { payload } = openRequestBody(
+      raw,
+      merchant,
+      ctx.clock.now(),
+      ctx.sealedBox.open,
+      request.ktpay.warnings,
+    );
     request.ktpay.decrypted = payload;
     const order = payload.order as { order_id?: unknown; amount?: unknown } | undefined;
     const orderId = typeof order?.order_id === 'string' ? order.order_id : undefined;

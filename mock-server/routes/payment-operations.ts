@@ -70,7 +70,13 @@ export async function paymentOperations(
     const raw = typeof request.body === 'string' ? request.body : '';
     request.ktpay.raw_body_size = Buffer.byteLength(raw);
     if (raw.trim() === '') return {};
-    const { payload } = openRequestBody(raw, merchant, ctx.clock.now(), ctx.sealedBox.open);
+    const { payload } = openRequestBody(
+      raw,
+      merchant,
+      ctx.clock.now(),
+      ctx.sealedBox.open,
+      request.ktpay.warnings,
+    );
     request.ktpay.decrypted = payload;
     const validate = ctx.schemas.validator(schema);
     const ok = validate(payload);

@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Browser, LaunchOptions } from 'playwright-core';
+import { chromiumCacheDir } from './chromium-cache-dir.js';
+import { forgetVerdict, rememberVerdict, rememberedVerdict } from './launch-verdicts.js';
+import { unpackNpmChromium } from './npm-chromium.js';
 
 /** Where a Chromium binary came from, in the order they are tried. */
 export type ChromiumSource = 'CHROMIUM_PATH' | 'debian' | 'npm';
@@ -9,6 +12,10 @@ export interface ChromiumChoice {
   executablePath: string;
   /** Launch arguments that this binary needs on a headless Linux box (no GPU, no network chatter). */
   args: string[];
+  /** Environment the browser needs on top of this process's (the npm build: its font configuration). */
+  env: Record<string, string>;
+  /** One line for a person: which browser, and where, e.g. `Debian's chromium (/usr/bin/chromium)`. */
+  description: string;
 }
 
 export const DEBIAN_CHROMIUM = '/usr/bin/chromium';
@@ -44,37 +51,58 @@ async function playwright() {
   }
 }
 
-/** Unpacks the npm browser (once per machine: it lands in the temp folder) and returns its path. */
+/** The binary inside the `@sparticuz/chromium` package (unpacked once per machine into the temp dir). */
 async function npmChromium(): Promise<ChromiumChoice> {
-  let mod: { default: { executablePath(): Promise<string> } };
-  try {
-    mod = (await import('@sparticuz/chromium')) as typeof mod;
-  } catch {
-    throw new Error(
-      `no Chromium found: set CHROMIUM_PATH, install Debian's chromium (${DEBIAN_CHROMIUM}), or npm install @sparticuz/chromium`,
-    );
-  }
+  const npm = await unpackNpmChromium();
   return {
     source: 'npm',
-    executablePath: await mod.default.executablePath(),
+    executablePath: npm.executablePath,
     args: [...COMMON_ARGS, ...NPM_ARGS],
+    env: { FONTCONFIG_FILE: npm.fontConfigFile },
+    description: `@sparticuz/chromium ${npm.version} (${npm.executablePath})`,
   };
+}
+
+function launch(choice: ChromiumChoice, options: LaunchOptions = {}): Promise<Browser> {
+  return playwright().then(({ chromium }) =>
+    chromium.launch({
+      ...options,
+      headless: true,
+      executablePath: choice.executablePath,
+      args: [...choice.args, ...(options.args ?? [])],
+      env: { ...process.env, ...options.env, ...choice.env },
+    }),
+  );
 }
 
 /** True when the binary really starts under playwright-core (a path that exists may still lack its libraries). */
 async function launches(choice: ChromiumChoice): Promise<boolean> {
-  const { chromium } = await playwright();
   try {
-    const browser = await chromium.launch({
-      executablePath: choice.executablePath,
-      args: choice.args,
-      timeout: 20_000,
-    });
-    await browser.close();
+    await (await launch(choice, { timeout: 20_000 })).close();
     return true;
   } catch {
     return false;
   }
+}
+
+/** This user's cache folder, or undefined when it cannot be used (then nothing is remembered). */
+function verdictDir(): string | undefined {
+  try {
+    return chromiumCacheDir();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether Debian's chromium launches, remembered across processes (see launch-verdicts.ts). */
+async function debianLaunches(debian: ChromiumChoice): Promise<boolean> {
+  if (!existsSync(DEBIAN_CHROMIUM)) return false;
+  const dir = verdictDir();
+  const known = dir && rememberedVerdict(dir, DEBIAN_CHROMIUM);
+  if (typeof known === 'boolean') return known;
+  const ok = await launches(debian);
+  if (dir) rememberVerdict(dir, DEBIAN_CHROMIUM, ok);
+  return ok;
 }
 
 const memo = new Map<string, Promise<ChromiumChoice>>();
@@ -86,20 +114,23 @@ export interface FindChromiumOptions {
   only?: ChromiumSource;
 }
 
+const memoKey = (options: FindChromiumOptions) =>
+  `${options.only ?? '*'}\0${(options.env ?? process.env).CHROMIUM_PATH ?? ''}`;
+
 /**
  * Finds a Chromium to drive with playwright-core, never downloading one: `CHROMIUM_PATH` when set,
  * else Debian's `/usr/bin/chromium` when it actually launches, else the binary inside the
- * `@sparticuz/chromium` package. The answer is remembered for the process.
+ * `@sparticuz/chromium` package. The answer is remembered for the process, and whether Debian's
+ * launches is remembered for a while across processes.
  *
  * @example
- * const { executablePath, args, source } = await findChromium();
+ * const { executablePath, args, env, description } = await findChromium();
  */
 export function findChromium(options: FindChromiumOptions = {}): Promise<ChromiumChoice> {
-  const env = options.env ?? process.env;
-  const key = `${options.only ?? '*'}\0${env.CHROMIUM_PATH ?? ''}`;
+  const key = memoKey(options);
   let found = memo.get(key);
   if (!found) {
-    found = search(env.CHROMIUM_PATH, options.only);
+    found = search((options.env ?? process.env).CHROMIUM_PATH, options.only);
     memo.set(key, found);
     found.catch(() => memo.delete(key));
   }
@@ -114,16 +145,61 @@ async function search(
   if (only === 'CHROMIUM_PATH' || (!only && fromEnv)) {
     if (!fromEnv) throw new Error('CHROMIUM_PATH is not set');
     if (!existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH=${fromEnv}: no such file`);
-    return { source: 'CHROMIUM_PATH', executablePath: fromEnv, args: COMMON_ARGS };
+    return {
+      source: 'CHROMIUM_PATH',
+      executablePath: fromEnv,
+      args: COMMON_ARGS,
+      env: {},
+      description: `CHROMIUM_PATH (${fromEnv})`,
+    };
   }
-  const debian: ChromiumChoice = { source: 'debian', executablePath: DEBIAN_CHROMIUM, args: COMMON_ARGS };
-  if (existsSync(DEBIAN_CHROMIUM) && (await launches(debian))) return debian;
+  const debian: ChromiumChoice = {
+    source: 'debian',
+    executablePath: DEBIAN_CHROMIUM,
+    args: COMMON_ARGS,
+    env: {},
+    description: `Debian's chromium (${DEBIAN_CHROMIUM})`,
+  };
+  if (await debianLaunches(debian)) return debian;
   if (only === 'debian') throw new Error(`${DEBIAN_CHROMIUM} is missing or does not launch`);
   return npmChromium();
 }
 
+export interface LaunchedChromium {
+  browser: Browser;
+  /** The browser that launched (after a fallback, not necessarily the first choice). */
+  choice: ChromiumChoice;
+}
+
 /**
- * Launches the Chromium that {@link findChromium} chooses, headless.
+ * Launches the Chromium that {@link findChromium} chooses, headless, and says which one it was.
+ * When Debian's chromium was remembered as launching but no longer does, the search runs again
+ * without that memory.
+ *
+ * @example
+ * const { browser, choice } = await launchChromiumChoice();
+ * console.log(`browser: ${choice.description}`);
+ */
+export async function launchChromiumChoice(
+  options: FindChromiumOptions & { launch?: LaunchOptions } = {},
+): Promise<LaunchedChromium> {
+  const choice = await findChromium(options);
+  try {
+    return { browser: await launch(choice, options.launch), choice };
+  } catch (err) {
+    if (choice.source !== 'debian' || options.only === 'debian') {
+      throw new Error(`${choice.description} did not start: ${(err as Error).message}`, { cause: err });
+    }
+    const dir = verdictDir();
+    if (dir) forgetVerdict(dir, DEBIAN_CHROMIUM);
+    memo.delete(memoKey(options));
+    const next = await findChromium(options);
+    return { browser: await launch(next, options.launch), choice: next };
+  }
+}
+
+/**
+ * Launches the Chromium that {@link findChromium} chooses, headless (see {@link launchChromiumChoice}).
  *
  * @example
  * const browser = await launchChromium();
@@ -132,13 +208,5 @@ async function search(
 export async function launchChromium(
   options: FindChromiumOptions & { launch?: LaunchOptions } = {},
 ): Promise<Browser> {
-  const choice = await findChromium(options);
-  const { chromium } = await playwright();
-  const extra = options.launch?.args ?? [];
-  return chromium.launch({
-    ...options.launch,
-    headless: true,
-    executablePath: choice.executablePath,
-    args: [...choice.args, ...extra],
-  });
+  return (await launchChromiumChoice(options)).browser;
 }

@@ -1,29 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../mock-server/server.js';
 import { APP_ID, orderPayload, seal, testConfig } from '../helpers/sandbox.js';
 
-/** Debian's chromium, never a downloaded browser (DESIGN.md). */
-export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'e2e');
-
-export async function launchBrowser(): Promise<Browser> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-sync',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  });
-}
 
 export async function startSandbox(flags: Parameters<typeof testConfig>[0] = {}): Promise<RunningServer> {
   return startServer(testConfig({ port: 0, host: '127.0.0.1', ...flags }), { logger: false });

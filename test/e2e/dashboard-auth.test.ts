@@ -2,14 +2,9 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_COOKIE } from '../../mock-server/routes/admin-auth.js';
 import type { RunningServer } from '../../mock-server/server.js';
+import { launchTestBrowser } from '../helpers/browser.js';
 import { nextOrderId } from '../helpers/sandbox.js';
-import {
-  createOverHttp,
-  launchChromium,
-  screenshot,
-  startDashboardSandbox,
-  waitForLive,
-} from './dashboard-helpers.js';
+import { createOverHttp, screenshot, startDashboardSandbox, waitForLive } from './dashboard-helpers.js';
 
 const TOKEN = 'browser-admin-token-42';
 
@@ -22,7 +17,7 @@ describe('dashboard token prompt in Chromium', () => {
   beforeAll(async () => {
     server = await startDashboardSandbox({ admin_token: TOKEN });
     base = server.url;
-    browser = await launchChromium();
+    browser = await launchTestBrowser();
   });
   afterAll(async () => {
     await browser?.close();

@@ -3,7 +3,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../mock-server/server.js';
 import { answers, startReceiver, type Receiver } from '../callbacks/receiver.js';
-import { launchChromium, screenshot, startDashboardSandbox } from './dashboard-helpers.js';
+import { launchTestBrowser } from '../helpers/browser.js';
+import { screenshot, startDashboardSandbox } from './dashboard-helpers.js';
 import { seal } from '../helpers/sandbox.js';
 
 /**
@@ -120,7 +121,7 @@ describe('escaping: payloads in merchant and shopper strings never run', () => {
         appKey,
       ),
     });
-    browser = await launchChromium();
+    browser = await launchTestBrowser();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,27 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { SandboxConfigInput } from '../../contracts/types.js';
 import { startServer, type RunningServer } from '../../mock-server/server.js';
 import { APP_ID, orderPayload, seal, testConfig } from '../helpers/sandbox.js';
 
-/** Debian's chromium, never a downloaded browser (DESIGN.md). */
-export const CHROMIUM = '/usr/bin/chromium';
 export const DASHBOARD_ARTIFACTS = join(process.cwd(), 'test-artifacts', 'dashboard');
-
-export async function launchChromium(): Promise<Browser> {
-  mkdirSync(DASHBOARD_ARTIFACTS, { recursive: true });
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  });
-}
 
 /** A sandbox on a real socket (port 0), as a developer runs it. */
 export async function startDashboardSandbox(

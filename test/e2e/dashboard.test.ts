@@ -2,14 +2,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../mock-server/server.js';
 import { answers, startReceiver, type Receiver } from '../callbacks/receiver.js';
+import { launchTestBrowser } from '../helpers/browser.js';
 import { APP_ID, nextOrderId } from '../helpers/sandbox.js';
-import {
-  createOverHttp,
-  launchChromium,
-  screenshot,
-  startDashboardSandbox,
-  waitForLive,
-} from './dashboard-helpers.js';
+import { createOverHttp, screenshot, startDashboardSandbox, waitForLive } from './dashboard-helpers.js';
 
 /**
  * Issue 8 acceptance in Chromium: a new payment shows up in the live list within 2 s, its detail
@@ -28,7 +23,7 @@ describe('dashboard in Chromium', () => {
     receiver = await startReceiver(answers.ok);
     server = await startDashboardSandbox({ clearing_delay_ms: 300 });
     base = server.url;
-    browser = await launchChromium();
+    browser = await launchTestBrowser();
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     page = await context.newPage();

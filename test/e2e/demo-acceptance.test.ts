@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectPath } from '../../mock-server/shared/project-root.js';
-import { launchBrowser, shot, startSandbox, waitForStatus } from './browser.js';
+import { launchTestBrowser } from '../helpers/browser.js';
+import { shot, startSandbox, waitForStatus } from './browser.js';
 
 /**
  * The acceptance walk of issue 3: a newcomer opens the demo shop, clicks "Оплатить", pays with
@@ -54,7 +55,7 @@ async function startBuiltCli(): Promise<Target> {
 
 let browser: Browser;
 beforeAll(async () => {
-  browser = await launchBrowser();
+  browser = await launchTestBrowser();
 });
 afterAll(async () => {
   await browser?.close();

@@ -1,12 +1,13 @@
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../mock-server/server.js';
-import { createOrder, fillCard, launchBrowser, shot, startSandbox, txOf, waitForStatus } from './browser.js';
+import { launchTestBrowser } from '../helpers/browser.js';
+import { createOrder, fillCard, shot, startSandbox, txOf, waitForStatus } from './browser.js';
 
 /**
- * The browser journeys of spec §8 in Debian's chromium, on a real socket: a shop page (the demo,
- * opened on an existing payment with `/demo?hash=`) embeds `/payment-card` in `#iframe_widget` and
- * follows the iframe's postMessage protocol.
+ * The browser journeys of spec §8 in Chromium (found by test/helpers/browser.ts), on a real
+ * socket: a shop page (the demo, opened on an existing payment with `/demo?hash=`) embeds
+ * `/payment-card` in `#iframe_widget` and follows the iframe's postMessage protocol.
  */
 let server: RunningServer;
 let browser: Browser;
@@ -17,7 +18,7 @@ let base: string;
 beforeAll(async () => {
   server = await startSandbox({ clearing_delay_ms: 'manual' });
   base = server.url;
-  browser = await launchBrowser();
+  browser = await launchTestBrowser();
 });
 afterAll(async () => {
   await browser?.close();

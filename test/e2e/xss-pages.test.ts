@@ -4,8 +4,9 @@ import { cryptoReady, generateKeypair } from '../../mock-server/crypto/sealed-bo
 import type { RunningServer } from '../../mock-server/server.js';
 import { startReceiver, type Receiver } from '../callbacks/receiver.js';
 import { registeredRoutes } from '../helpers/registered-routes.js';
+import { launchTestBrowser } from '../helpers/browser.js';
 import { seal } from '../helpers/sandbox.js';
-import { createOrder, launchBrowser, startSandbox, waitForStatus } from './browser.js';
+import { createOrder, startSandbox, waitForStatus } from './browser.js';
 
 /**
  * Issue 11 §6: every page that shows merchant- or shopper-supplied text — the bank's card page
@@ -158,7 +159,7 @@ beforeAll(async () => {
   });
   server = await startSandbox({ clearing_delay_ms: 'manual', callbacks: { schedule_ms: [] } });
   tokenServer = await startSandbox({ admin_token: 'xss-test-token' });
-  browser = await launchBrowser();
+  browser = await launchTestBrowser();
   context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const base = server.url;
 

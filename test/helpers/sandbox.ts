@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SandboxConfigInput } from '../../contracts/types.js';
 import { buildApp, type BuildOptions } from '../../mock-server/app.js';
 import { loadConfig, type SandboxConfig } from '../../mock-server/config/load-config.js';
-import { cryptoReady, sealToBase64 } from '../../mock-server/crypto/sealed-box.js';
+import { cryptoReady, generateKeypair, sealToBase64 } from '../../mock-server/crypto/sealed-box.js';
 import { DEFAULT_MERCHANT } from '../../mock-server/merchants/default-merchant.js';
 
 export const API = '/api/v1/merchant-widget';
@@ -76,4 +76,29 @@ export async function createPayment(
  */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Adds a merchant through the admin API (a fresh own public key; `input` overrides the rest) and
+ * returns the admin API's view of it, with its credentials.
+ *
+ * @example
+ * const widget = await addMerchant(app, { envelope: 'widget', locale: 'en' });
+ */
+export async function addMerchant(
+  app: FastifyInstance,
+  input: Record<string, unknown> = {},
+): Promise<{ app_id: string; app_key: string } & Record<string, unknown>> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/__admin/merchants',
+    payload: {
+      name: 'Widget shop',
+      domains: ['widget.kz'],
+      public_key: generateKeypair().publicKey,
+      ...input,
+    },
+  });
+  if (res.statusCode !== 201) throw new Error(`merchant not created: ${res.statusCode} ${res.body}`);
+  return res.json() as { app_id: string; app_key: string } & Record<string, unknown>;
 }

@@ -4,6 +4,7 @@ import { errorCatalog } from '../../contracts/error-catalog.js';
 import { createSchemaRegistry } from '../../contracts/schema-registry.js';
 import { cryptoReady, generateKeypair, sealToBase64 } from '../../mock-server/crypto/sealed-box.js';
 import {
+  addMerchant,
   API,
   APP_ID,
   buildTestApp,
@@ -232,7 +233,7 @@ describe('POST /payment (reference dialect, built-in merchant)', () => {
     await postCreate(app, 'garbage!!', { 'x-trace': 'fail' });
     const [last] = (await app.inject({ url: `/__admin/journal?limit=1` })).json().entries;
     expect(last.verdict.error_code).toBe(4220101);
-    expect(last.verdict.explanation).toBe('the body is not base64 text');
+    expect(last.verdict.explanation).toBe('the body is not base64 text (character "!", U+0021, at 7)');
     expect(last.decrypted).toBeNull();
   });
 });
@@ -246,19 +247,9 @@ describe('merchants created at runtime', () => {
   afterAll(() => app.close());
 
   async function createMerchant(extra: Record<string, unknown>) {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/__admin/merchants',
-      payload: {
-        name: 'Widget shop',
-        domains: ['widget.kz'],
-        public_key: generateKeypair().publicKey,
-        ...extra,
-      },
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    expect(registry.validator('merchantView')(res.json())).toBe(true);
-    return res.json() as { app_id: string; app_key: string };
+    const merchant = await addMerchant(app, extra);
+    expect(registry.validator('merchantView')(merchant)).toBe(true);
+    return merchant;
   }
 
   it('serves exactly the widget dialect shapes to an envelope:"widget" merchant', async () => {

@@ -51,6 +51,14 @@ const CASES: Case[] = [
     evidence: 'journal_entry',
   },
   {
+    variant: 'wrapped-base64',
+    scenario: 'happy-path',
+    check: 'encoding',
+    reason: /not exactly ORIGINAL base64[\s\S]*wrapped into lines of 76 characters/,
+    evidence: 'journal_entry',
+    only: ['happy-path'],
+  },
+  {
     variant: 'no-auth-identifier',
     scenario: 'happy-path',
     check: 'auth_identifier',

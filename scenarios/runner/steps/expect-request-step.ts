@@ -1,3 +1,4 @@
+import { ENCODING_WARNING_PREFIX } from '../../../mock-server/envelope/sealed-body-text.js';
 import { urlHost, hostInDomains } from '../../../mock-server/merchants/domain-check.js';
 import { TRANSACTION_URL_FIELDS } from '../../../mock-server/payments/transaction.js';
 import type { RunContext, ScenarioState } from '../context.js';
@@ -28,6 +29,8 @@ function firstProblem(checks: Check[], state: ScenarioState, run: RunContext): F
   const why = e.verdict.explanation ?? '';
   const body = e.decrypted as { order?: Record<string, unknown> } | null;
   const order = body?.order ?? {};
+  // Encodings the sandbox accepted with a warning, though the real gateway may refuse them.
+  const tolerated = e.verdict.contract_warnings.filter((w) => w.startsWith(ENCODING_WARNING_PREFIX));
   for (const check of checks) {
     switch (check) {
       case 'auth_identifier': {
@@ -68,6 +71,18 @@ function firstProblem(checks: Check[], state: ScenarioState, run: RunContext): F
             actual: why || `answered ${code}`,
             evidence,
             hint: 'seal with sodium.crypto_box_seal and encode with sodium.to_base64(cipher, sodium.base64_variants.ORIGINAL); send it as the raw body, not JSON',
+          };
+        }
+        if (tolerated.length > 0) {
+          return {
+            check,
+            message:
+              'the body is not exactly ORIGINAL base64: the sandbox accepted it, the real gateway may not',
+            expected:
+              'the raw body = base64 (ORIGINAL variant, one line, nothing around it) of crypto_box_seal(json, app_key)',
+            actual: tolerated.map((w) => w.slice(ENCODING_WARNING_PREFIX.length).split(';')[0]).join('; '),
+            evidence,
+            hint: 'send the base64 text exactly: no newline after it, no line wrapping (base64_encode, base64.b64encode, openssl base64 -A), no byte-order mark',
           };
         }
         if (code !== null && KEY_CODES.has(code)) {
