@@ -64,7 +64,7 @@ program
   .option('-p, --port <port>', 'port to listen on (env PORT)', (v) => Number(v))
   .option('--host <host>', 'interface to bind (env HOST)')
   .option('-c, --config <file>', 'YAML or JSON config file (env KTPAY_MOCK_CONFIG)')
-  .option('--store <store>', 'memory or sqlite:<path> (env STORE)')
+  .option('--store <store>', 'memory, sqlite:<path> or postgres://… (env STORE)')
   .option(
     '--tls [port]',
     `also serve HTTPS with the local CA's certificate (env TLS_PORT; ${DEFAULT_TLS_PORT} when no port is given)`,

@@ -81,6 +81,11 @@ export class TlsListenError extends Error {
   }
 }
 
+/** The store setting without a password in it (a postgres:// URL may carry one). */
+function redactStore(store: string): string {
+  return store.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
 /** The startup banner: what a newcomer needs to make a first payment. */
 export function banner(config: SandboxConfig, url: string, tls?: RunningServer['tls']): string {
   const base = config.public_url ?? url;
@@ -93,7 +98,7 @@ export function banner(config: SandboxConfig, url: string, tls?: RunningServer['
     `  Dashboard    ${base}/__admin/ui`,
     `  API docs     ${base}/docs   (OpenAPI 3.1: ${base}/openapi.json)`,
     `  Health       ${base}/__admin/health`,
-    `  Store        ${config.store}`,
+    `  Store        ${redactStore(config.store)}`,
   ];
   if (tls) {
     lines.push(

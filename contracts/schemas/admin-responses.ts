@@ -14,7 +14,7 @@ export const adminHealth = {
   properties: {
     status: { const: 'ok' },
     uptime_ms: { type: 'number', minimum: 0 },
-    store: { type: 'string', enum: ['memory', 'sqlite'] },
+    store: { type: 'string', enum: ['memory', 'sqlite', 'postgres'] },
     merchants: { type: 'integer', minimum: 0 },
     transactions: { type: 'integer', minimum: 0 },
     process: {

@@ -48,6 +48,11 @@ export const callbackAttempt = {
     latency_ms: { type: 'number', minimum: 0 },
     verdict: { type: 'string', enum: ['acknowledged', 'failed'] },
     reason: { type: 'string', minLength: 1, description: 'The verdict in plain words.' },
+    replica: {
+      type: 'string',
+      description:
+        'Which sandbox replica made the attempt (only with a shared PostgreSQL store, where any replica may).',
+    },
   },
 } as const;
 

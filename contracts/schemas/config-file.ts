@@ -18,7 +18,12 @@ export const sandboxConfig = {
       description:
         'auto: open sealed boxes with sodium-native when the optional dependency is installed, else libsodium-wrappers; wasm: always libsodium-wrappers.',
     },
-    store: { type: 'string', pattern: '^(memory|sqlite:.+)$' },
+    store: {
+      type: 'string',
+      pattern: '^(memory|sqlite:.+|postgres(ql)?://.+)$',
+      description:
+        'memory (default), sqlite:<path> for a durable file, or postgres://user:pass@host:5432/db for a store shared by several replicas.',
+    },
     envelope: {
       type: 'string',
       enum: ['reference', 'widget'],

@@ -1,29 +1,23 @@
-import { randomFillSync } from 'node:crypto';
 import { ErrorCode } from '../../contracts/error-catalog.js';
 import type { SandboxConfig } from '../config/load-config.js';
 import { KtpayError } from '../envelope/ktpay-error.js';
-import type { Merchant } from '../merchants/merchant.js';
-import type { CallbackNote, PlannedCallbacks, TransitionNotice } from '../payments/payment-events.js';
-import { NO_CALLBACKS } from '../payments/payment-events.js';
-import { callbackBodyOf } from '../payments/status-object.js';
-import type { PaymentStatus, Transaction } from '../payments/transaction.js';
+import type { CallbackNote, TransitionNotice } from '../payments/payment-events.js';
+import type { Transaction } from '../payments/transaction.js';
 import type { ScenarioEngine } from '../scenarios/scenario-engine.js';
 import type { Clock, ClockTimer } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
-import { createCallbackDispatcher, type SendOutcome } from './callback-dispatcher.js';
-import { planCallback, type DeliveryScenario } from './callback-scenario.js';
-import {
-  isOpen,
-  type AttemptTrigger,
-  type Delivery,
-  type DeliveryAttempt,
-  type DeliveryFilter,
-} from './delivery.js';
+import { createCallbackDispatcher } from './callback-dispatcher.js';
+import type { DeliveryScenario } from './callback-scenario.js';
+import { createDeliveryAttempt } from './delivery-attempt.js';
+import { isOpen, type AttemptTrigger, type Delivery, type DeliveryFilter } from './delivery.js';
 import type { Resolver } from './destination-guard.js';
+import { createOutboxClaim, replicaId } from './outbox-claim.js';
+import { createCallbackPlanner } from './outbox-plan.js';
+import { createOutboxRecord } from './outbox-record.js';
+import { createOutboxSchedule } from './outbox-schedule.js';
 import { createRetrySchedule } from './retry-schedule.js';
 
-/** Statuses that always produce a callback [doc]; `cancelled`/`refunded` need the merchant's notify_on [mock]. */
-const ALWAYS_NOTIFIED: ReadonlySet<PaymentStatus> = new Set(['completed', 'error', 'denied']);
+export { isNotified } from './outbox-plan.js';
 
 /** The journal's method for sandbox-side callback notes (nothing was received over HTTP). */
 export const CALLBACK_JOURNAL_METHOD = 'CALLBACK';
@@ -31,94 +25,28 @@ export const CALLBACK_JOURNAL_METHOD = 'CALLBACK';
 /** How long `stop()` waits for attempts in flight by default (issue 4: "briefly", ≤ ~1 s). */
 export const SHUTDOWN_GRACE_MS = 1_000;
 
-export function isNotified(status: PaymentStatus, merchant: Pick<Merchant, 'notify_on'>): boolean {
-  if (ALWAYS_NOTIFIED.has(status)) return true;
-  return (status === 'cancelled' || status === 'refunded') && merchant.notify_on.includes(status);
-}
+/** How often a replica of a shared store looks for due deliveries nobody holds (issue 17). */
+export const SWEEP_MS = 500;
 
-interface Job {
-  id: string;
-  trigger: AttemptTrigger;
-  done: Array<() => void>;
-  prev: Job | undefined;
-  next: Job | undefined;
-}
+/** A lease outlives the longest attempt (the callback timeout) by this much. */
+export const LEASE_MARGIN_MS = 5_000;
 
 /**
- * The waiting attempts, in order: a doubly linked list, so taking the head, putting a redelivery
- * in front and skipping a delivery whose attempt is still running are all O(1). (An array with
- * splice/unshift was O(n) per attempt; the stream bench builds a backlog of thousands.)
- */
-function createJobQueue() {
-  let head: Job | undefined;
-  let tail: Job | undefined;
-  let size = 0;
-  return {
-    get length() {
-      return size;
-    },
-    get first() {
-      return head;
-    },
-    push(job: Job) {
-      job.prev = tail;
-      job.next = undefined;
-      if (tail) tail.next = job;
-      else head = job;
-      tail = job;
-      size++;
-    },
-    unshift(job: Job) {
-      job.next = head;
-      job.prev = undefined;
-      if (head) head.prev = job;
-      else tail = job;
-      head = job;
-      size++;
-    },
-    remove(job: Job) {
-      if (job.prev) job.prev.next = job.next;
-      else head = job.next;
-      if (job.next) job.next.prev = job.prev;
-      else tail = job.prev;
-      job.prev = job.next = undefined;
-      size--;
-    },
-    /** Empties the queue and returns what it held, in order. */
-    drain(): Job[] {
-      const all: Job[] = [];
-      for (let j = head; j; j = j.next) all.push(j);
-      head = tail = undefined;
-      size = 0;
-      return all;
-    },
-  };
-}
-
-/** Delivery ids (`dlv_` + 24 hex digits) cut from a pooled random buffer: one randomFillSync per 256 ids. */
-function createIdSource() {
-  const ID_BYTES = 12;
-  const pool = Buffer.allocUnsafe(ID_BYTES * 256);
-  let offset = pool.length;
-  return () => {
-    if (offset === pool.length) {
-      randomFillSync(pool);
-      offset = 0;
-    }
-    const id = `dlv_${pool.toString('hex', offset, offset + ID_BYTES)}`;
-    offset += ID_BYTES;
-    return id;
-  };
-}
-
-const TRIGGER_RANK: Record<AttemptTrigger, number> = { schedule: 0, flush: 1, redeliver: 2 };
-
-/**
- * The callback outbox and its scheduler (spec §10, issue 4). Reaching a notified final status
- * stores a delivery (the body serialised once); attempts run through the dispatcher with a
- * concurrency limit; failures are retried on the configured schedule × time scale through the
- * injected clock; every state change is written to the store, so a persistent store resumes
- * open deliveries after a restart.
+ * The callback outbox (spec §10, issues 4 and 17). Reaching a notified final status stores a
+ * delivery with the transition (see {@link createCallbackPlanner}); an attempt is then four steps,
+ * each in its own module (DESIGN.md house style 15):
+ *
+ * - *schedule* (outbox-schedule.ts): due times are `next_attempt_at` on the rows; this process
+ *   turns them into timers and a queue with a concurrency limit;
+ * - *claim* (outbox-claim.ts): the delivery's lease in the store, so exactly one replica makes
+ *   each attempt;
+ * - *attempt* (delivery-attempt.ts): the HTTP request through the dispatcher;
+ * - *record* (outbox-record.ts): the attempt log and the next due time, written while the lease
+ *   is held.
+ *
+ * With a shared (PostgreSQL) store every replica also sweeps for due deliveries no live replica
+ * holds, every {@link SWEEP_MS}: retries another replica scheduled, and attempts a killed replica
+ * left behind once their lease expired.
  *
  * @example
  * const outbox = createCallbackOutbox({ store, clock, config });
@@ -138,20 +66,34 @@ export function createCallbackOutbox(deps: {
 }) {
   const { store, clock, config } = deps;
   const settings = config.callbacks;
-  const retries = createRetrySchedule(settings.schedule_ms, settings.time_scale);
+  const shared = store.kind === 'postgres';
   const dispatcher = createCallbackDispatcher({
     timeoutMs: settings.timeout_ms,
     allowHosts: settings.allow_hosts,
     ...(deps.resolve ? { resolve: deps.resolve } : {}),
   });
-
-  const timers = new Map<string, ClockTimer>();
-  const queue = createJobQueue();
-  const newId = createIdSource();
-  const queued = new Map<string, Job>();
-  const running = new Map<string, Promise<void>>();
-  let idleWaiters: Array<() => void> = [];
-  let stopped = false;
+  const owner = replicaId();
+  const claim = createOutboxClaim({ store, clock, owner, leaseMs: settings.timeout_ms + LEASE_MARGIN_MS });
+  const attempt = createDeliveryAttempt({ store, dispatcher });
+  const record = createOutboxRecord({
+    store,
+    clock,
+    owner,
+    retries: createRetrySchedule(settings.schedule_ms, settings.time_scale),
+    replica: shared ? owner : undefined,
+  });
+  const schedule = createOutboxSchedule({
+    clock,
+    concurrency: settings.concurrency,
+    run: (id, trigger) =>
+      runAttempt(id, trigger).catch((err: unknown) => record.crash(id, err).catch(() => undefined)),
+  });
+  const planner = createCallbackPlanner({
+    clock,
+    settings,
+    held: () => schedule.held(),
+    scenarios: deps.scenarios,
+  });
 
   async function journalNote(tx: Transaction, { path, text, scenario }: CallbackNote): Promise<void> {
     await store.appendJournal({
@@ -170,161 +112,32 @@ export function createCallbackOutbox(deps: {
     });
   }
 
-  function clearTimer(id: string) {
-    const t = timers.get(id);
-    if (t) clock.clearTimeout(t);
-    timers.delete(id);
-  }
-
-  function arm(d: Delivery) {
-    clearTimer(d.id);
-    if (stopped) return;
-    const due = d.next_attempt_at ?? clock.now();
-    const timer = clock.setTimeout(() => {
-      timers.delete(d.id);
-      enqueueJob(d.id, 'schedule', false);
-    }, due - clock.now());
-    timers.set(d.id, timer);
-  }
-
-  function settleIdle() {
-    if (running.size === 0 && queue.length === 0) {
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const w of waiters) w();
-    }
-  }
-
-  /** Queues an attempt (or joins the one already queued); `done` runs once it has finished. */
-  function enqueueJob(id: string, trigger: AttemptTrigger, front: boolean, done?: () => void): void {
-    if (stopped) {
-      done?.();
-      return;
-    }
-    const existing = queued.get(id);
-    if (existing) {
-      if (TRIGGER_RANK[trigger] > TRIGGER_RANK[existing.trigger]) existing.trigger = trigger;
-      if (done) existing.done.push(done);
-      return;
-    }
-    const job: Job = { id, trigger, done: done ? [done] : [], prev: undefined, next: undefined };
-    queued.set(id, job);
-    if (front) queue.unshift(job);
-    else queue.push(job);
-    pump();
-  }
-
-  /** Queues an attempt and resolves once it has finished (flush, redeliver). */
-  function push(id: string, trigger: AttemptTrigger, front = false): Promise<void> {
-    return new Promise((resolve) => enqueueJob(id, trigger, front, resolve));
-  }
-
-  function pump() {
-    for (let job = queue.first; job && running.size < settings.concurrency && !stopped;) {
-      const next = job.next;
-      // One attempt per delivery at a time: a job whose delivery is running waits its turn.
-      if (!running.has(job.id)) start(job);
-      job = next;
-    }
-  }
-
-  function start(job: Job) {
-    queue.remove(job);
-    queued.delete(job.id);
-    const finished = () => {
-      running.delete(job.id);
-      for (const done of job.done) done();
-      pump();
-      settleIdle();
-    };
-    const run = runAttempt(job.id, job.trigger).then(finished, (err: unknown) =>
-      recordCrash(job.id, err).then(finished, finished),
-    );
-    running.set(job.id, run);
-  }
-
-  /** A bug must not lose a delivery silently: say so on the row and stop retrying it. */
-  async function recordCrash(id: string, err: unknown): Promise<void> {
-    await store.updateDelivery(id, (d) => ({
-      ...d,
-      state: 'failed',
-      next_attempt_at: null,
-      note: `the sandbox failed while delivering: ${err instanceof Error ? err.message : String(err)}`,
-    }));
-  }
-
+  /** claim → attempt → record, then the next due time armed here (any replica may take it). */
   async function runAttempt(id: string, trigger: AttemptTrigger): Promise<void> {
-    clearTimer(id);
-    // Marked `delivering` in one atomic step on the row as it is now; a delivery closed meanwhile
-    // (or dropped by a reset) is left alone.
-    const marked = await store.updateDelivery(id, (d) =>
-      isOpen(d) || trigger === 'redeliver' ? { ...d, state: 'delivering' } : undefined,
-    );
-    if (!marked || marked.after === marked.before) return;
-    const d = marked.before;
-    const wasOpen = isOpen(d);
-    const n = d.attempts.length + 1;
-    const dueAt = trigger === 'redeliver' ? null : (d.next_attempt_at ?? d.created_at);
-    const startedAt = clock.now();
-    const failFirst = d.scenario?.fail_first ?? 0;
-    const outcome =
-      n <= failFirst
-        ? sabotaged(d.scenario!, n, failFirst)
-        : await dispatcher.send(d, await store.getMerchant(d.app_id), n);
-    if (outcome.aborted) {
-      // Shutdown: not a verdict. Leave it as it was, due now, for the next start.
-      await store.updateDelivery(id, (cur) => ({
-        ...cur,
-        state: wasOpen ? (cur.attempts.length > 0 ? 'retrying' : 'pending') : d.state,
-        next_attempt_at: wasOpen ? (d.next_attempt_at ?? clock.now()) : d.next_attempt_at,
-      }));
+    // Always the row as it is now, even for a delivery a sweep leased to this process: an attempt
+    // on the sweep's snapshot could repeat one this process made meanwhile (the same owner may
+    // renew its own lease).
+    const claimed = await claim.take(id, trigger);
+    if (!claimed) {
+      // Gone (reset), closed, or another replica's. Or not due yet: a timer may fire a moment
+      // before the clock reaches its due time, or another replica made this attempt and
+      // scheduled the next. Then it is armed again for the due time on the row.
+      if (trigger !== 'schedule') return;
+      const d = await store.getDelivery(id);
+      if (d && (d.state === 'pending' || d.state === 'retrying') && (d.next_attempt_at ?? 0) > clock.now())
+        schedule.arm(d);
       return;
     }
-    const attempt: DeliveryAttempt = {
-      attempt: n,
-      trigger,
-      due_at: dueAt,
-      at: startedAt,
-      request_headers: outcome.request_headers,
-      request_body: d.body,
-      sent: outcome.sent,
-      response_status: outcome.response_status,
-      response_headers: outcome.response_headers,
-      response_body: outcome.response_body,
-      latency_ms: outcome.latency_ms,
-      verdict: outcome.acknowledged ? 'acknowledged' : 'failed',
-      reason: outcome.reason,
-    };
-    const recorded = await store.updateDelivery(id, (cur): Delivery => {
-      const attempts = [...cur.attempts, attempt];
-      if (outcome.acknowledged) return { ...cur, attempts, state: 'acknowledged', next_attempt_at: null };
-      if (outcome.blocked || !wasOpen) return { ...cur, attempts, state: 'failed', next_attempt_at: null };
-      const base = retries.delayAfter(n);
-      const delay = base === undefined ? undefined : base * (d.scenario?.retry_factor ?? 1);
-      return delay === undefined
-        ? { ...cur, attempts, state: 'failed', next_attempt_at: null }
-        : { ...cur, attempts, state: 'retrying', next_attempt_at: clock.now() + delay };
-    });
-    if (!recorded) return; // dropped by a reset while in flight
-    const next = recorded.after;
-    if (next.state === 'retrying') arm(next);
+    const startedAt = clock.now();
+    const outcome = await attempt(claimed.before, claimed.before.attempts.length + 1);
+    if (outcome.aborted) {
+      await record.aborted(claimed);
+      return;
+    }
+    const next = await record.verdict(claimed, trigger, outcome, startedAt);
+    if (!next) return; // the lease was lost: another replica's attempt is on record
+    if (next.state === 'retrying') schedule.arm(next);
     if (!isOpen(next) && next.scenario?.stale) await sendStale(next, next.scenario);
-  }
-
-  /** fail_first: the sandbox fails this attempt itself; nothing leaves it, and the schedule goes on. */
-  function sabotaged(scenario: DeliveryScenario, n: number, of: number): SendOutcome {
-    return {
-      sent: false,
-      blocked: false,
-      aborted: false,
-      request_headers: {},
-      response_status: null,
-      response_headers: null,
-      response_body: null,
-      latency_ms: 0,
-      acknowledged: false,
-      reason: `sabotaged by scenario ${scenario.name}: attempt ${n} of the first ${of} fails on the sandbox side on purpose; nothing was sent`,
-    };
   }
 
   /**
@@ -348,7 +161,7 @@ export function createCallbackOutbox(deps: {
     );
     // Sent once only: whoever took `stale` off the row sends it.
     if (!sent || !updated || updated.after === updated.before) return;
-    const follow = newDelivery(
+    const follow = planner.newDelivery(
       {
         transaction_hash: d.transaction_hash,
         app_id: d.app_id,
@@ -361,115 +174,26 @@ export function createCallbackOutbox(deps: {
       0,
     );
     await store.insertDeliveries([follow]);
-    schedule(follow);
+    schedule.due(follow);
   }
 
-  /** First attempts handed to a microtask but not yet queued (a burst of transitions in one tick). */
-  let scheduling = 0;
-
-  function held(): number {
-    return timers.size + queue.length + running.size + scheduling;
+  // ---- the sweep of a shared store ------------------------------------------------------------
+  let sweepTimer: ClockTimer | undefined;
+  let sweeping: Promise<void> | undefined;
+  async function sweep(): Promise<void> {
+    // The sweep's lease keeps other replicas off these rows until the attempt renews it.
+    for (const c of await claim.takeDue(schedule.room())) schedule.enqueue(c.before.id, 'schedule');
   }
-
-  /** A new delivery row; `failed` with a note instead when the outbox is full (callbacks.max_pending). */
-  function newDelivery(
-    what: Pick<Delivery, 'transaction_hash' | 'app_id' | 'url' | 'body' | 'status'>,
-    note: string,
-    scenario: DeliveryScenario | undefined,
-    holdMs: number,
-    alsoQueued = 0,
-  ): Delivery {
-    const now = clock.now();
-    const full = held() + alsoQueued >= settings.max_pending;
-    return {
-      id: newId(),
-      ...what,
-      state: full ? 'failed' : 'pending',
-      created_at: now,
-      next_attempt_at: full ? null : now + holdMs,
-      attempts: [],
-      note: full
-        ? `not sent: the outbox already holds ${settings.max_pending} open deliveries (callbacks.max_pending)${scenario ? `; ${scenario.explanation}` : ''}`
-        : note,
-      ...(scenario ? { scenario } : {}),
-    };
-  }
-
-  /** First attempt: at once (on a microtask, so the transition finishes first), or armed for a held-back one. */
-  function schedule(d: Delivery) {
-    if (d.state !== 'pending' || stopped) return;
-    if (d.next_attempt_at !== null && d.next_attempt_at > clock.now()) arm(d);
-    else {
-      scheduling++;
-      queueMicrotask(() => {
-        scheduling--;
-        enqueueJob(d.id, 'schedule', false);
-      });
-    }
-  }
-
-  /**
-   * The callbacks a transition causes, for the payment service to store with it: the delivery
-   * rows (none, one, or two for a duplicating scenario), or a note saying why none is sent.
-   */
-  async function plan(before: Transaction, tx: Transaction, merchant: Merchant): Promise<PlannedCallbacks> {
-    if (before.status === tx.status || !isNotified(tx.status, merchant)) return NO_CALLBACKS;
-    const fromTx = tx.urls.callback_post_url;
-    const url = fromTx ?? merchant.callback_post_url;
-    if (!url) {
-      return {
-        deliveries: [],
-        notes: [
-          {
-            path: '(no callback_post_url)',
-            text: `no callback_post_url: transaction ${tx.hash} reached ${tx.status}, but neither the transaction nor merchant ${merchant.app_id} has a callback_post_url, so no callback was sent`,
-            scenario: null,
-          },
-        ],
-      };
-    }
-    const hit = await deps.scenarios?.resolve({
-      endpoint: 'callback',
-      app_id: tx.app_id,
-      order_id: tx.order_id,
-      amount: tx.amount,
-      card: tx.card?.masked,
-      transaction: { hash: tx.hash, scenario: tx.scenario },
-      merchant_scenario: merchant.scenario,
-    });
-    const shaped = planCallback(hit, {
-      current: callbackBodyOf(tx),
-      previous: () => ({ status: before.status, body: callbackBodyOf(before) }),
-    });
-    if (shaped.drop) {
-      return {
-        deliveries: [],
-        notes: [
-          {
-            path: '(dropped by scenario)',
-            text: `${shaped.note}: transaction ${tx.hash} reached ${tx.status}, and the callback to ${url} was deliberately not sent`,
-            scenario: shaped.note,
-          },
-        ],
-      };
-    }
-    const origin = `status ${tx.status}; URL from the ${fromTx ? "transaction's" : "merchant's"} callback_post_url`;
-    const what = { transaction_hash: tx.hash, app_id: tx.app_id, url, body: shaped.body, status: tx.status };
-    const note = shaped.note ? `${origin}; ${shaped.note}` : origin;
-    const first = newDelivery(what, note, shaped.scenario, shaped.hold_ms);
-    const created = [first];
-    if (shaped.copies === 2) {
-      const copy = newDelivery(
-        what,
-        `${note} — copy 2 of 2, the identical body of ${first.id}`,
-        shaped.scenario,
-        shaped.hold_ms,
-        1,
-      );
-      first.note = `${note} — copy 1 of 2; ${copy.id} sends the identical body`;
-      created.push(copy);
-    }
-    return { deliveries: created, notes: [] };
+  function armSweep() {
+    if (!shared || schedule.stopped) return;
+    sweepTimer = clock.setTimeout(() => {
+      sweeping = sweep()
+        .catch(() => undefined) // the database away for a moment: the next sweep tries again
+        .finally(() => {
+          sweeping = undefined;
+          armSweep();
+        });
+    }, SWEEP_MS);
   }
 
   function newestFirst(list: Delivery[]): Delivery[] {
@@ -477,8 +201,8 @@ export function createCallbackOutbox(deps: {
   }
 
   return {
-    /** Plans the callbacks of a transition (see {@link plan}); the payment service stores them with it. */
-    plan,
+    /** Plans the callbacks of a transition; the payment service stores them with it. */
+    plan: planner.plan,
 
     /**
      * The hub listener, after a transition was committed with its deliveries: their first attempts
@@ -486,7 +210,7 @@ export function createCallbackOutbox(deps: {
      */
     async onTransition(notice: TransitionNotice): Promise<void> {
       const { after, callbacks } = notice;
-      for (const d of callbacks.deliveries) schedule(d);
+      for (const d of callbacks.deliveries) schedule.due(d);
       for (const n of callbacks.notes) {
         try {
           await journalNote(after, n);
@@ -496,15 +220,24 @@ export function createCallbackOutbox(deps: {
       }
     },
 
-    /** Re-arms every open delivery in the store (startup). `delivering` rows count as due. Resolves with how many. */
+    /**
+     * Startup. A store of its own: re-arms every open delivery (`delivering` rows count as due).
+     * A shared store: starts the sweep, which takes due deliveries as replicas free them.
+     * Resolves with how many were re-armed.
+     */
     async resume(): Promise<number> {
-      if (stopped) return 0;
+      if (schedule.stopped) return 0;
+      if (shared) {
+        armSweep();
+        return 0;
+      }
       let count = 0;
       for (const d of await store.listOpenDeliveries()) {
-        if (running.has(d.id) || queued.has(d.id) || timers.has(d.id)) continue;
+        if (schedule.holds(d.id)) continue;
         // Retries, and first attempts a scenario held back, keep their time; the rest are due now.
-        if (d.state !== 'delivering' && d.next_attempt_at !== null && d.next_attempt_at > clock.now()) arm(d);
-        else enqueueJob(d.id, 'schedule', false);
+        if (d.state !== 'delivering' && d.next_attempt_at !== null && d.next_attempt_at > clock.now())
+          schedule.arm(d);
+        else schedule.enqueue(d.id, 'schedule');
         count++;
       }
       return count;
@@ -513,14 +246,7 @@ export function createCallbackOutbox(deps: {
     /** Runs one attempt now for every open delivery (and waits for those in flight); returns them afterwards. */
     async flush(): Promise<Delivery[]> {
       const ids = (await store.listOpenDeliveries()).map((d) => d.id);
-      await Promise.all(
-        ids.map((id) => {
-          const r = running.get(id);
-          if (r) return r;
-          clearTimer(id);
-          return push(id, 'flush');
-        }),
-      );
+      await Promise.all(ids.map((id) => schedule.runningOf(id) ?? schedule.push(id, 'flush')));
       const after = await Promise.all(ids.map((id) => store.getDelivery(id)));
       return newestFirst(after.filter((d): d is Delivery => d !== undefined));
     },
@@ -535,10 +261,9 @@ export function createCallbackOutbox(deps: {
         throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, {
           diagnostic: `no callback delivery ${id}`,
         });
-      const r = running.get(id);
+      const r = schedule.runningOf(id);
       if (r) await r;
-      clearTimer(id);
-      await push(id, 'redeliver', true);
+      await schedule.push(id, 'redeliver', true);
       const d = await store.getDelivery(id);
       if (!d)
         throw new KtpayError(ErrorCode.CALLBACK_NOT_FOUND_4040125, {
@@ -561,44 +286,38 @@ export function createCallbackOutbox(deps: {
      * Resolves when nothing is queued or in flight (tests, tooling). Armed retries do not count.
      * It first lets just-enqueued first attempts (queued on a microtask) reach the queue.
      */
-    async whenIdle(): Promise<void> {
-      await new Promise((resolve) => setImmediate(resolve));
-      return new Promise((resolve) => {
-        idleWaiters.push(resolve);
-        settleIdle();
-      });
-    },
+    whenIdle: () => schedule.whenIdle(),
 
-    stats: () => ({ armed: timers.size, queued: queue.length, in_flight: running.size }),
+    stats: () => schedule.stats(),
+
+    /** This process's lease owner id (written on attempts when replicas share a store). */
+    owner,
 
     /**
      * Graceful shutdown: no new attempts, wait up to `graceMs` (wall clock) for those in flight,
      * cut the rest short and leave them pending for the next start, close connections.
      */
     async stop(opts: { graceMs?: number } = {}): Promise<void> {
-      if (stopped) return;
-      stopped = true;
-      for (const t of timers.values()) clock.clearTimeout(t);
-      timers.clear();
-      for (const job of queue.drain()) for (const done of job.done) done();
-      queued.clear();
+      if (schedule.stopped) return;
+      if (sweepTimer) clock.clearTimeout(sweepTimer);
+      const inFlight = schedule.halt();
+      await sweeping;
       const settled = (ms: number) => {
         let handle: NodeJS.Timeout | undefined;
         const timeout = new Promise<void>((resolve) => {
           handle = setTimeout(resolve, ms);
           handle.unref();
         });
-        return Promise.race([
-          Promise.allSettled([...running.values()]).then(() => undefined),
-          timeout,
-        ]).finally(() => clearTimeout(handle));
+        return Promise.race([Promise.allSettled(inFlight).then(() => undefined), timeout]).finally(() =>
+          clearTimeout(handle),
+        );
       };
       await settled(opts.graceMs ?? SHUTDOWN_GRACE_MS);
-      if (running.size > 0) {
+      if (schedule.inFlight > 0) {
         dispatcher.abortAll();
         await settled(500);
       }
-      settleIdle();
+      schedule.settled();
       await dispatcher.close();
     },
   };

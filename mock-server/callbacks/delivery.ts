@@ -45,6 +45,8 @@ export interface DeliveryAttempt {
   verdict: 'acknowledged' | 'failed';
   /** The verdict in plain words, e.g. "answered 200 but the body was not {"status":"ok"}". */
   reason: string;
+  /** The replica that made it, when several share a PostgreSQL store (its lease owner id). */
+  replica?: string;
 }
 
 export interface Delivery {

@@ -115,7 +115,7 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
   STORE: {
     field: 'store',
     parse: String,
-    doc: '`memory` (default) or `sqlite:<path>` for a durable SQLite file.',
+    doc: '`memory` (default), `sqlite:<path>` for a durable SQLite file, or `postgres://user:pass@host:5432/db` for a store several replicas share.',
   },
   ENVELOPE: {
     field: 'envelope',

@@ -13,7 +13,17 @@ export interface ClearingDeps {
   delay: number | 'manual';
   /** Told about a clearing that could not happen (e.g. the store failed); never thrown. */
   onError?: (err: unknown, hash: string) => void;
+  /**
+   * A shared (PostgreSQL) store: transactions whose clearing is due, whichever replica paid them.
+   * With it, this replica also clears what a stopped or killed replica left in `success`.
+   */
+  listDue?: (now: number, delayMs: number, limit: number) => Promise<string[]>;
 }
+
+/** How often a replica of a shared store looks for overdue clearings (issue 17). */
+export const CLEARING_SWEEP_MS = 500;
+/** The replica that armed a clearing gets this long to make it before the others step in. */
+export const CLEARING_GRACE_MS = 1_000;
 
 /**
  * Clearing [spec §9]: a transaction that reaches `success` turns `completed` after
@@ -21,6 +31,11 @@ export interface ClearingDeps {
  *
  * Call `rearm()` once at startup: with a durable store, transactions left in `success` by the last
  * run get their timers back, due at `status_created_at + delay` (at once when that has passed).
+ *
+ * With a shared store (`listDue`), the due time is the row itself (`status_created_at + delay`):
+ * every replica sweeps for clearings overdue by {@link CLEARING_GRACE_MS}, so a transaction paid
+ * on a replica that was killed still clears. The transition is a compare-and-set on the row, so
+ * when two replicas clear at once one of them finds it moved on and does nothing.
  *
  * @example
  * const clearing = startClearing({ store, clock, hub, payments, delay: config.clearing_delay_ms });
@@ -74,6 +89,25 @@ export function startClearing(deps: ClearingDeps) {
     }
   });
 
+  let sweepTimer: ClockTimer | undefined;
+  function armSweep() {
+    const listDue = deps.listDue;
+    if (!listDue || stopped || delay === 'manual') return;
+    sweepTimer = clock.setTimeout(() => {
+      const run = listDue(clock.now(), delay + CLEARING_GRACE_MS, 200)
+        .then(async (hashes) => {
+          for (const hash of hashes) if (!stopped) await clearNow(hash);
+        })
+        .catch(() => undefined) // the database away for a moment: the next sweep tries again
+        .finally(() => {
+          running.delete(run);
+          armSweep();
+        });
+      running.add(run);
+    }, CLEARING_SWEEP_MS);
+  }
+  armSweep();
+
   return {
     /** Re-schedules every transaction the store holds in `success`. Resolves with how many. */
     async rearm(): Promise<number> {
@@ -87,6 +121,7 @@ export function startClearing(deps: ClearingDeps) {
     /** Stops scheduling and waits for clearings already under way (they write to the store). */
     async stop(): Promise<void> {
       stopped = true;
+      if (sweepTimer) clock.clearTimeout(sweepTimer);
       for (const t of timers.values()) clock.clearTimeout(t);
       timers.clear();
       await Promise.allSettled([...running]);

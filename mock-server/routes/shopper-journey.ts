@@ -5,6 +5,7 @@ import { createPayPipeline } from '../acquirer/pay-pipeline.js';
 import { startClearing } from '../payments/clearing.js';
 import type { Transaction } from '../payments/transaction.js';
 import type { SandboxContext } from '../sandbox-context.js';
+import { isPostgresStore } from '../store/store.js';
 import { API_PREFIX } from '../views/links.js';
 import { acquirerPages } from './acquirer-pages.js';
 import { adminTransactions } from './admin-transactions.js';
@@ -39,6 +40,7 @@ export async function shopperJourney(
     hub: ctx.hub,
     payments: ctx.payments,
     delay: ctx.config.clearing_delay_ms,
+    ...(isPostgresStore(ctx.store) ? { listDue: ctx.store.listDueClearings.bind(ctx.store) } : {}),
     onError: (err, hash) => app.log.error({ err, hash }, 'clearing failed'),
   });
   await clearing.rearm();

@@ -1,10 +1,10 @@
 import type { ScenarioFile } from '../../contracts/types.js';
-import type { Delivery } from '../callbacks/delivery.js';
+import { isOpen, type Delivery } from '../callbacks/delivery.js';
 import type { JournalEntry } from '../journal/journal-entry.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { Transaction } from '../payments/transaction.js';
 import { createTransactionCompactor, type StoredTransaction } from './compact-transactions.js';
-import type { Store, TransactionFilter } from './store.js';
+import type { DeliveryLease, Store, TransactionFilter } from './store.js';
 
 /**
  * The default store: plain maps, a ring buffer for the journal. Objects are stored by reference
@@ -24,6 +24,18 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
   const deliveries = new Map<string, Delivery>();
   const scenarios = new Map<string, ScenarioFile>();
   const scenarioUses = new Map<string, number>();
+  /** Delivery leases (the outbox's claims): owner and expiry, by delivery id. */
+  const leases = new Map<string, { owner: string; until: number }>();
+  const leaseFree = (id: string, lease: DeliveryLease) => {
+    const held = leases.get(id);
+    return !held || held.owner === lease.owner || held.until <= lease.now;
+  };
+  const claim = (d: Delivery, lease: DeliveryLease) => {
+    const after: Delivery = { ...d, state: 'delivering' };
+    deliveries.set(d.id, after);
+    leases.set(d.id, { owner: lease.owner, until: lease.now + lease.lease_ms });
+    return { before: d, after };
+  };
   const compact = createTransactionCompactor();
   let journal: JournalEntry[] = [];
   let journalStart = 0; // index of the oldest entry once the ring is full
@@ -145,6 +157,35 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
     },
     listOpenDeliveries: async () =>
       [...deliveries.values()].filter((d) => d.state !== 'acknowledged' && d.state !== 'failed'),
+    async claimDelivery(id, lease, o = {}) {
+      const d = deliveries.get(id);
+      if (!d || (!isOpen(d) && !o.closed) || !leaseFree(id, lease)) return undefined;
+      if (o.due && (d.next_attempt_at ?? 0) > lease.now) return undefined;
+      return claim(d, lease);
+    },
+    async claimDueDeliveries(lease, limit) {
+      const due: Delivery[] = [];
+      for (const d of deliveries.values()) {
+        if (!isOpen(d) || !leaseFree(d.id, lease)) continue;
+        const held = leases.get(d.id);
+        if (
+          d.state === 'delivering'
+            ? held !== undefined && held.until <= lease.now
+            : (d.next_attempt_at ?? 0) <= lease.now
+        )
+          due.push(d);
+      }
+      due.sort((a, b) => (a.next_attempt_at ?? 0) - (b.next_attempt_at ?? 0));
+      return due.slice(0, limit).map((d) => claim(d, lease));
+    },
+    async settleDelivery(id, owner, fn) {
+      const d = deliveries.get(id);
+      if (!d || leases.get(id)?.owner !== owner) return undefined;
+      leases.delete(id);
+      const after = fn(d);
+      deliveries.set(id, after);
+      return { before: d, after };
+    },
 
     putScenario: async (s) => void scenarios.set(s.name, s),
     getScenario: async (name) => scenarios.get(name),
@@ -163,6 +204,7 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
       byOrder.clear();
       compact.clear();
       deliveries.clear();
+      leases.clear();
       journal = [];
       journalStart = 0;
       for (const [id, m] of merchants) if (!m.builtin) merchants.delete(id);

@@ -97,6 +97,11 @@ export function observeStore(store: Store, feed: ActivityFeed): Store {
       if (result && result.after !== result.before) deliveriesOf([result.after]);
       return result;
     },
+    async settleDelivery(id, owner, change) {
+      const result = await store.settleDelivery(id, owner, change);
+      if (result && result.after !== result.before) deliveriesOf([result.after]);
+      return result;
+    },
     async putMerchant(m) {
       await store.putMerchant(m);
       feed.emit({ kind: 'merchant', app_id: m.app_id });

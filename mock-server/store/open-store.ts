@@ -3,9 +3,9 @@ import { createMemoryStore } from './memory-store.js';
 import type { Store } from './store.js';
 
 /**
- * Opens the store the config names: `memory` or `sqlite:<path>` (relative paths resolve from the
+ * Opens the store the config names: `memory`, `sqlite:<path>` (relative paths resolve from the
  * working directory; missing parent directories are created; `sqlite::memory:` is a throwaway
- * database). A file that cannot be opened or migrated is a {@link ConfigError}, so the CLI prints
+ * database) or `postgres://…` (shared by replicas; migrated on open). A file that cannot be opened or migrated is a {@link ConfigError}, so the CLI prints
  * one readable line instead of a stack trace.
  */
 export async function openStore(config: SandboxConfig): Promise<Store> {
@@ -21,5 +21,15 @@ export async function openStore(config: SandboxConfig): Promise<Store> {
       throw err;
     }
   }
-  throw new ConfigError(`store ${config.store}: use "memory" or "sqlite:<path>"`);
+  if (/^postgres(ql)?:\/\//.test(config.store)) {
+    const { createPostgresStore, PostgresStoreError, redact } = await import('./postgres-store.js');
+    try {
+      return await createPostgresStore({ url: config.store, journalSize: config.journal_size });
+    } catch (err) {
+      if (err instanceof PostgresStoreError)
+        throw new ConfigError(`store ${redact(config.store)}: ${err.message}`);
+      throw err;
+    }
+  }
+  throw new ConfigError(`store ${config.store}: use "memory", "sqlite:<path>" or "postgres://…"`);
 }

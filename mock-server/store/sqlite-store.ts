@@ -7,7 +7,14 @@ import type { Merchant } from '../merchants/merchant.js';
 import type { Transaction } from '../payments/transaction.js';
 import { safeJsonStringify } from '../shared/json-depth.js';
 import type { ScenarioFile } from '../../contracts/types.js';
-import type { NewMerchant, ScenarioUse, Store, TransactionFilter, TransactionWrite } from './store.js';
+import type {
+  DeliveryLease,
+  NewMerchant,
+  ScenarioUse,
+  Store,
+  TransactionFilter,
+  TransactionWrite,
+} from './store.js';
 
 /** Why the store cannot open its file, in words an operator can act on. */
 export class SqliteStoreError extends Error {
@@ -94,6 +101,15 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'callback delivery leases (who is making an attempt, until when)',
+    sql: `
+      ALTER TABLE deliveries ADD COLUMN lease_owner TEXT;
+      ALTER TABLE deliveries ADD COLUMN lease_until INTEGER;
+      CREATE INDEX deliveries_next_attempt_at ON deliveries (next_attempt_at);
+    `,
+  },
 ];
 
 const CLOSED_DELIVERY_STATES = ['acknowledged', 'failed'] as const;
@@ -175,6 +191,8 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     migrate(db);
+    // One process per file: leases a previous process held died with it.
+    db.exec('UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL');
   } catch (err) {
     db.close();
     if (err instanceof SqliteStoreError) throw err;
@@ -226,6 +244,15 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     ),
     updateDelivery: db.prepare(
       'UPDATE deliveries SET state = @state, next_attempt_at = @next_attempt_at, doc = @doc WHERE id = @id',
+    ),
+    getDeliveryRow: db.prepare('SELECT doc, lease_owner, lease_until FROM deliveries WHERE id = ?'),
+    lease: db.prepare('UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?'),
+    dueDeliveries: db.prepare(
+      `SELECT doc, lease_owner, lease_until FROM deliveries
+       WHERE (state IN ('pending', 'retrying') AND coalesce(next_attempt_at, 0) <= @now
+              AND (lease_until IS NULL OR lease_until <= @now OR lease_owner = @owner))
+          OR (state = 'delivering' AND lease_until IS NOT NULL AND lease_until <= @now)
+       ORDER BY coalesce(next_attempt_at, 0), seq LIMIT @limit`,
     ),
     getDelivery: db.prepare('SELECT doc FROM deliveries WHERE id = ?').pluck(),
     listOpenDeliveries: db
@@ -335,6 +362,39 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     return { before, after };
   });
   const insertAllDeliveries = db.transaction(insertDeliveries);
+  type LeaseRow = { doc: string; lease_owner: string | null; lease_until: number | null };
+  const leaseFree = (row: LeaseRow, lease: DeliveryLease) =>
+    row.lease_owner === null || row.lease_owner === lease.owner || (row.lease_until ?? 0) <= lease.now;
+  const takeLease = (row: LeaseRow, lease: DeliveryLease) => {
+    const before = JSON.parse(row.doc) as Delivery;
+    const after: Delivery = { ...before, state: 'delivering' };
+    s.updateDelivery.run(deliveryRow(after));
+    s.lease.run(lease.owner, lease.now + lease.lease_ms, after.id);
+    return { before, after };
+  };
+  const claimDelivery = db.transaction((id: string, lease: DeliveryLease, closed: boolean, due: boolean) => {
+    const row = s.getDeliveryRow.get(id) as LeaseRow | undefined;
+    if (!row || !leaseFree(row, lease)) return undefined;
+    const d = JSON.parse(row.doc) as Delivery;
+    if (!closed && CLOSED_DELIVERY_STATES.includes(d.state as never)) return undefined;
+    if (due && (d.next_attempt_at ?? 0) > lease.now) return undefined;
+    return takeLease(row, lease);
+  });
+
+  const claimDue = db.transaction((lease: DeliveryLease, limit: number) =>
+    (s.dueDeliveries.all({ now: lease.now, owner: lease.owner, limit }) as LeaseRow[]).map((r) =>
+      takeLease(r, lease),
+    ),
+  );
+  const settleDelivery = db.transaction((id: string, owner: string, fn: (d: Delivery) => Delivery) => {
+    const row = s.getDeliveryRow.get(id) as LeaseRow | undefined;
+    if (!row || row.lease_owner !== owner) return undefined;
+    const before = JSON.parse(row.doc) as Delivery;
+    const after = fn(before);
+    s.updateDelivery.run(deliveryRow(after));
+    s.lease.run(null, null, id);
+    return { before, after };
+  });
   const insertMerchant = db.transaction((draft: NewMerchant): Merchant | undefined => {
     const merchantId =
       draft.merchant_id ??
@@ -461,6 +521,9 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
       return parseAll<Delivery>(stmt.all(params));
     },
     listOpenDeliveries: async () => parseAll<Delivery>(s.listOpenDeliveries.all(...CLOSED_DELIVERY_STATES)),
+    claimDelivery: async (id, lease, o = {}) => claimDelivery(id, lease, o.closed ?? false, o.due ?? false),
+    claimDueDeliveries: async (lease, limit) => claimDue(lease, limit),
+    settleDelivery: async (id, owner, fn) => settleDelivery(id, owner, fn),
 
     async putScenario(sc) {
       s.putScenario.run(sc.name, safeJsonStringify(sc));

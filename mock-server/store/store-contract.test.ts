@@ -12,6 +12,14 @@ import {
 import type { Delivery } from '../callbacks/delivery.js';
 import { createMemoryStore } from './memory-store.js';
 import { createSqliteStore } from './sqlite-store.js';
+import {
+  findPostgresBin,
+  POSTGRES_RUNTIME,
+  startPostgres,
+  type PostgresServer,
+} from '../../test/helpers/postgres-server.js';
+import { foreignRuntime } from '../../test/helpers/foreign-runtime.js';
+import { createPostgresStore } from './postgres-store.js';
 import type { NewMerchant, Store } from './store.js';
 
 /**
@@ -31,12 +39,42 @@ function unnumbered(appId: string): NewMerchant {
 
 export type StoreFactory = (journalSize: number) => Promise<Store>;
 
+// A real PostgreSQL server, started once for the file when its binaries are there; each test
+// gets a fresh database on it.
+const pgBin = findPostgresBin();
+const withPostgres = foreignRuntime(POSTGRES_RUNTIME, 'Store contract: postgres', pgBin !== undefined);
+let pgServer: Promise<PostgresServer> | undefined;
+let pgUrl = '';
+afterAll(async () => {
+  if (pgServer) await (await pgServer).stop();
+});
+
 const implementations: [string, StoreFactory][] = [
   ['memory', async (journalSize) => createMemoryStore({ journalSize })],
   [
     'sqlite',
     async (journalSize) => createSqliteStore({ path: join(dir, `contract-${++fileSeq}.db`), journalSize }),
   ],
+  ...(withPostgres
+    ? ([
+        [
+          'postgres',
+          async (journalSize: number) => {
+            // One database for the file, emptied before each test (a CREATE DATABASE each costs ~1 s).
+            pgServer ??= startPostgres({ bin: pgBin! }).then(async (server) => {
+              pgUrl = await server.createDatabase('contract');
+              return server;
+            });
+            await pgServer;
+            const store = await createPostgresStore({ url: pgUrl, journalSize });
+            await store.sql
+              .unsafe(`TRUNCATE merchants, transactions, deliveries, journal, scenarios, scenario_uses
+              RESTART IDENTITY; ALTER SEQUENCE transaction_id_blocks RESTART`);
+            return store;
+          },
+        ],
+      ] as [string, StoreFactory][])
+    : []),
 ];
 
 describe.each(implementations)('Store contract: %s', (kind, open) => {
@@ -344,6 +382,80 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
         deliveryFixture('f', { state: 'failed' }),
       ]);
       expect((await store.listOpenDeliveries()).map((d) => d.id)).toEqual(['p', 'r', 'i']);
+    });
+  });
+
+  describe('delivery leases (claim / record)', () => {
+    const lease = (owner: string, now: number, ms = 10_000) => ({ owner, now, lease_ms: ms });
+
+    it('claims an open delivery for one owner; another owner gets nothing until the lease expires', async () => {
+      await store.insertDeliveries([deliveryFixture('d1', { state: 'retrying' })]);
+      const a = await store.claimDelivery('d1', lease('A', 1000));
+      expect(a?.before.state).toBe('retrying');
+      expect(a?.after.state).toBe('delivering');
+      expect((await store.getDelivery('d1'))?.state).toBe('delivering');
+      expect(await store.claimDelivery('d1', lease('B', 5000))).toBeUndefined();
+      expect(await store.claimDelivery('d1', lease('B', 11_000))).toBeDefined();
+      expect(await store.claimDelivery('gone', lease('A', 1000))).toBeUndefined();
+    });
+
+    it('claims a closed delivery only when asked to (a redelivery)', async () => {
+      await store.insertDeliveries([deliveryFixture('d1', { state: 'acknowledged', next_attempt_at: null })]);
+      expect(await store.claimDelivery('d1', lease('A', 1000))).toBeUndefined();
+      const claimed = await store.claimDelivery('d1', lease('A', 1000), { closed: true });
+      expect(claimed?.before.state).toBe('acknowledged');
+    });
+
+    it('records an attempt only while the owner holds the lease, and frees it', async () => {
+      await store.insertDeliveries([deliveryFixture('d1')]);
+      await store.claimDelivery('d1', lease('A', 1000));
+      const ack = (d: Delivery): Delivery => ({ ...d, state: 'acknowledged', next_attempt_at: null });
+      expect(await store.settleDelivery('d1', 'B', ack)).toBeUndefined();
+      const done = await store.settleDelivery('d1', 'A', ack);
+      expect(done?.after.state).toBe('acknowledged');
+      expect(await store.getDelivery('d1')).toEqual(ack(deliveryFixture('d1')));
+      // The lease is gone: a second record by A is refused too.
+      expect(await store.settleDelivery('d1', 'A', ack)).toBeUndefined();
+      // A lease that expired and was taken by B cannot be recorded by A any more.
+      await store.insertDeliveries([deliveryFixture('d2')]);
+      await store.claimDelivery('d2', lease('A', 1000, 100));
+      await store.claimDelivery('d2', lease('B', 2000));
+      expect(await store.settleDelivery('d2', 'A', ack)).toBeUndefined();
+      expect((await store.settleDelivery('d2', 'B', ack))?.after.state).toBe('acknowledged');
+    });
+
+    it('claims what is due, oldest first, and what a dead owner left in flight once its lease expired', async () => {
+      await store.insertDeliveries([
+        deliveryFixture('later', { next_attempt_at: 5000 }),
+        deliveryFixture('due2', { state: 'retrying', next_attempt_at: 2000 }),
+        deliveryFixture('due1', { next_attempt_at: 1000 }),
+        deliveryFixture('closed', { state: 'failed', next_attempt_at: null }),
+        deliveryFixture('stuck', { next_attempt_at: 500 }),
+      ]);
+      await store.claimDelivery('stuck', lease('dead', 0, 2500));
+      const first = await store.claimDueDeliveries(lease('A', 2000), 10);
+      expect(first.map((c) => c.before.id)).toEqual(['due1', 'due2']);
+      expect(first.every((c) => c.after.state === 'delivering')).toBe(true);
+      // Leased now: nobody else takes them; the dead owner's delivery comes back after its lease.
+      expect(await store.claimDueDeliveries(lease('B', 2400), 10)).toEqual([]);
+      expect((await store.claimDueDeliveries(lease('B', 3000), 10)).map((c) => c.before.id)).toEqual([
+        'stuck',
+      ]);
+      expect((await store.claimDueDeliveries(lease('B', 6000), 1)).map((c) => c.before.id)).toEqual([
+        'later',
+      ]);
+    });
+
+    it('gives each due delivery to exactly one of several owners claiming at once', async () => {
+      await store.insertDeliveries(
+        Array.from({ length: 30 }, (_, i) => deliveryFixture(`d${i}`, { next_attempt_at: i })),
+      );
+      const claims = await Promise.all(
+        ['A', 'B', 'C', 'D', 'E', 'F'].map((o) => store.claimDueDeliveries(lease(o, 100), 8)),
+      );
+      const ids = claims.flat().map((c) => c.before.id);
+      expect(ids).toHaveLength(30);
+      expect(new Set(ids).size).toBe(30);
     });
   });
 

@@ -3,6 +3,7 @@ import type { Delivery, DeliveryFilter } from '../callbacks/delivery.js';
 import type { JournalEntry, JournalFilter } from '../journal/journal-entry.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { PaymentStatus, Transaction } from '../payments/transaction.js';
+import type { PostgresStore } from './postgres-store.js';
 
 export interface TransactionFilter {
   app_id?: string;
@@ -27,6 +28,13 @@ export interface TransactionWrite {
 export interface Updated<T> {
   before: T;
   after: T;
+}
+
+/** Who holds a delivery's lease, from when, and for how long. */
+export interface DeliveryLease {
+  owner: string;
+  now: number;
+  lease_ms: number;
 }
 
 /** How many uses a scenario step has had, under one activation scope (see scenario-engine.ts). */
@@ -105,6 +113,33 @@ export interface Store {
   listDeliveries(filter: DeliveryFilter): Promise<Delivery[]>;
   /** Deliveries not yet acknowledged or failed: what must resume after a restart. */
   listOpenDeliveries(): Promise<Delivery[]>;
+  /**
+   * Leases one delivery for an attempt (the outbox's *claim*): marks it `delivering`, held by
+   * `lease.owner` until `now + lease_ms`. Undefined when it is gone, closed (unless `closed` is
+   * allowed: a redelivery), not yet due (with `due`: `next_attempt_at` after `now`, e.g. another
+   * replica made the attempt and scheduled the next), or held by another owner whose lease has not
+   * expired; so each attempt is made by exactly one owner, however many replicas share the store.
+   */
+  claimDelivery(
+    id: string,
+    lease: DeliveryLease,
+    opts?: { closed?: boolean; due?: boolean },
+  ): Promise<Updated<Delivery> | undefined>;
+  /**
+   * Leases up to `limit` deliveries that are due: open with `next_attempt_at <= now` and no live
+   * lease, or `delivering` with an expired one (its owner died mid-attempt). Oldest due first.
+   */
+  claimDueDeliveries(lease: DeliveryLease, limit: number): Promise<Updated<Delivery>[]>;
+  /**
+   * Records the end of an attempt (the outbox's *record*): applies `change` and frees the lease,
+   * but only while `owner` still holds it; undefined when the lease was lost (expired and taken by
+   * another owner) or the row is gone.
+   */
+  settleDelivery(
+    id: string,
+    owner: string,
+    change: (d: Delivery) => Delivery,
+  ): Promise<Updated<Delivery> | undefined>;
 
   // scenarios (issue 6): user-defined files and use counts
   putScenario(s: ScenarioFile): Promise<void>;
@@ -118,4 +153,9 @@ export interface Store {
   /** Drops transactions, journal and deliveries, and every non-builtin merchant. */
   reset(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The shared PostgreSQL store, with what a cluster needs beyond this interface. */
+export function isPostgresStore(store: Store): store is PostgresStore {
+  return store.kind === 'postgres';
 }
