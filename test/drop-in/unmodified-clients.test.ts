@@ -110,12 +110,17 @@ describe.skipIf(!mapped)('as fintech.test.nplus.tech on port 443', () => {
 
     it('trusts the CA by openssl.cafile in Guzzle’s stream handler too (a PHP without ext-curl)', async () => {
       // php -n loads no extension from conf.d: no curl, so Guzzle picks its StreamHandler. The
-      // sandbox's answer arriving at all is the point: the handshake verified the certificate.
-      // (PHP's http stream adds Content-Type: application/x-www-form-urlencoded to a body sent
-      // without one; how the sandbox takes that is the request parser's business, not TLS's.)
+      // handshake verified the certificate, and the payment is created: PHP's http stream sends
+      // the body with a Content-Type of its own, which the sandbox takes like none (spec §2).
       const out = parsed(await runPhp(['-n', '-d', `openssl.cafile=${folder.ca.files.ca}`]));
-      expect(out.status).toBeGreaterThanOrEqual(200);
-      expect(JSON.parse(out.body)).toHaveProperty('success');
+      expect(out.status).toBe(200);
+      const reply = JSON.parse(out.body) as {
+        error: unknown[];
+        response: { success: boolean; data: { transaction_hash: string } };
+      };
+      expect(reply.error).toEqual([]);
+      expect(reply.response.success).toBe(true);
+      expect(reply.response.data.transaction_hash).toMatch(/^[0-9a-f]{40}$/);
     });
 
     it('fails with the certificate unverified when the CA is not trusted: nothing is relaxed', async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../mock-server/server.js';
@@ -196,6 +197,7 @@ describe('dashboard in Chromium', () => {
         async () =>
           ((await (await fetch(`${base}/__admin/merchants/${appId}`)).json()) as { scenario?: string })
             .scenario,
+        { timeout: 5_000 },
       )
       .toBe('flaky-create');
     await screenshot(page, '04-merchants');
@@ -206,8 +208,35 @@ describe('dashboard in Chromium', () => {
         async () =>
           ((await (await fetch(`${base}/__admin/merchants/${appId}`)).json()) as { scenario?: string })
             .scenario,
+        { timeout: 5_000 },
       )
       .toBeUndefined();
+  });
+
+  it('keeps what the person has chosen in a form when a live update redraws the list', async () => {
+    await page.goto(`${base}/__admin/ui/merchants`);
+    await waitForLive(page);
+    const card = page.locator(`article.merchant[data-app-id="${APP_ID}"]`);
+    await card.locator('select[name="name"]').selectOption('flaky-create');
+    await page.locator('#merchant-form input[name="name"]').fill('Half-typed Shop');
+    const redrawn = page.evaluate(
+      () => new Promise<void>((done) => document.addEventListener('dashboard:refreshed', () => done(), { once: true })),
+    );
+    // Another client creates a merchant: the live list redraws.
+    const res = await fetch(`${base}/__admin/merchants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Elsewhere Shop',
+        domains: ['localhost'],
+        public_key: randomBytes(32).toString('base64'),
+      }),
+    });
+    expect(res.status).toBe(201);
+    await redrawn;
+    await page.locator('article.merchant', { hasText: 'Elsewhere Shop' }).waitFor({ timeout: 5_000 });
+    await expect(card.locator('select[name="name"]').inputValue()).resolves.toBe('flaky-create');
+    await expect(page.locator('#merchant-form input[name="name"]').inputValue()).resolves.toBe('Half-typed Shop');
   });
 
   it('shows failed requests in the journal with the error code and a plain-words explanation', async () => {

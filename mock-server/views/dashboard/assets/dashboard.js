@@ -40,6 +40,37 @@ function openKeys(root) {
   return keys;
 }
 
+/**
+ * What the person has typed or chosen in the live region's forms and not yet submitted, keyed by
+ * the form's API and the control's name, so that a refresh does not throw it away.
+ */
+function pendingInputs(root) {
+  const pending = new Map();
+  for (const control of root.querySelectorAll('form[data-api] [name]')) {
+    const key = `${control.closest('form').getAttribute('data-api')}\n${control.getAttribute('name')}`;
+    if (control.tagName === 'SELECT') {
+      const changed = [...control.options].some((o) => o.selected !== o.defaultSelected);
+      if (changed) pending.set(key, control.value);
+    } else if (control.type === 'checkbox' || control.type === 'radio') {
+      if (control.checked !== control.defaultChecked) pending.set(key, control.checked);
+    } else if ('value' in control && control.value !== control.defaultValue) {
+      pending.set(key, control.value);
+    }
+  }
+  return pending;
+}
+
+function restoreInputs(root, pending) {
+  if (pending.size === 0) return;
+  for (const control of root.querySelectorAll('form[data-api] [name]')) {
+    const key = `${control.closest('form').getAttribute('data-api')}\n${control.getAttribute('name')}`;
+    if (!pending.has(key)) continue;
+    const value = pending.get(key);
+    if (typeof value === 'boolean') control.checked = value;
+    else control.value = value;
+  }
+}
+
 async function refresh() {
   const current = live();
   if (!current) return;
@@ -73,7 +104,20 @@ async function refresh() {
     for (const row of next.querySelectorAll('tr[data-hash]')) {
       if (!known.has(row.getAttribute('data-hash'))) row.classList.add('fresh');
     }
+    const pending = pendingInputs(now);
+    const focused = document.activeElement;
+    const focusKey =
+      focused && now.contains(focused) && focused.closest('form[data-api]') && focused.getAttribute('name')
+        ? [focused.closest('form[data-api]').getAttribute('data-api'), focused.getAttribute('name')]
+        : null;
     now.replaceWith(next);
+    restoreInputs(next, pending);
+    if (focusKey) {
+      for (const f of next.querySelectorAll('form[data-api]')) {
+        if (f.getAttribute('data-api') !== focusKey[0]) continue;
+        for (const c of f.querySelectorAll('[name]')) if (c.getAttribute('name') === focusKey[1]) c.focus();
+      }
+    }
     syncActions();
     document.dispatchEvent(new CustomEvent('dashboard:refreshed'));
   } catch {
