@@ -28,6 +28,9 @@ export const SHUTDOWN_GRACE_MS = 1_000;
 /** How often a replica of a shared store looks for due deliveries nobody holds (issue 17). */
 export const SWEEP_MS = 500;
 
+/** How soon a due delivery this process could not claim is tried again (a store of its own). */
+export const RECLAIM_MS = 100;
+
 /** A lease outlives the longest attempt (the callback timeout) by this much. */
 export const LEASE_MARGIN_MS = 5_000;
 
@@ -119,13 +122,22 @@ export function createCallbackOutbox(deps: {
     // renew its own lease).
     const claimed = await claim.take(id, trigger);
     if (!claimed) {
+      if (trigger !== 'schedule') return;
       // Gone (reset), closed, or another replica's. Or not due yet: a timer may fire a moment
       // before the clock reaches its due time, or another replica made this attempt and
       // scheduled the next. Then it is armed again for the due time on the row.
-      if (trigger !== 'schedule') return;
       const d = await store.getDelivery(id);
-      if (d && (d.state === 'pending' || d.state === 'retrying') && (d.next_attempt_at ?? 0) > clock.now())
+      if (!d || !isOpen(d)) return;
+      const now = clock.now();
+      if (d.state !== 'delivering' && (d.next_attempt_at ?? 0) > now) {
         schedule.arm(d);
+        return;
+      }
+      // Open and due, yet not claimed: the clock crossed the due time between the claim and this
+      // read, or a lease is still held (an attempt of a process that stopped, until it expires).
+      // With a store of its own nobody else will take it, so this process looks again shortly;
+      // with a shared store the sweep does.
+      if (!shared) schedule.arm({ id: d.id, next_attempt_at: now + RECLAIM_MS });
       return;
     }
     const startedAt = clock.now();

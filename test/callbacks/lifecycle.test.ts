@@ -87,6 +87,47 @@ describe('outbox lifecycle: resume at startup, graceful shutdown, concurrency li
     expect((await store.getDelivery('dlv_bbbbbbbbbbbbbbbbbbbbbbbb'))!.attempts).toHaveLength(3);
   });
 
+  it('a due attempt whose claim just missed (the clock crossed its due time meanwhile) is made, not lost', async () => {
+    const receiver = await receiverFor(answers.ok);
+    const store = createMemoryStore({ journalSize: 100 });
+    const now = Date.now();
+    const id = 'dlv_dddddddddddddddddddddddd';
+    await store.insertDeliveries([
+      {
+        id,
+        transaction_hash: 'd'.repeat(40),
+        app_id: DEFAULT_MERCHANT.app_id,
+        url: receiver.url,
+        body: '{"marker":"missed"}',
+        status: 'completed',
+        state: 'retrying',
+        created_at: now - 60_000,
+        next_attempt_at: now - 1,
+        attempts: [],
+        note: null,
+      },
+    ]);
+    // The first scheduled claim answers "not due", as it does when a timer fires a millisecond
+    // before the row's due time; by the time the outbox reads the row back, it is due.
+    const claimDelivery = store.claimDelivery.bind(store);
+    let missed = 0;
+    store.claimDelivery = async (...args) => {
+      if (args[2]?.due && missed === 0) {
+        missed++;
+        return undefined;
+      }
+      return claimDelivery(...args);
+    };
+
+    const app = await buildTestApp({}, { store });
+    apps.push(app);
+    await app.ready(); // onReady → resume()
+    await receiver.waitFor(1);
+    expect(missed).toBe(1);
+    const after = await waitForDelivery(app, id, (d) => d.state === 'acknowledged');
+    expect(after.attempts).toHaveLength(1);
+  });
+
   it('pending retries survive a restart with the SQLite store', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ktpay-cb-'));
     dirs.push(dir);
