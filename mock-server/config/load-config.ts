@@ -213,7 +213,7 @@ export const ENV_VARS: Record<
   TLS_PORT: {
     field: 'tls.port',
     parse: numberish,
-    doc: `Port of an HTTPS listener beside the HTTP one (\`serve --tls [port]\`, ${DEFAULT_TLS_PORT} when no port is given); unset = no HTTPS (default). See [Drop-in for unmodified clients](drop-in.md).`,
+    doc: `Port of an HTTPS listener beside the HTTP one (\`serve --tls [port]\`, ${DEFAULT_TLS_PORT} when no port is given); unset = no HTTPS (default). Links in its answers keep its host and scheme. See [Drop-in for unmodified clients](drop-in.md).`,
   },
   TLS_HOST: {
     field: 'tls.host',

@@ -309,6 +309,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/__admin/transactions',
     tag: 'Admin: transactions',
     summary: 'List transactions, newest first',
+    description: 'Each with its status history.',
     source: 'mock',
     auth: 'admin',
     query: [

@@ -1,18 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createSchemaRegistry } from '../../contracts/schema-registry.js';
 import { RUNNER_CHECKS } from '../../contracts/schemas/check-config.js';
 import { STEPS } from '../../scenarios/runner/steps/index.js';
 import { loadSuites } from '../../scenarios/runner/suite-loader.js';
 import { commandFlags } from '../helpers/cli-flags.js';
+import { readDocPage } from '../helpers/docs-page.js';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const section = readme.slice(
-  readme.indexOf('## Check your integration'),
-  readme.indexOf('## Run with Docker'),
-);
+const section = readDocPage('docs/runner.md');
 
-describe('README "Check your integration"', () => {
+describe('docs/runner.md, "Check your integration"', () => {
   it('has one row per merchant-checks file, in order, with its description and activated scenario', () => {
     const suite = loadSuites(['merchant-checks'], createSchemaRegistry());
     const rows = section.split('\n').filter((l) => /^\| \d+ \| `[a-z0-9-]+` \|/.test(l));
@@ -47,7 +44,7 @@ describe('README "Check your integration"', () => {
     expect(flags).toEqual(expect.arrayContaining(['--sandbox', '--merchant', '--reporter', '--parallel']));
     const table = section.slice(section.indexOf('| Flag | Meaning |'));
     for (const f of flags)
-      expect(table, `README lacks ${f}`).toMatch(
+      expect(table, `docs/runner.md lacks ${f}`).toMatch(
         new RegExp(`^\\| (?:[^|\\\\]|\\\\.)*(?:\`|-\\w, )${f}[ \`]`, 'm'),
       );
   });
