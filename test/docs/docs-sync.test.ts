@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { errorCatalog } from '../../contracts/error-catalog.js';
 import { ENV_VARS } from '../../mock-server/config/load-config.js';
+import { commandFlags } from '../helpers/cli-flags.js';
 import { docSection, readDocPage } from '../helpers/docs-page.js';
 import { linkTargets } from './link-check.js';
 
@@ -17,6 +18,16 @@ describe('the docs stay in sync with the data', () => {
       expect(row).toContain(e.message);
       expect(row).toContain(e.documented ? '| doc |' : '| mock |');
     }
+  });
+
+  it('docs/configuration.md names every flag of `serve`', () => {
+    const flags = commandFlags('serve');
+    expect(flags).toEqual(expect.arrayContaining(['--port', '--config', '--tls']));
+    const table = docSection('docs/configuration.md', 'Flags');
+    for (const f of flags)
+      expect(table, `the configuration reference lacks ${f}`).toMatch(
+        new RegExp(`^\\| \`(?:-\\w, )?${f}[ \`]`, 'm'),
+      );
   });
 
   it('docs/configuration.md documents every environment variable', () => {
