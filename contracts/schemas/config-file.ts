@@ -43,18 +43,42 @@ export const sandboxConfig = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        enabled: { type: 'boolean' },
-        domains: { type: 'array', items: { type: 'string', minLength: 1 } },
-        envelope: { type: 'string', enum: ['reference', 'widget'] },
-        locale: { type: 'string', enum: ['ru', 'en'] },
+        enabled: {
+          type: 'boolean',
+          description: 'false: no built-in merchant (the demo shop then says it is off).',
+        },
+        domains: {
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          description: "Domains added to the built-in merchant's (localhost, 127.0.0.1, shop.example.kz).",
+        },
+        envelope: {
+          type: 'string',
+          enum: ['reference', 'widget'],
+          description: "The built-in merchant's dialect (default: `envelope`).",
+        },
+        locale: {
+          type: 'string',
+          enum: ['ru', 'en'],
+          description: "Language of the built-in merchant's field validation messages.",
+        },
         callback_post_url: httpUrl,
-        callback_back_url: httpUrl,
-        callback_success_url: httpUrl,
-        callback_failed_url: httpUrl,
-        notify_on: { type: 'array', items: { type: 'string', enum: ['cancelled', 'refunded'] } },
+        callback_back_url: { ...httpUrl, description: "The built-in merchant's default back URL." },
+        callback_success_url: { ...httpUrl, description: "The built-in merchant's default success URL." },
+        callback_failed_url: { ...httpUrl, description: "The built-in merchant's default failed URL." },
+        notify_on: {
+          type: 'array',
+          items: { type: 'string', enum: ['cancelled', 'refunded'] },
+          description: 'Also send callbacks for these statuses.',
+        },
       },
     },
-    merchants: { type: 'array', items: { $ref: 'merchant-input.json' } },
+    merchants: {
+      type: 'array',
+      items: { $ref: 'merchant-input.json' },
+      description:
+        'Extra merchants, each as `POST /__admin/merchants` takes it; `MERCHANTS_JSON` adds to them.',
+    },
     callbacks: {
       type: 'object',
       additionalProperties: false,
@@ -62,9 +86,19 @@ export const sandboxConfig = {
         timeout_ms: { type: 'integer', minimum: 1, maximum: 600000 },
         schedule_ms: { type: 'array', items: { type: 'integer', minimum: 0 }, maxItems: 50 },
         time_scale: { type: 'number', exclusiveMinimum: 0, maximum: 1000 },
-        concurrency: { type: 'integer', minimum: 1, maximum: 1000 },
+        concurrency: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          description: 'Callback attempts in flight at once.',
+        },
         allow_hosts: { type: 'array', items: { type: 'string', minLength: 1 } },
-        max_pending: { type: 'integer', minimum: 1 },
+        max_pending: {
+          type: 'integer',
+          minimum: 1,
+          description:
+            'Open deliveries held; beyond it a new delivery is recorded as failed with a note, and nothing is sent.',
+        },
       },
     },
     scenario: { type: 'string', minLength: 1, description: 'A scenario active for every merchant.' },

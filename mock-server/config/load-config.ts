@@ -73,6 +73,8 @@ export const DEFAULT_PORT = 8077;
 export const DEFAULT_DOMAINS = ['localhost', '127.0.0.1', 'shop.example.kz'];
 /** Node's default `maxHeaderSize` (16 KiB). */
 export const DEFAULT_MAX_HEADER_SIZE = 16_384;
+/** The rate-limit window when `RATE_LIMIT_MAX` is set without one. */
+export const DEFAULT_RATE_LIMIT_WINDOW_MS = 60_000;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -80,8 +82,22 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** Environment variable → config field, with a parser. The README's configuration table lists these. */
-export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unknown; doc: string }> = {
+/** The environment variable that names the config file (also `serve --config`). */
+export const CONFIG_FILE_ENV = {
+  name: 'KTPAY_MOCK_CONFIG',
+  doc: 'Path of a YAML or JSON config file (also `serve --config`).',
+} as const;
+
+/**
+ * Environment variable → config field, with a parser. `npm run docs` writes docs/configuration.md
+ * from this table and the config schema: `doc` is Markdown (links relative to docs/), and
+ * `default` is the text shown when the loaded default alone would mislead (a setting that only
+ * applies once another is set, or one that depends on the machine).
+ */
+export const ENV_VARS: Record<
+  string,
+  { field: string; parse: (v: string) => unknown; doc: string; default?: string }
+> = {
   PORT: {
     field: 'port',
     parse: numberish,
@@ -95,7 +111,7 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
   PUBLIC_URL: {
     field: 'public_url',
     parse: String,
-    doc: "Origin used in links the sandbox hands out over plain HTTP. Unset: taken from each request's scheme and Host header. Answers on the HTTPS listener always use their request's own.",
+    doc: "Origin used in links the sandbox hands out over plain HTTP. Unset: taken from each request's scheme and Host header (`X-Forwarded-Proto`/`-Host` count). Answers on the HTTPS listener always use their request's own.",
   },
   ADMIN_TOKEN: {
     field: 'admin_token',
@@ -110,12 +126,12 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
   CRYPTO: {
     field: 'crypto',
     parse: String,
-    doc: '`auto` (default): open sealed boxes with the optional native `sodium-native` when it is installed, else `libsodium-wrappers` (WASM); `wasm`: always libsodium-wrappers.',
+    doc: '`auto` (default): open sealed boxes with the optional native `sodium-native` when it is installed, else `libsodium-wrappers` (WASM); `wasm`: always libsodium-wrappers. Both are libsodium; see [Benchmarks](benchmarks.md).',
   },
   STORE: {
     field: 'store',
     parse: String,
-    doc: '`memory` (default), `sqlite:<path>` for a durable SQLite file, or `postgres://user:pass@host:5432/db` for a store several replicas share.',
+    doc: '`memory` (default), `sqlite:<path>` for a durable SQLite file, e.g. `sqlite:./data/ktpay.db` (relative to the working directory; missing directories are created), or `postgres://user:pass@host:5432/db` for a database shared by several replicas. See [Persistence](persistence.md) and [The cluster](cluster.md).',
   },
   ENVELOPE: {
     field: 'envelope',
@@ -131,17 +147,18 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
   MAX_HEADER_SIZE: {
     field: 'max_header_size',
     parse: numberish,
-    doc: `Largest request line + headers in bytes (default ${DEFAULT_MAX_HEADER_SIZE}, Node's own); larger answers 431 / \`4310126\`.`,
+    doc: `Largest request line + headers in bytes (default ${DEFAULT_MAX_HEADER_SIZE}, Node's own \`maxHeaderSize\`); larger answers 431 / \`4310126\`. See [Limits](reliability.md#limits).`,
   },
   RATE_LIMIT_MAX: {
     field: 'rate_limit.max',
     parse: numberish,
-    doc: 'Requests per merchant per window on the merchant API; unset = no rate limit (default). Over it: 429 / `4290118`.',
+    doc: 'Requests per merchant per window on the merchant API (`/api/v1/merchant-widget/*`); unset = no rate limit (default). Over it: 429 / `4290118` with `Retry-After`. See [Limits](reliability.md#limits).',
   },
   RATE_LIMIT_WINDOW_MS: {
     field: 'rate_limit.window_ms',
     parse: numberish,
-    doc: 'The rate-limit window in ms (default 60000); used only with `RATE_LIMIT_MAX`.',
+    doc: `The rate-limit window in ms (default ${DEFAULT_RATE_LIMIT_WINDOW_MS}); used only with \`RATE_LIMIT_MAX\`.`,
+    default: `\`${DEFAULT_RATE_LIMIT_WINDOW_MS}\``,
   },
   CLEARING_DELAY_MS: {
     field: 'clearing_delay_ms',
@@ -156,6 +173,7 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
         .map((s) => s.trim())
         .filter(Boolean),
     doc: `Comma-separated domains *added* to the built-in merchant's (${DEFAULT_DOMAINS.join(', ')}).`,
+    default: 'none added',
   },
   DEFAULT_MERCHANT_CALLBACK_URL: {
     field: 'default_merchant.callback_post_url',
@@ -175,7 +193,7 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
   CALLBACK_TIME_SCALE: {
     field: 'callbacks.time_scale',
     parse: numberish,
-    doc: 'Multiplies the retry schedule, e.g. 0.001 in CI (default 1).',
+    doc: 'Multiplies the retry schedule, e.g. 0.001 in CI (default 1). See [Callbacks](callbacks.md).',
   },
   CALLBACK_SCHEDULE_MS: {
     field: 'callbacks.schedule_ms',
@@ -195,17 +213,19 @@ export const ENV_VARS: Record<string, { field: string; parse: (v: string) => unk
   TLS_PORT: {
     field: 'tls.port',
     parse: numberish,
-    doc: `Port of an HTTPS listener beside the HTTP one (\`serve --tls [port]\`, ${DEFAULT_TLS_PORT} when no port is given); unset = no HTTPS (default). See [Drop-in for unmodified clients](#drop-in-for-unmodified-clients).`,
+    doc: `Port of an HTTPS listener beside the HTTP one (\`serve --tls [port]\`, ${DEFAULT_TLS_PORT} when no port is given); unset = no HTTPS (default). Links in its answers keep its host and scheme. See [Drop-in for unmodified clients](drop-in.md).`,
   },
   TLS_HOST: {
     field: 'tls.host',
     parse: String,
     doc: 'Interface the HTTPS listener binds (default: `HOST`).',
+    default: '`HOST`',
   },
   TLS_DIR: {
     field: 'tls.dir',
     parse: String,
     doc: 'Folder of the local CA and the server certificate (default `$XDG_DATA_HOME/ktpay-mock/tls`, i.e. `~/.local/share/ktpay-mock/tls`; the image sets `/tls`). Filled by `ktpay-mock tls init`, or at the first HTTPS start.',
+    default: '`~/.local/share/ktpay-mock/tls`',
   },
   TLS_NAMES: {
     field: 'tls.names',
@@ -304,7 +324,7 @@ export function loadConfig(
 ): SandboxConfig {
   const env = opts.env ?? {};
   const sources = new Map<string, string>();
-  const filePath = opts.file ?? env.KTPAY_MOCK_CONFIG;
+  const filePath = opts.file ?? env[CONFIG_FILE_ENV.name];
   const merged: Record<string, unknown> = {};
   if (filePath) {
     const fromFile = readConfigFile(resolve(filePath));
@@ -405,7 +425,7 @@ export function loadConfig(
     },
     scenario: input.scenario,
     rate_limit: input.rate_limit?.max
-      ? { max: input.rate_limit.max, window_ms: input.rate_limit.window_ms ?? 60_000 }
+      ? { max: input.rate_limit.max, window_ms: input.rate_limit.window_ms ?? DEFAULT_RATE_LIMIT_WINDOW_MS }
       : undefined,
     tls,
     config_file: filePath,

@@ -212,6 +212,8 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/__admin/health',
     tag: 'Admin',
     summary: 'Health and counts',
+    description:
+      '200 `{"status":"ok",…}` once the sandbox serves, with RSS, heap and event-loop delay under `process`.',
     source: 'mock',
     auth: 'admin',
     success: { kind: 'json', schema: 'adminHealth' },
@@ -307,6 +309,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/__admin/transactions',
     tag: 'Admin: transactions',
     summary: 'List transactions, newest first',
+    description: 'Each with its status history.',
     source: 'mock',
     auth: 'admin',
     query: [
@@ -327,6 +330,8 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/__admin/transactions/{hash}',
     tag: 'Admin: transactions',
     summary: 'One transaction with its history',
+    description:
+      'The status object, its history in `+06:00`, the masked card, the bank session and its last signed notice.',
     source: 'mock',
     auth: 'admin',
     success: { kind: 'json', schema: 'adminTransactionView' },
@@ -359,6 +364,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/__admin/transactions/{hash}/callbacks',
     tag: 'Admin: callbacks',
     summary: "One transaction's callback deliveries",
+    description: 'Plus notes on callbacks that were not sent (no URL, dropped by a scenario).',
     source: 'mock',
     auth: 'admin',
     success: { kind: 'json', schema: 'transactionCallbacks' },
@@ -369,6 +375,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/__admin/test-cards',
     tag: 'Admin: transactions',
     summary: "The emulated bank's test cards and acquirer codes",
+    description: 'The test cards, the cardholder `CODE <c>` rule and every acquirer code with its outcome.',
     source: 'mock',
     auth: 'admin',
     success: { kind: 'json', schema: 'testCardsResponse' },
@@ -399,6 +406,8 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/__admin/callbacks/flush',
     tag: 'Admin: callbacks',
     summary: 'Run every pending retry now',
+    description:
+      'One attempt now for every open delivery (pending or waiting to retry); answers with them afterwards.',
     source: 'mock',
     auth: 'admin',
     success: { kind: 'json', schema: 'callbackFlushResult' },

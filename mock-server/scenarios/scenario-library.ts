@@ -53,7 +53,7 @@ export function checkScenario(data: unknown, source: string, schemas: SchemaRegi
 
 /**
  * Loads every `*.yaml`/`*.json` in a folder. A file's `name` must equal its file name, so the
- * README table, the folder and `GET /__admin/scenarios` can never disagree.
+ * table in docs/scenarios.md, the folder and `GET /__admin/scenarios` can never disagree.
  */
 export function loadScenarioDir(dir: string, schemas: SchemaRegistry): ScenarioFile[] {
   return readdirSync(dir)

@@ -7,7 +7,7 @@ import { setOwn } from './own-property.js';
  * iterative: a 20,000-level value must not overflow the stack while it is being measured or cut.
  */
 
-/** The most levels of nested objects and arrays the sandbox takes in (README, "Limits"). */
+/** The most levels of nested objects and arrays the sandbox takes in (docs/reliability.md, "Limits"). */
 export const MAX_JSON_DEPTH = 64;
 
 /** What stands where a value was cut because it nests deeper than `limit` levels. */

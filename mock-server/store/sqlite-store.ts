@@ -168,7 +168,7 @@ export interface SqliteStore extends Store {
  * any reply is sent. In WAL mode a commit is written to the WAL file before the call returns, so it
  * survives the sandbox process being killed (`kill -9`, OOM, a crash). What NORMAL gives up
  * against FULL is the fsync per commit: a power cut or kernel crash may lose the last commits.
- * For a test sandbox that trade is worth several times the write throughput; the README says so.
+ * For a test sandbox that trade is worth several times the write throughput; docs/persistence.md says so.
  *
  * Documents are written with `safeJsonStringify`: a row an older version stored nested deeper than
  * JSON.stringify can go (issue 22) is read as it is and, when changed, written back cut at the limit.

@@ -104,7 +104,7 @@ function folderFiles(dir: string): string[] {
 /**
  * Loads the suites to run: a built-in suite by name (`merchant-checks`), a folder of suite files,
  * or single files. In a folder, a file's `name` must be its file name without the numeric prefix,
- * so the README table, the folder and the reports agree.
+ * so the table in docs/runner.md, the folder and the reports agree.
  *
  * @example
  * loadSuites(['merchant-checks'], schemas).map((s) => s.name); // ['happy-path', '3ds-challenge', …]

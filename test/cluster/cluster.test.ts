@@ -326,7 +326,7 @@ describe.skipIf(!withPostgres)('a cluster of three replicas on one PostgreSQL da
         arrivalsOf.set(a.delivery, [...(arrivalsOf.get(a.delivery) ?? []), a]);
 
       /*
-       * The one at-least-once edge (README, Limitations): an attempt the killed replica made, whose
+       * The one at-least-once edge (docs/limitations.md): an attempt the killed replica made, whose
        * answer died with it before the verdict reached the database. Its lease expires and another
        * replica makes that attempt again, under the same number. Such a repeat is allowed only when
        * its first copy arrived before the kill and the second after.

@@ -2,7 +2,7 @@
  * Lints docker/Dockerfile (dockerfile-utils, the validator behind VS Code's Dockerfile support;
  * hadolint is in neither npm nor Debian 12) and checks the rules we hold it to at parser level,
  * runs its HEALTHCHECK command against a real socket, and checks that .dockerignore, compose.yaml,
- * the CI examples and the README's recipes agree with the image.
+ * the CI examples and the recipes in docs/ agree with the image.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { DEFAULT_PORT, ENV_VARS } from '../../mock-server/config/load-config.js';
 import { KTPAY_TEST_HOSTS } from '../../mock-server/tls/tls-dir.js';
+import { docSection } from '../helpers/docs-page.js';
 import { buildTestApp } from '../helpers/sandbox.js';
 import {
   aptPackages,
@@ -34,7 +35,7 @@ const stepsOf = <K extends Step['kind']>(stage: Stage, kind: K) =>
   stage.steps.filter((s): s is Extract<Step, { kind: K }> => s.kind === kind);
 const allSteps = <K extends Step['kind']>(kind: K) => model.stages.flatMap((s) => stepsOf(s, kind));
 
-/** Environment names the sandbox reads (the README's configuration table), plus the config file path. */
+/** Environment names the sandbox reads (docs/configuration.md), plus the config file path. */
 const KNOWN_ENV = new Set([...Object.keys(ENV_VARS), 'KTPAY_MOCK_CONFIG']);
 
 describe('docker/Dockerfile', () => {
@@ -198,6 +199,7 @@ describe('.dockerignore', () => {
       'reports/vitest.json',
       'data.db',
       'README.md',
+      'docs/images/dashboard.png',
       'mock-server/payments/payment-state.test.ts',
     ]) {
       expect(ignore.ignores(path), path).toBe(true);
@@ -410,18 +412,9 @@ describe('CI examples for the drop-in', () => {
   });
 });
 
-describe('README', () => {
-  const readme = read('README.md');
-  const section = (title: string) => {
-    const start = readme.indexOf(`\n## ${title}\n`);
-    if (start < 0) return '';
-    const end = readme.indexOf('\n## ', start + 4);
-    return readme.slice(start, end < 0 ? undefined : end);
-  };
-
+describe('docs/ci-and-docker.md and docs/drop-in.md', () => {
   it('"Use in CI" shows the GitHub Actions service container and the GitLab services: recipe, as valid YAML', () => {
-    const ci = section('Use in CI');
-    expect(ci).not.toBe('');
+    const ci = docSection('docs/ci-and-docker.md', 'Use in CI');
     const blocks = [...ci.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
     expect(blocks.length).toBeGreaterThanOrEqual(2);
     for (const block of blocks) {
@@ -436,11 +429,11 @@ describe('README', () => {
   });
 
   it('"Drop-in for unmodified clients" has the three setups and points at their files', () => {
-    const dropIn = section('Drop-in for unmodified clients');
+    const dropIn = docSection('docs/drop-in.md', 'Drop-in for unmodified clients');
     for (const needle of [
-      '### On a laptop',
-      '### With docker compose',
-      '### As a CI service',
+      '## On a laptop',
+      '## With docker compose',
+      '## As a CI service',
       'ktpay-mock tls init',
       'ktpay-mock tls env',
       'docker/compose.drop-in.yaml',
@@ -451,7 +444,7 @@ describe('README', () => {
   });
 
   it('"Run with Docker" gives the build, run and compose commands and says what was and was not proven', () => {
-    const docker = section('Run with Docker');
+    const docker = docSection('docs/ci-and-docker.md', 'Run with Docker');
     expect(docker).toContain('docker build -f docker/Dockerfile');
     expect(docker).toContain('docker run');
     expect(docker).toContain('docker compose -f docker/compose.yaml up');

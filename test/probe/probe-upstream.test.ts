@@ -213,7 +213,7 @@ describe('ktpay-mock probe against a second sandbox process', () => {
   let recorded: RunReport;
 
   it('the built CLI finds exactly the planted differences, exits 1, records, and prints no secret', async () => {
-    // Credentials by environment, as the README recommends (argv shows in `ps`).
+    // Credentials by environment, as docs/probe.md recommends (argv shows in `ps`).
     const child = spawn(
       process.execPath,
       [

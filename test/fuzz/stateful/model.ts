@@ -7,7 +7,7 @@ import type { StoreKind } from './sandbox-under-test.js';
 
 /**
  * The model of the stateful fuzz (issue 22 §2): what the sandbox must hold after each command,
- * kept by rules written from the spec and the README — the state machine's table, the acquirer
+ * kept by rules written from the spec and the docs — the state machine's table, the acquirer
  * codes' outcomes, which statuses call back, the journal ring — not by asking the sandbox.
  */
 

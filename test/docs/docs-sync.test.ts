@@ -3,28 +3,71 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { errorCatalog } from '../../contracts/error-catalog.js';
 import { ENV_VARS } from '../../mock-server/config/load-config.js';
+import { commandFlags } from '../helpers/cli-flags.js';
+import { docSection, readDocPage } from '../helpers/docs-page.js';
+import { linkTargets } from './link-check.js';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const readme = readDocPage('README.md');
 
-describe('README stays in sync with the data', () => {
-  it('has a row for every catalog code, with its exact message', () => {
+describe('the docs stay in sync with the data', () => {
+  it('docs/error-codes.md has a row for every catalog code, with its exact message', () => {
+    const page = readDocPage('docs/error-codes.md').split('\n');
     for (const e of errorCatalog.ktpay) {
-      const row = readme.split('\n').find((l) => l.startsWith(`| \`${e.code}\` |`));
-      expect(row, `README error-code table has no row for ${e.code}`).toBeDefined();
+      const row = page.find((l) => l.startsWith(`| \`${e.code}\` |`));
+      expect(row, `the error-code table has no row for ${e.code}`).toBeDefined();
       expect(row).toContain(e.message);
       expect(row).toContain(e.documented ? '| doc |' : '| mock |');
     }
   });
 
-  it('documents every environment variable', () => {
-    for (const name of [...Object.keys(ENV_VARS), 'KTPAY_MOCK_CONFIG']) {
-      expect(readme, `README configuration table lacks ${name}`).toContain(`| \`${name}\` |`);
-    }
+  it('docs/configuration.md names every flag of `serve`', () => {
+    const flags = commandFlags('serve');
+    expect(flags).toEqual(expect.arrayContaining(['--port', '--config', '--tls']));
+    const table = docSection('docs/configuration.md', 'Flags');
+    for (const f of flags)
+      expect(table, `the configuration reference lacks ${f}`).toMatch(
+        new RegExp(`^\\| \`(?:-\\w, )?${f}[ \`]`, 'm'),
+      );
   });
 
+  it('docs/configuration.md documents every environment variable', () => {
+    const page = readDocPage('docs/configuration.md');
+    for (const name of [...Object.keys(ENV_VARS), 'KTPAY_MOCK_CONFIG']) {
+      expect(page, `the configuration reference lacks ${name}`).toContain(`| \`${name}\` |`);
+    }
+  });
+});
+
+describe('README.md', () => {
   it('shows the two commands', () => {
-    expect(readme).toContain('npm ci && npm start');
-    expect(readme).toContain('npm test');
+    expect(docSection('README.md', 'The two commands')).toContain('npm ci && npm start');
+    expect(docSection('README.md', 'The two commands')).toContain('npm test');
+  });
+
+  it('is 250 lines or fewer', () => {
+    expect(readme.trimEnd().split('\n').length).toBeLessThanOrEqual(250);
+  });
+
+  it('leads to the configuration reference, the error-code and test-card tables, Limitations and what is [mock]', () => {
+    const links = linkTargets(readme);
+    for (const target of [
+      'docs/configuration.md',
+      'docs/error-codes.md',
+      'docs/shopper-journey.md#test-cards',
+      'docs/limitations.md',
+      'docs/beyond-the-public-docs.md',
+    ])
+      expect(links, target).toContain(target);
+    expect(docSection('README.md', 'Limitations')).toContain('docs/limitations.md');
+    expect(docSection('README.md', 'Where the sandbox goes beyond the public docs')).toContain(
+      'docs/beyond-the-public-docs.md',
+    );
+  });
+
+  it('shows the two screenshots', () => {
+    const images = linkTargets(readDocPage('README.md'));
+    expect(images).toContain('docs/images/demo-payment.png');
+    expect(images).toContain('docs/images/dashboard.png');
   });
 });
 
@@ -70,17 +113,18 @@ describe('contracts/data/error-catalog.json', () => {
   });
 });
 
-describe('README scenario table', () => {
+describe('docs/scenarios.md: the built-in library table', () => {
   it('has one row per built-in scenario file, with its description', async () => {
     const { createSchemaRegistry } = await import('../../contracts/schema-registry.js');
     const { loadScenarioDir, BUILTIN_SCENARIO_DIR } =
       await import('../../mock-server/scenarios/scenario-library.js');
     const library = loadScenarioDir(BUILTIN_SCENARIO_DIR, createSchemaRegistry());
-    const rows = readme.split('\n').filter((l) => /^\| `[a-z0-9-]+` \| [a-z_, ]+ \|/.test(l));
+    const table = docSection('docs/scenarios.md', 'The built-in library');
+    const rows = table.split('\n').filter((l) => /^\| `[a-z0-9-]+` \| [a-z_, ]+ \|/.test(l));
     expect(rows).toHaveLength(library.length);
     for (const s of library) {
       const row = rows.find((l) => l.startsWith(`| \`${s.name}\` |`));
-      expect(row, `README lacks a row for scenario ${s.name}`).toBeDefined();
+      expect(row, `docs/scenarios.md lacks a row for scenario ${s.name}`).toBeDefined();
       expect(row).toContain(s.description);
     }
   });
