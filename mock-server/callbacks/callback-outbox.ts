@@ -120,12 +120,17 @@ export function createCallbackOutbox(deps: {
     const claimed = await claim.take(id, trigger);
     if (!claimed) {
       // Gone (reset), closed, or another replica's. Or not due yet: a timer may fire a moment
-      // before the clock reaches its due time, or another replica made this attempt and
-      // scheduled the next. Then it is armed again for the due time on the row.
+      // before the clock reaches its due time (Node starts timers from the loop's cached time, so
+      // on a busy loop they fire early by Date.now()), or another replica made this attempt and
+      // scheduled the next. Then it is armed again for the due time on the row, even when that
+      // time has passed since the claim looked: such a timer fires at once. (Only re-arming a due
+      // time still ahead lost the retry for good when the clock crossed it between the claim and
+      // this read; the bench smoke test saw it on a loaded CI as one delivery never acknowledged.)
+      // An open row that is not `delivering` holds no lease, so the claim is refused again only
+      // while it is not due: this cannot spin.
       if (trigger !== 'schedule') return;
       const d = await store.getDelivery(id);
-      if (d && (d.state === 'pending' || d.state === 'retrying') && (d.next_attempt_at ?? 0) > clock.now())
-        schedule.arm(d);
+      if (d && (d.state === 'pending' || d.state === 'retrying')) schedule.arm(d);
       return;
     }
     const startedAt = clock.now();
