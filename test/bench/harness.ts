@@ -270,6 +270,52 @@ async function deliveriesIn(base: string, state: string): Promise<number> {
   return (await getJson<{ total: number }>(`${base}/__admin/callbacks?state=${state}&limit=1`)).total;
 }
 
+/**
+ * Waits for the receiver to acknowledge `paid.length` deliveries; when it times out, the error
+ * names the paid transactions it never acknowledged and what the sandbox says of their deliveries
+ * (state, attempts, next due time), so a failed run tells a lost callback from a slow one.
+ */
+async function acksOrExplain(
+  base: string,
+  receiver: CallbackReceiver,
+  paid: readonly string[],
+  timeoutMs: number,
+): Promise<void> {
+  try {
+    await receiver.waitForAcks(paid.length, timeoutMs);
+  } catch (err) {
+    const acked = new Set([...receiver.seen().values()].filter((d) => d.acks > 0).map((d) => d.hash));
+    const missing = paid.filter((h) => !acked.has(h));
+    const lines: string[] = [];
+    for (const h of missing.slice(0, 5)) {
+      try {
+        const view = await getJson<{
+          deliveries: Array<{
+            id: string;
+            state: string;
+            next_attempt_at: number | null;
+            note?: string;
+            attempts: Array<{ attempt: number; verdict: string; reason: string }>;
+          }>;
+        }>(`${base}/__admin/transactions/${h}/callbacks`);
+        const ds = view.deliveries.map(
+          (d) =>
+            `${d.id} ${d.state}${d.next_attempt_at === null ? '' : `, due ${d.next_attempt_at - Date.now()} ms from now`}; attempts: ${
+              d.attempts.map((a) => `${a.attempt} ${a.verdict} (${a.reason})`).join('; ') || 'none'
+            }${d.note ? `; note: ${d.note}` : ''}`,
+        );
+        lines.push(`  ${h}: ${ds.length > 0 ? ds.join(' | ') : 'no delivery stored'}`);
+      } catch (e) {
+        lines.push(`  ${h}: the sandbox could not say (${e instanceof Error ? e.message : String(e)})`);
+      }
+    }
+    const rx = receiver.stats();
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}; receiver saw ${rx.requests} requests (${rx.malformed} malformed); not acknowledged:\n${lines.join('\n')}`,
+    );
+  }
+}
+
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
@@ -355,7 +401,7 @@ async function callbackRound(
     const cpuBefore = { sandbox: cpuMsOf(sb.pid), bench: process.cpuUsage(), at: performance.now() };
     const stream = await payAll(sb.url, payPath, hashes.slice(0, n + slack), n, o.connections);
     const firstSent = Math.min(...stream.sentAt.values());
-    await receiver.waitForAcks(stream.paid.length, 120_000);
+    await acksOrExplain(sb.url, receiver, stream.paid, 120_000);
     const wallMs = performance.now() - cpuBefore.at;
     const sandboxAfter = cpuMsOf(sb.pid);
     const benchUsed = process.cpuUsage(cpuBefore.bench);
@@ -390,7 +436,7 @@ async function callbackRound(
         60_000,
       );
       const releasedAt = receiver.release();
-      await receiver.waitForAcks(held.paid.length, 120_000);
+      await acksOrExplain(sb.url, receiver, held.paid, 120_000);
       const last = Math.max(...[...receiver.seen().values()].map((d) => d.ackedAt ?? 0));
       drainRate = held.paid.length / ((last - releasedAt) / 1000);
     }
@@ -427,7 +473,7 @@ async function failingCallbacks(
     const started = performance.now();
     const paysFrom = monotonicMicros();
     const pay = await payAll(sb.url, (h) => `/__admin/transactions/${h}/pay`, hashes, n, o.connections);
-    await receiver.waitForAcks(pay.paid.length, 180_000);
+    await acksOrExplain(sb.url, receiver, pay.paid, 180_000);
     const wall = (performance.now() - started) / 1000;
     const seen = [...receiver.seen().values()];
     const paid = new Set(pay.paid);
