@@ -27,14 +27,14 @@ function inThread() {
     calls++;
     for (let index = 0; index < keypairs.length; index++) {
       const message = opener.open(cipher, keypairs[index]!);
-      if (message) return { index, message };
+      if (message) return { index, plaintext: Buffer.from(message).toString('utf8') };
     }
     return undefined;
   };
   return { fallback, calls: () => calls };
 }
 
-const text = (o: OpenedBox | undefined) => (o ? Buffer.from(o.message).toString('utf8') : undefined);
+const text = (o: OpenedBox | undefined) => o?.plaintext;
 
 describe('crypto worker pool', () => {
   for (const kind of ['sodium-native', 'libsodium-wrappers'] as const) {
@@ -105,6 +105,24 @@ describe('crypto worker pool', () => {
     const after = await pool.openFirst(decodeOriginalBase64(sealToBase64('{}', key.publicKey))!, [key]);
     expect(text(after)).toBe('{}');
     expect(main.calls()).toBeGreaterThan(0);
+  });
+
+  it('release() stops an idle worker (memory back at rest) and the next request starts one again', async () => {
+    await cryptoReady();
+    const main = inThread();
+    const pool = createCryptoWorkerPool({
+      size: 1,
+      library: workerLibrary('sodium-native')!,
+      fallback: main.fallback,
+    });
+    pools.push(pool);
+    const key = generateKeypair();
+    const sealed = (t: string) => decodeOriginalBase64(sealToBase64(t, key.publicKey))!;
+    expect(await pool.release()).toBe(0); // nothing started yet
+    expect(text(await pool.openFirst(sealed('{"a":1}'), [key]))).toBe('{"a":1}');
+    expect(await pool.release()).toBe(1);
+    expect(text(await pool.openFirst(sealed('{"a":2}'), [key]))).toBe('{"a":2}');
+    expect(main.calls()).toBe(0); // a released worker is no failure: still on a worker
   });
 
   it('the sandbox opener with workers answers as the one without', async () => {

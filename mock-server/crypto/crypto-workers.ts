@@ -2,10 +2,10 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { BoxKeypair } from './sealed-box.js';
 
-/** Which of the keypairs offered opened a box, and the plaintext. */
+/** Which of the keypairs offered opened a box, and its plaintext as UTF-8 text. */
 export interface OpenedBox {
   index: number;
-  message: Uint8Array;
+  plaintext: string;
 }
 
 /** The library a worker opens boxes with, by the path `require` resolves it to. */
@@ -17,11 +17,15 @@ export interface WorkerLibrary {
 /**
  * The worker's code (CommonJS, run with `eval`, so the bundled CLI needs no worker file of its own
  * beside it). It loads the library from the absolute path it is given and keeps the keys it has
- * been sent, by number. A batch arrives as one transferred buffer, per request:
- * `u32 id, u8 pairs, u16 key number × 2 × pairs, u32 length, cipher bytes`; the answer goes back
- * the same way: `u32 id, i16 index of the pair that opened it (-1: none), u32 length, plaintext`.
- * One buffer each way instead of an object per request: structured-cloning objects and strings
- * was most of the hand-off's cost in the bench's profile.
+ * been sent, by number.
+ *
+ * A batch is one buffer, made on the main thread, sent and sent back (transferred both ways, never
+ * copied). Per request: `u32 id, u8 pairs, u8 result, u16 key number × 2 × pairs, u32 cipher
+ * length, u32 plaintext length, cipher bytes`. The worker writes `result` (the pair that opened
+ * the box, 255 for none) and the plaintext over the cipher it came from, through one scratch
+ * buffer of its own. So it allocates nothing per request: objects and strings cloned per message
+ * were most of the hand-off's cost in the bench's profile, and memory the worker thread allocates
+ * lands in a malloc arena of its own that the process does not give back.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -29,57 +33,47 @@ const lib = require(workerData.path);
 const native = workerData.kind === 'sodium-native';
 const keys = [];
 const SEAL = lib.crypto_box_SEALBYTES;
-function openOne(cipher, pk, sk) {
-  if (cipher.length < SEAL) return undefined;
+let scratch = Buffer.alloc(4096);
+function openInto(cipher, pk, sk) {
+  const len = cipher.length - SEAL;
+  if (len < 0) return -1;
   if (native) {
-    const message = Buffer.allocUnsafe(cipher.length - SEAL);
-    return lib.crypto_box_seal_open(message, cipher, pk, sk) ? message : undefined;
+    if (scratch.length < len) scratch = Buffer.alloc(Math.max(len, scratch.length * 2));
+    return lib.crypto_box_seal_open(scratch.subarray(0, len), cipher, pk, sk) ? len : -1;
   }
   try {
-    return lib.crypto_box_seal_open(cipher, pk, sk);
+    const m = lib.crypto_box_seal_open(cipher, pk, sk);
+    if (scratch.length < m.length) scratch = Buffer.alloc(Math.max(m.length, scratch.length * 2));
+    scratch.set(m);
+    return m.length;
   } catch {
-    return undefined;
+    return -1;
   }
 }
 function serve() {
-  parentPort.on('message', ({ buf, newKeys }) => {
+  parentPort.on('message', ({ buf, used, newKeys }) => {
     for (const k of newKeys) keys.push(new Uint8Array(Buffer.from(k, 'base64')));
     const view = new DataView(buf);
     const bytes = new Uint8Array(buf);
-    const answers = [];
-    let size = 0;
-    for (let at = 0; at < buf.byteLength; ) {
-      const id = view.getUint32(at);
+    for (let at = 0; at < used; ) {
       const pairs = view.getUint8(at + 4);
-      at += 5;
-      const keyAt = at;
-      at += pairs * 4;
-      const len = view.getUint32(at);
-      at += 4;
-      const cipher = bytes.subarray(at, at + len);
-      at += len;
-      let index = -1;
-      let message;
+      const keyAt = at + 6;
+      const lenAt = keyAt + pairs * 4;
+      const cipherLen = view.getUint32(lenAt);
+      const dataAt = lenAt + 8;
+      const cipher = bytes.subarray(dataAt, dataAt + cipherLen);
+      let result = 255;
+      let len = 0;
       for (let i = 0; i < pairs; i++) {
-        message = openOne(cipher, keys[view.getUint16(keyAt + i * 4)], keys[view.getUint16(keyAt + i * 4 + 2)]);
-        if (message) { index = i; break; }
+        const n = openInto(cipher, keys[view.getUint16(keyAt + i * 4)], keys[view.getUint16(keyAt + i * 4 + 2)]);
+        if (n >= 0) { result = i; len = n; break; }
       }
-      answers.push(id, index, index >= 0 ? message : undefined);
-      size += 10 + (index >= 0 ? message.length : 0);
+      view.setUint8(at + 5, result);
+      view.setUint32(lenAt + 4, len);
+      if (result !== 255) bytes.set(scratch.subarray(0, len), dataAt);
+      at = dataAt + cipherLen;
     }
-    const out = new ArrayBuffer(size);
-    const outView = new DataView(out);
-    const outBytes = new Uint8Array(out);
-    let at = 0;
-    for (let i = 0; i < answers.length; i += 3) {
-      const message = answers[i + 2];
-      outView.setUint32(at, answers[i]);
-      outView.setInt16(at + 4, answers[i + 1]);
-      outView.setUint32(at + 6, message ? message.length : 0);
-      at += 10;
-      if (message) { outBytes.set(message, at); at += message.length; }
-    }
-    parentPort.postMessage(out, [out]);
+    parentPort.postMessage({ buf, used }, [buf]);
   });
   parentPort.postMessage('ready');
 }
@@ -101,8 +95,12 @@ interface Job {
   keys: number[];
 }
 
-/** Most keypairs one request may offer (the u8 in a batch); a merchant holds a handful. */
-const MAX_PAIRS = 255;
+/** Batch buffers kept for reuse per worker, and the smallest one made. */
+const SPARE_BUFFERS = 4;
+const MIN_BATCH_BYTES = 64 * 1024;
+
+/** Most keypairs one request may offer (a u8 in a batch, 255 meaning none opened it). */
+const MAX_PAIRS = 254;
 
 /**
  * Resolves the library a worker should load: the same one the main thread opens with.
@@ -144,6 +142,8 @@ export function createCryptoWorkerPool(opts: {
     /** Key (base64) → its number on this worker; `newKeys` go with the next batch. */
     keyIds: Map<string, number>;
     newKeys: string[];
+    /** Batch buffers back from the worker, reused: no allocation per batch once warm. */
+    spare: ArrayBuffer[];
   }
   const slots: Array<Slot | undefined> = Array.from({ length: opts.size }, () => undefined);
   let nextId = 0;
@@ -167,29 +167,39 @@ export function createCryptoWorkerPool(opts: {
     if (failures >= 3 * opts.size) return undefined; // workers keep dying here: open in-thread
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: opts.library });
     worker.unref();
-    const slot: Slot = { worker, pending: new Map(), batch: [], keyIds: new Map(), newKeys: [] };
-    worker.on('message', (msg: 'ready' | ArrayBuffer) => {
+    const slot: Slot = { worker, pending: new Map(), batch: [], keyIds: new Map(), newKeys: [], spare: [] };
+    worker.on('message', (msg: 'ready' | { buf: ArrayBuffer; used: number }) => {
       if (msg === 'ready') return;
-      const view = new DataView(msg);
-      for (let at = 0; at < msg.byteLength;) {
+      const { buf, used } = msg;
+      const view = new DataView(buf);
+      for (let at = 0; at < used;) {
         const id = view.getUint32(at);
-        const index = view.getInt16(at + 4);
-        const len = view.getUint32(at + 6);
-        at += 10;
-        const message = new Uint8Array(msg, at, len);
-        at += len;
+        const pairs = view.getUint8(at + 4);
+        const result = view.getUint8(at + 5);
+        const lenAt = at + 6 + pairs * 4;
+        const cipherLen = view.getUint32(lenAt);
+        const len = view.getUint32(lenAt + 4);
+        const dataAt = lenAt + 8;
+        at = dataAt + cipherLen;
         const p = slot.pending.get(id);
         if (!p) continue;
         slot.pending.delete(id);
-        p.resolve(index >= 0 ? { index, message } : undefined);
+        // Text now, so nothing keeps a view of the buffer, which the next batch reuses.
+        p.resolve(
+          result === 255
+            ? undefined
+            : { index: result, plaintext: Buffer.from(buf, dataAt, len).toString('utf8') },
+        );
       }
+      if (slot.spare.length < SPARE_BUFFERS) slot.spare.push(buf);
     });
     const lost = () => {
-      if (slots[i] === slot) slots[i] = undefined;
+      const released = slots[i] !== slot; // release() or close() stopped it on purpose
+      if (!released) slots[i] = undefined;
       const held = [...slot.pending.values()];
       slot.pending.clear();
       slot.batch = [];
-      if (!closed) failures++;
+      if (!closed && !released) failures++;
       settleInThread(held);
     };
     worker.on('error', lost);
@@ -218,26 +228,29 @@ export function createCryptoWorkerPool(opts: {
       slot.newKeys = [];
       if (batch.length === 0) continue;
       let size = 0;
-      for (const j of batch) size += 9 + j.keys.length * 2 + j.cipher.length;
-      const buf = new ArrayBuffer(size);
+      for (const j of batch) size += 14 + j.keys.length * 2 + j.cipher.length;
+      let buf = slot.spare.pop();
+      if (!buf || buf.byteLength < size) buf = new ArrayBuffer(Math.max(size, MIN_BATCH_BYTES));
       const view = new DataView(buf);
       const bytes = new Uint8Array(buf);
       let at = 0;
       for (const j of batch) {
         view.setUint32(at, j.id);
         view.setUint8(at + 4, j.keys.length / 2);
-        at += 5;
+        view.setUint8(at + 5, 255);
+        at += 6;
         for (const k of j.keys) {
           view.setUint16(at, k);
           at += 2;
         }
         view.setUint32(at, j.cipher.length);
-        at += 4;
+        view.setUint32(at + 4, 0);
+        at += 8;
         bytes.set(j.cipher, at);
         at += j.cipher.length;
       }
       try {
-        slot.worker.postMessage({ buf, newKeys }, [buf]);
+        slot.worker.postMessage({ buf, used: size, newKeys }, [buf]);
       } catch {
         // The worker is gone: its 'exit' settles what it held, these included.
       }
@@ -274,6 +287,18 @@ export function createCryptoWorkerPool(opts: {
           setImmediate(flush);
         }
       });
+    },
+    /**
+     * At rest: stops the workers that hold no request, giving their memory back; the next body
+     * starts one again (tens of ms once). Resolves with how many were stopped.
+     */
+    async release(): Promise<number> {
+      const idle = slots.filter(
+        (s): s is Slot => s !== undefined && s.pending.size === 0 && s.batch.length === 0,
+      );
+      for (const s of idle) slots[slots.indexOf(s)] = undefined;
+      await Promise.all(idle.map((s) => s.worker.terminate().catch(() => 0)));
+      return idle.length;
     },
     /** Stops the workers; requests still held are opened on the main thread. */
     async close(): Promise<void> {

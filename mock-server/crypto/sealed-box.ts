@@ -58,10 +58,14 @@ export function isOriginalBase64(text: string): boolean {
   return true;
 }
 
-/** Decodes ORIGINAL base64, or returns undefined for anything else (URL-safe, unpadded, junk). */
+/**
+ * Decodes ORIGINAL base64, or returns undefined for anything else (URL-safe, unpadded, junk). The
+ * bytes are a Buffer (a Uint8Array), possibly a view into Node's shared pool: not copied again,
+ * one malloc a request less.
+ */
 export function decodeOriginalBase64(text: string): Uint8Array | undefined {
   if (!isOriginalBase64(text)) return undefined;
-  return new Uint8Array(Buffer.from(text, 'base64'));
+  return Buffer.from(text, 'base64');
 }
 
 export function encodeBase64(bytes: Uint8Array): string {
@@ -157,12 +161,14 @@ export interface SealedBoxOpener {
   open(cipher: Uint8Array, keypair: BoxKeypair): Uint8Array | undefined;
   /**
    * Tries `keypairs` in order and resolves with the first that opens `cipher` (its index and the
-   * plaintext), or undefined. On a worker thread when the opener has workers (`crypto_workers`),
+   * plaintext as UTF-8 text), or undefined. On a worker thread when the opener has workers (`crypto_workers`),
    * else here. Call `ready()` first.
    */
   openFirst(cipher: Uint8Array, keypairs: readonly BoxKeypair[]): Promise<OpenedBox | undefined>;
   /** Worker threads opening boxes (0: the main thread does it). */
   readonly workers: number;
+  /** At rest: stops idle workers (the next body starts one again). */
+  release(): Promise<void>;
   /** Stops the workers, if any. */
   close(): Promise<void>;
 }
@@ -227,8 +233,8 @@ export function createSealedBoxOpener(mode: CryptoMode = 'auto', workers = 0): S
   }
   function openFirstHere(cipher: Uint8Array, keypairs: readonly BoxKeypair[]): OpenedBox | undefined {
     for (let index = 0; index < keypairs.length; index++) {
-      const message = open(cipher, keypairs[index]!);
-      if (message) return { index, message };
+      const m = open(cipher, keypairs[index]!);
+      if (m) return { index, plaintext: Buffer.from(m.buffer, m.byteOffset, m.byteLength).toString('utf8') };
     }
     return undefined;
   }
@@ -253,6 +259,9 @@ export function createSealedBoxOpener(mode: CryptoMode = 'auto', workers = 0): S
     },
     get workers() {
       return workers;
+    },
+    release: async () => {
+      await pool?.release();
     },
     close: async () => {
       await pool?.close();

@@ -51,8 +51,7 @@ export async function openRequestBody(
       diagnostic: `sealed to a key this sandbox does not hold for app_id ${merchant.app_id}: is app_key set to ${appKeyOf(merchant, now)}?`,
     });
   }
-  const opened = found.message;
-  const plaintext = Buffer.from(opened.buffer, opened.byteOffset, opened.byteLength).toString('utf8');
+  const { plaintext } = found;
   let parsed: unknown;
   try {
     parsed = JSON.parse(plaintext);
