@@ -120,9 +120,10 @@ export function workerLibrary(kind: WorkerLibrary['kind']): WorkerLibrary | unde
  * main thread's HTTP, validation and storage instead of between them.
  *
  * Requests that arrive in the same tick go to a worker as one message (one postMessage each way
- * for a burst). Workers start with the first request, are unref'd (they never keep the process
- * alive), and a worker that dies is replaced; what it held is opened on the main thread through
- * `fallback`, so nothing accepted is lost.
+ * for a burst). Workers start with the first request (requests that come before a worker has
+ * loaded its library are opened on the main thread, through `fallback`), are unref'd (they never
+ * keep the process alive), and a worker that dies is replaced; what it held is opened on the main
+ * thread too, so nothing accepted is lost.
  *
  * @example
  * const pool = createCryptoWorkerPool({ size: 1, library: workerLibrary('sodium-native')!, fallback });
@@ -144,6 +145,10 @@ export function createCryptoWorkerPool(opts: {
     newKeys: string[];
     /** Batch buffers back from the worker, reused: no allocation per batch once warm. */
     spare: ArrayBuffer[];
+    /** The worker has loaded its library; until then requests are opened on the main thread. */
+    ready: boolean;
+    /** Resolves when it is ready, or when it is gone. */
+    started: Promise<void>;
   }
   const slots: Array<Slot | undefined> = Array.from({ length: opts.size }, () => undefined);
   let nextId = 0;
@@ -167,9 +172,23 @@ export function createCryptoWorkerPool(opts: {
     if (failures >= 3 * opts.size) return undefined; // workers keep dying here: open in-thread
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: opts.library });
     worker.unref();
-    const slot: Slot = { worker, pending: new Map(), batch: [], keyIds: new Map(), newKeys: [], spare: [] };
+    let started = () => undefined as void;
+    const slot: Slot = {
+      started: new Promise<void>((resolve) => (started = resolve)),
+      worker,
+      pending: new Map(),
+      batch: [],
+      keyIds: new Map(),
+      newKeys: [],
+      spare: [],
+      ready: false,
+    };
     worker.on('message', (msg: 'ready' | { buf: ArrayBuffer; used: number }) => {
-      if (msg === 'ready') return;
+      if (msg === 'ready') {
+        slot.ready = true;
+        started();
+        return;
+      }
       const { buf, used } = msg;
       const view = new DataView(buf);
       for (let at = 0; at < used;) {
@@ -200,6 +219,7 @@ export function createCryptoWorkerPool(opts: {
       slot.pending.clear();
       slot.batch = [];
       if (!closed && !released) failures++;
+      started();
       settleInThread(held);
     };
     worker.on('error', lost);
@@ -270,9 +290,10 @@ export function createCryptoWorkerPool(opts: {
         return Promise.resolve(opts.fallback(cipher, keypairs));
       const i = turn++ % opts.size;
       const slot = slots[i] ?? spawn(i);
-      // A worker numbers keys with 16 bits: one that has been sent 65,536 (some 30,000 merchants'
-      // worth) leaves the rest to the main thread rather than grow.
-      if (!slot || slot.keyIds.size + 2 * keypairs.length > 0xffff)
+      // While a worker starts (tens of ms, after startup or a rest) the main thread opens what
+      // comes, so no request waits for a thread. A worker numbers keys with 16 bits: one that has
+      // been sent 65,536 (some 30,000 merchants' worth) leaves the rest to the main thread too.
+      if (!slot || !slot.ready || slot.keyIds.size + 2 * keypairs.length > 0xffff)
         return Promise.resolve(opts.fallback(cipher, keypairs));
       return new Promise((resolve, reject) => {
         const id = nextId;
@@ -287,6 +308,12 @@ export function createCryptoWorkerPool(opts: {
           setImmediate(flush);
         }
       });
+    },
+    /** Starts every worker now and resolves once each has loaded its library (or failed to). */
+    async warm(): Promise<void> {
+      if (closed) return;
+      const all = slots.map((s, i) => s ?? spawn(i));
+      await Promise.all(all.map((s) => s?.started));
     },
     /**
      * At rest: stops the workers that hold no request, giving their memory back; the next body

@@ -1327,7 +1327,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       );
       for (const r of memoryMissed) {
         notes.push(
-          `${r.case}: the figure is the RSS as the OS sees it right after the creates, garbage V8 has not collected yet included; the row also gives the RSS after one forced full GC and the V8 heap. A CPU profile does not apply to memory.`,
+          `${r.case}: the figure is the RSS as the OS sees it 1.5 s after the last request, after the sandbox's own at-rest collection; the row also gives the RSS after one more full GC forced through the inspector, and the V8 heap: what is above the heap is the process's code and malloc'd memory it has not given back. A CPU profile does not apply to memory.`,
         );
       }
     } finally {
