@@ -12,7 +12,7 @@ export const REST_MIN_GROWTH_BYTES = 16 * 1024 * 1024;
  * bench, 129 MB of it kept after a full GC). Once no request has arrived for {@link REST_AFTER_MS}
  * after some did, and the RSS has grown by {@link REST_MIN_GROWTH_BYTES} since the last rest (so
  * sparse traffic never pays for a full GC per request), this runs `release` (idle crypto workers
- * stop) and one full garbage collection through the in-process inspector protocol
+ * stop) and a full garbage collection, twice, through the in-process inspector protocol
  * (`HeapProfiler.collectGarbage`; no flag needed, and nothing listens on a port). It runs once
  * per burst, never during traffic, and a request that arrives meanwhile just waits for the
  * collection (tens of ms with 100,000 transactions held).
@@ -72,6 +72,9 @@ export function createAtRest(opts: {
     running = (async () => {
       try {
         await opts.release?.();
+        // Twice: what the first collection finalizes (the stopped worker's port and buffers, weak
+        // callbacks) is only freed by a second one; measured 162 → 148 MB at 100,000 transactions.
+        await collect();
         await collect();
       } catch {
         // Giving memory back is a courtesy; a failure changes nothing the sandbox answers.
