@@ -17,6 +17,7 @@ import { scenarioAcquirerOverride } from './scenarios/acquirer-override.js';
 import { createSandboxContext, type ContextOverrides, type SandboxContext } from './sandbox-context.js';
 import { useJsonBodyParser } from './routes/json-body-parser.js';
 import { safeJsonStringify } from './shared/json-depth.js';
+import { createAtRest } from './shared/at-rest.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -102,10 +103,18 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
   app.addHook('onReady', async () => {
     await ctx.callbacks.resume();
   });
+  // After a burst of traffic, idle crypto workers stop and one full GC gives the memory back.
+  const atRest = createAtRest({ release: () => ctx.sealedBox.release() });
+  app.addHook('onRequest', (_request, _reply, done) => {
+    atRest.touch();
+    done();
+  });
   app.addHook('onClose', async () => {
+    await atRest.stop();
     // Before the store closes: wait briefly for callbacks in flight, leave the rest pending.
     await ctx.callbacks.stop();
     await ctx.store.close();
+    await ctx.sealedBox.close();
   });
   return app;
 }

@@ -47,7 +47,7 @@ export async function createSandboxContext(
   config: SandboxConfig,
   overrides: ContextOverrides = {},
 ): Promise<SandboxContext> {
-  const sealedBox = createSealedBoxOpener(config.crypto);
+  const sealedBox = createSealedBoxOpener(config.crypto, config.crypto_workers);
   const clock = overrides.clock ?? createSystemClock();
   const activity = createActivityFeed();
   const store = observeStore(overrides.store ?? (await openStore(config)), activity);

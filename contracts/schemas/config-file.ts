@@ -18,6 +18,13 @@ export const sandboxConfig = {
       description:
         'auto: open sealed boxes with sodium-native when the optional dependency is installed, else libsodium-wrappers; wasm: always libsodium-wrappers.',
     },
+    crypto_workers: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 16,
+      description:
+        'Worker threads that open sealed request bodies (create, cancel, refund), beside the main thread that serves HTTP. Default: 1 on a machine with 2 or more cores, else 0; 0 opens them on the main thread. Same library, same checks, same answers.',
+    },
     store: {
       type: 'string',
       pattern: '^(memory|sqlite:.+|postgres(ql)?://.+)$',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import type * as Yaml from 'yaml';
 import { createSchemaRegistry } from '../../contracts/schema-registry.js';
 import type { MerchantInput, SandboxConfigInput } from '../../contracts/types.js';
@@ -24,6 +25,8 @@ export interface SandboxConfig {
   readonly admin_token: string | undefined;
   readonly log_level: NonNullable<SandboxConfigInput['log_level']>;
   readonly crypto: NonNullable<SandboxConfigInput['crypto']>;
+  /** Worker threads opening sealed bodies; 0 = the main thread (see crypto/crypto-workers.ts). */
+  readonly crypto_workers: number;
   readonly store: string;
   readonly envelope: Dialect;
   readonly body_limit: number;
@@ -127,6 +130,11 @@ export const ENV_VARS: Record<
     field: 'crypto',
     parse: String,
     doc: '`auto` (default): open sealed boxes with the optional native `sodium-native` when it is installed, else `libsodium-wrappers` (WASM); `wasm`: always libsodium-wrappers. Both are libsodium; see [Benchmarks](benchmarks.md).',
+  },
+  CRYPTO_WORKERS: {
+    field: 'crypto_workers',
+    parse: numberish,
+    doc: 'Worker threads that open sealed request bodies beside the main thread (0-16). Default: 1 on a machine with 2 or more cores, else 0 (the main thread opens them). See [Benchmarks](#benchmarks).',
   },
   STORE: {
     field: 'store',
@@ -397,6 +405,7 @@ export function loadConfig(
     admin_token: input.admin_token,
     log_level: input.log_level ?? 'info',
     crypto: input.crypto ?? 'auto',
+    crypto_workers: input.crypto_workers ?? defaultCryptoWorkers(),
     store: input.store ?? 'memory',
     envelope: input.envelope ?? 'reference',
     body_limit: input.body_limit ?? 65_536,
@@ -431,6 +440,14 @@ export function loadConfig(
     config_file: filePath,
   };
   return deepFreeze(config);
+}
+
+/**
+ * One crypto worker when there is a core for it beside the main thread: measured with the bench's
+ * create-payment case on 2 cores (BENCHMARKS.md); on one core a worker only adds hand-offs.
+ */
+export function defaultCryptoWorkers(): number {
+  return availableParallelism() >= 2 ? 1 : 0;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

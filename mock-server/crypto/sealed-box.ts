@@ -1,6 +1,14 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type Sodium from 'libsodium-wrappers';
+import {
+  createCryptoWorkerPool,
+  workerLibrary,
+  type CryptoWorkerPool,
+  type OpenedBox,
+} from './crypto-workers.js';
+
+export type { OpenedBox } from './crypto-workers.js';
 
 /** A libsodium box keypair, both halves as ORIGINAL-variant base64. */
 export interface BoxKeypair {
@@ -50,10 +58,14 @@ export function isOriginalBase64(text: string): boolean {
   return true;
 }
 
-/** Decodes ORIGINAL base64, or returns undefined for anything else (URL-safe, unpadded, junk). */
+/**
+ * Decodes ORIGINAL base64, or returns undefined for anything else (URL-safe, unpadded, junk). The
+ * bytes are a Buffer (a Uint8Array), possibly a view into Node's shared pool: not copied again,
+ * one malloc a request less.
+ */
 export function decodeOriginalBase64(text: string): Uint8Array | undefined {
   if (!isOriginalBase64(text)) return undefined;
-  return new Uint8Array(Buffer.from(text, 'base64'));
+  return Buffer.from(text, 'base64');
 }
 
 export function encodeBase64(bytes: Uint8Array): string {
@@ -147,6 +159,18 @@ export interface SealedBoxOpener {
   ready(): Promise<void>;
   /** The plaintext, or undefined when the box was not sealed to this keypair. */
   open(cipher: Uint8Array, keypair: BoxKeypair): Uint8Array | undefined;
+  /**
+   * Tries `keypairs` in order and resolves with the first that opens `cipher` (its index and the
+   * plaintext as UTF-8 text), or undefined. On a worker thread when the opener has workers (`crypto_workers`),
+   * else here. Call `ready()` first.
+   */
+  openFirst(cipher: Uint8Array, keypairs: readonly BoxKeypair[]): Promise<OpenedBox | undefined>;
+  /** Worker threads opening boxes (0: the main thread does it). */
+  readonly workers: number;
+  /** At rest: stops idle workers (the next body starts one again). */
+  release(): Promise<void>;
+  /** Stops the workers, if any. */
+  close(): Promise<void>;
 }
 
 /** The part of sodium-native's API the sandbox uses. */
@@ -171,12 +195,16 @@ function loadNativeSodium(): NativeSodium | undefined {
  * loaded at startup: `ready()` loads the library with the first body (sodium-native alone takes
  * ~50 ms to load, libsodium-wrappers ~60 ms; issue 10).
  *
+ * With `workers` > 0, `openFirst` runs on that many worker threads (see crypto-workers.ts); they
+ * load the same library. `open` always runs here.
+ *
  * @example
- * const opener = createSealedBoxOpener('auto');
+ * const opener = createSealedBoxOpener('auto', 1);
  * await opener.ready();
  * opener.open(cipher, { publicKey, secretKey });
+ * await opener.openFirst(cipher, [oldKey, newKey]); // { index, message } or undefined
  */
-export function createSealedBoxOpener(mode: CryptoMode = 'auto'): SealedBoxOpener {
+export function createSealedBoxOpener(mode: CryptoMode = 'auto', workers = 0): SealedBoxOpener {
   let native: NativeSodium | null | undefined = mode === 'wasm' ? null : undefined; // undefined: not tried yet
   const nativeSodium = () => (native === undefined ? (native = loadNativeSodium() ?? null) : native);
   // Stored keys are ORIGINAL base64 of 32 bytes, checked when the merchant is registered.
@@ -190,23 +218,53 @@ export function createSealedBoxOpener(mode: CryptoMode = 'auto'): SealedBoxOpene
     }
     return b;
   };
+  function open(cipher: Uint8Array, keypair: BoxKeypair): Uint8Array | undefined {
+    const n = nativeSodium();
+    if (!n) return openSealed(cipher, keypair);
+    if (cipher.length < n.crypto_box_SEALBYTES) return undefined;
+    const message = Buffer.allocUnsafe(cipher.length - n.crypto_box_SEALBYTES);
+    const ok = n.crypto_box_seal_open(
+      message,
+      cipher,
+      bytesOf(keypair.publicKey),
+      bytesOf(keypair.secretKey),
+    );
+    return ok ? message : undefined;
+  }
+  function openFirstHere(cipher: Uint8Array, keypairs: readonly BoxKeypair[]): OpenedBox | undefined {
+    for (let index = 0; index < keypairs.length; index++) {
+      const m = open(cipher, keypairs[index]!);
+      if (m) return { index, plaintext: Buffer.from(m.buffer, m.byteOffset, m.byteLength).toString('utf8') };
+    }
+    return undefined;
+  }
+  // The pool starts no thread until the first body; it is made only when its library resolves.
+  let pool: CryptoWorkerPool | null | undefined = workers > 0 ? undefined : null;
+  const poolOf = (): CryptoWorkerPool | null => {
+    if (pool !== undefined) return pool;
+    const library = workerLibrary(nativeSodium() ? 'sodium-native' : 'libsodium-wrappers');
+    pool = library ? createCryptoWorkerPool({ size: workers, library, fallback: openFirstHere }) : null;
+    return pool;
+  };
   return {
     get backend() {
       return nativeSodium() ? 'sodium-native' : 'libsodium-wrappers';
     },
+    // The main thread keeps its own library too: a worker that dies leaves its requests to it.
     ready: () => (nativeSodium() ? Promise.resolve() : cryptoReady()),
-    open(cipher, keypair) {
-      const n = nativeSodium();
-      if (!n) return openSealed(cipher, keypair);
-      if (cipher.length < n.crypto_box_SEALBYTES) return undefined;
-      const message = Buffer.allocUnsafe(cipher.length - n.crypto_box_SEALBYTES);
-      const ok = n.crypto_box_seal_open(
-        message,
-        cipher,
-        bytesOf(keypair.publicKey),
-        bytesOf(keypair.secretKey),
-      );
-      return ok ? message : undefined;
+    open,
+    openFirst(cipher, keypairs) {
+      const p = poolOf();
+      return p ? p.openFirst(cipher, keypairs) : Promise.resolve(openFirstHere(cipher, keypairs));
+    },
+    get workers() {
+      return workers;
+    },
+    release: async () => {
+      await pool?.release();
+    },
+    close: async () => {
+      await pool?.close();
     },
   };
 }

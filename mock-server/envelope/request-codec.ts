@@ -1,5 +1,5 @@
 import { ErrorCode } from '../../contracts/error-catalog.js';
-import { openSealed, type SealedBoxOpener } from '../crypto/sealed-box.js';
+import type { SealedBoxOpener } from '../crypto/sealed-box.js';
 import { appKeyOf, isKeyExpired, type Merchant } from '../merchants/merchant.js';
 import { KtpayError } from './ktpay-error.js';
 import { refuseDeepPayload } from './payload-depth.js';
@@ -18,48 +18,40 @@ export interface OpenedRequest {
  * diagnostic for the hint. Encoding warnings go to `warnings` before anything can fail, so the
  * journal keeps them even when the box then does not open.
  *
+ * The merchant's live server keys are tried first, then its expired ones (a box that opens only
+ * with an expired key is 4220104), all in one `openFirst` call: on a worker thread when the
+ * sandbox has crypto workers.
+ *
  * @example
- * const { payload } = openRequestBody(rawBody, merchant, Date.now(), ctx.sealedBox.open, request.ktpay.warnings);
+ * await ctx.sealedBox.ready();
+ * const { payload } = await openRequestBody(rawBody, merchant, Date.now(), ctx.sealedBox, request.ktpay.warnings);
  */
-export function openRequestBody(
+export async function openRequestBody(
   raw: string,
   merchant: Merchant,
   now: number,
-  open: SealedBoxOpener['open'] = openSealed,
+  opener: Pick<SealedBoxOpener, 'openFirst'>,
   warnings: string[] = [],
-): OpenedRequest {
+): Promise<OpenedRequest> {
   const body = readSealedBody(raw);
   if (body.warnings.length > 0) warnings.push(...body.warnings);
   const { cipher } = body;
 
-  let opened: Uint8Array | undefined;
-  let openedByExpired = false;
   const live = merchant.server_keys.filter((k) => !isKeyExpired(k, now));
   const expired = merchant.server_keys.filter((k) => isKeyExpired(k, now));
-  for (const key of live) {
-    opened = open(cipher, { publicKey: key.public_key, secretKey: key.secret_key });
-    if (opened) break;
-  }
-  if (!opened) {
-    for (const key of expired) {
-      opened = open(cipher, { publicKey: key.public_key, secretKey: key.secret_key });
-      if (opened) {
-        openedByExpired = true;
-        break;
-      }
-    }
-  }
-  if (openedByExpired) {
+  const keypairs = [...live, ...expired].map((k) => ({ publicKey: k.public_key, secretKey: k.secret_key }));
+  const found = await opener.openFirst(cipher, keypairs);
+  if (found && found.index >= live.length) {
     throw new KtpayError(ErrorCode.KEY_EXPIRED_4220104, {
       diagnostic: `the body was sealed to a server key that has expired; seal to the current app_key ${appKeyOf(merchant, now)}`,
     });
   }
-  if (!opened) {
+  if (!found) {
     throw new KtpayError(ErrorCode.BAD_ENCRYPTION_4220102, {
       diagnostic: `sealed to a key this sandbox does not hold for app_id ${merchant.app_id}: is app_key set to ${appKeyOf(merchant, now)}?`,
     });
   }
-  const plaintext = Buffer.from(opened).toString('utf8');
+  const { plaintext } = found;
   let parsed: unknown;
   try {
     parsed = JSON.parse(plaintext);

@@ -22,11 +22,11 @@ export async function merchantApi(app: FastifyInstance, opts: { ctx: SandboxCont
     const raw = typeof request.body === 'string' ? request.body : '';
     request.ktpay.raw_body_size = Buffer.byteLength(raw);
     await ctx.sealedBox.ready();
-    const { payload } = openRequestBody(
+    const { payload } = await openRequestBody(
       raw,
       merchant,
       ctx.clock.now(),
-      ctx.sealedBox.open,
+      ctx.sealedBox,
       request.ktpay.warnings,
     );
     request.ktpay.decrypted = payload;

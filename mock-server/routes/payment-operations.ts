@@ -62,19 +62,19 @@ export async function paymentOperations(
    * The optional sealed body: empty means `{}`. Otherwise it must open and match the schema;
    * unknown fields are accepted with a contract warning, as on create.
    */
-  function optionalPayload(
+  async function optionalPayload(
     request: FastifyRequest,
     merchant: Merchant,
     schema: SchemaName,
-  ): Record<string, unknown> {
+  ): Promise<Record<string, unknown>> {
     const raw = typeof request.body === 'string' ? request.body : '';
     request.ktpay.raw_body_size = Buffer.byteLength(raw);
     if (raw.trim() === '') return {};
-    const { payload } = openRequestBody(
+    const { payload } = await openRequestBody(
       raw,
       merchant,
       ctx.clock.now(),
-      ctx.sealedBox.open,
+      ctx.sealedBox,
       request.ktpay.warnings,
     );
     request.ktpay.decrypted = payload;
@@ -105,7 +105,7 @@ export async function paymentOperations(
       const merchant = await resolveMerchant(request, ctx);
       const tx = await ownedTransaction(request, merchant);
       await ctx.sealedBox.ready();
-      const payload = optionalPayload(request, merchant, 'cancelPaymentRequest');
+      const payload = await optionalPayload(request, merchant, 'cancelPaymentRequest');
       if (await applyTransactionScenario('cancel', ctx, request, reply, tx, merchant)) return reply;
       const reason = typeof payload.reason === 'string' ? payload.reason : null;
       return applyAndReply(merchant, tx, { type: 'cancel', at: ctx.clock.now(), reason });
@@ -119,7 +119,7 @@ export async function paymentOperations(
       const merchant = await resolveMerchant(request, ctx);
       const tx = await ownedTransaction(request, merchant);
       await ctx.sealedBox.ready();
-      const payload = optionalPayload(request, merchant, 'refundPaymentRequest');
+      const payload = await optionalPayload(request, merchant, 'refundPaymentRequest');
       if (await applyTransactionScenario('refund', ctx, request, reply, tx, merchant)) return reply;
       const reason = typeof payload.reason === 'string' ? payload.reason : null;
       // No amount: the full remainder. The state machine still checks the status first.

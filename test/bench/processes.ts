@@ -101,17 +101,36 @@ function readMemory(pid: number): { rss: number; peak: number | null } {
  * const p = await startProcess(sandboxLaunch, { env: { STORE: 'memory' }, readyPath: '/__admin/health' });
  */
 export async function startProcess(
-  launch: Launch,
-  opts: { env?: Record<string, string>; readyPath: string; timeoutMs?: number },
+  launchOrForPort: Launch | ((port: number) => Launch),
+  opts: {
+    env?: Record<string, string>;
+    readyPath: string;
+    timeoutMs?: number;
+    /**
+     * Its own process group, stopped as a whole: for a launcher that starts the server as a child
+     * (`npm start` runs `node …`), so the stop reaches the server too.
+     */
+    group?: boolean;
+  },
 ): Promise<BenchProcess> {
   const port = await freePort();
+  const launch = typeof launchOrForPort === 'function' ? launchOrForPort(port) : launchOrForPort;
   const env: NodeJS.ProcessEnv = { ...cleanEnv(), ...opts.env, PORT: String(port), HOST: '127.0.0.1' };
   const started = performance.now();
   const child = spawn(launch.command, launch.args, {
     cwd: launch.cwd,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: opts.group === true,
   });
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if (opts.group && child.pid !== undefined) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+      // already gone
+    }
+  };
   let errText = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (d: string) => {
@@ -131,7 +150,7 @@ export async function startProcess(
     if (exited !== undefined)
       throw new Error(`${launch.args.join(' ')} exited (${exited}) before it was ready:\n${errText}`);
     if (performance.now() > deadline) {
-      child.kill('SIGKILL');
+      signal('SIGKILL');
       throw new Error(
         `${launch.args.join(' ')} was not ready within ${opts.timeoutMs ?? 20_000} ms:\n${errText}`,
       );
@@ -154,11 +173,15 @@ export async function startProcess(
     memory: () => readMemory(pid),
     stderr: () => errText,
     async stop() {
-      if (exited !== undefined) return;
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+      if (exited !== undefined) {
+        if (opts.group) signal('SIGKILL'); // whatever the launcher left behind
+        return;
+      }
+      signal('SIGTERM');
+      const force = setTimeout(() => signal('SIGKILL'), 5000);
       await exitPromise;
       clearTimeout(force);
+      if (opts.group) signal('SIGKILL');
     },
   };
 }

@@ -2,7 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_PORT, loadConfig } from '../../mock-server/config/load-config.js';
+import { availableParallelism } from 'node:os';
+import {
+  ConfigError,
+  DEFAULT_PORT,
+  defaultCryptoWorkers,
+  loadConfig,
+} from '../../mock-server/config/load-config.js';
 import { buildTestApp } from '../helpers/sandbox.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ktpay-config-'));
@@ -22,6 +28,14 @@ describe('loadConfig', () => {
     expect(c.body_limit).toBe(65536);
     expect(c.default_merchant.domains).toEqual(['localhost', '127.0.0.1', 'shop.example.kz']);
     expect(c.callbacks.schedule_ms).toEqual([15000, 60000, 180000, 600000, 1800000, 3600000]);
+  });
+
+  it('crypto_workers: one worker on 2 or more cores, else none; CRYPTO_WORKERS, the file and 0 override it', () => {
+    expect(defaultCryptoWorkers()).toBe(availableParallelism() >= 2 ? 1 : 0);
+    expect(loadConfig({ env: {} }).crypto_workers).toBe(defaultCryptoWorkers());
+    expect(loadConfig({ env: { CRYPTO_WORKERS: '0' } }).crypto_workers).toBe(0);
+    expect(loadConfig({ env: { CRYPTO_WORKERS: '2' } }).crypto_workers).toBe(2);
+    expect(loadConfig({ file: file('w.yaml', 'crypto_workers: 3\n') }).crypto_workers).toBe(3);
   });
 
   it('is frozen', () => {
@@ -108,6 +122,16 @@ describe('loadConfig', () => {
       'a non-mapping file',
       () => loadConfig({ file: file('f.yaml', '- 1\n- 2\n') }),
       /top level must be a mapping/,
+    ],
+    [
+      'a fractional or too large CRYPTO_WORKERS',
+      () => loadConfig({ env: { CRYPTO_WORKERS: '1.5' } }),
+      /crypto_workers must be integer \(from environment variable CRYPTO_WORKERS\)/,
+    ],
+    [
+      'too many crypto workers in the file',
+      () => loadConfig({ file: file('g.yaml', 'crypto_workers: 17\n') }),
+      /crypto_workers must be <= 16 \(from config file/,
     ],
     [
       'a bad time scale',
