@@ -10,6 +10,8 @@ export type StoreChange =
   | { kind: 'journal'; id: number; transaction_hash: string | null; ok: boolean }
   | { kind: 'delivery'; id: string; transaction_hash: string }
   | { kind: 'merchant'; app_id: string }
+  /** One merchant's data dropped (a delete, a per-merchant reset or an ephemeral merchant's expiry). */
+  | { kind: 'purge'; app_id: string }
   | { kind: 'reset' };
 
 export type ActivityListener = (change: StoreChange) => void;
@@ -120,6 +122,11 @@ export function observeStore(store: Store, feed: ActivityFeed): Store {
       const deleted = await store.deleteMerchant(appId);
       if (deleted) feed.emit({ kind: 'merchant', app_id: appId });
       return deleted;
+    },
+    async purgeMerchant(appId, opts) {
+      const purged = await store.purgeMerchant(appId, opts);
+      if (purged) feed.emit({ kind: 'purge', app_id: appId });
+      return purged;
     },
     async reset() {
       await store.reset();

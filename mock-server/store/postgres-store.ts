@@ -4,14 +4,17 @@ import type { Delivery, DeliveryFilter } from '../callbacks/delivery.js';
 import type { JournalEntry, JournalFilter } from '../journal/journal-entry.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { Transaction } from '../payments/transaction.js';
-import type {
-  DeliveryLease,
-  NewMerchant,
-  ScenarioUse,
-  Store,
-  TransactionFilter,
-  TransactionWrite,
-  Updated,
+import {
+  merchantUseScopes,
+  type DeliveryLease,
+  type MerchantPurge,
+  type NewMerchant,
+  type ScenarioUse,
+  type Store,
+  type TransactionFilter,
+  type TransactionWrite,
+  type Updated,
+  type UserScenario,
 } from './store.js';
 
 /** Why the store cannot use its database, in words an operator can act on. */
@@ -99,6 +102,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         key  text NOT NULL UNIQUE,
         used integer NOT NULL
       );
+    `,
+  },
+  {
+    version: 2,
+    name: 'per-merchant purge: scenario owners',
+    sql: `
+      ALTER TABLE scenarios ADD COLUMN app_id text;
+      CREATE INDEX scenarios_app_id ON scenarios (app_id);
     `,
   },
 ];
@@ -276,6 +287,36 @@ export async function createPostgresStore(opts: {
     },
     async deleteMerchant(appId) {
       return (await sql`DELETE FROM merchants WHERE app_id = ${appId}`).count > 0;
+    },
+    async purgeMerchant(appId, o = {}) {
+      const [merchant, header, order] = merchantUseScopes(appId) as [string, string, string];
+      return sql.begin(async (tx): Promise<MerchantPurge | undefined> => {
+        // The merchant row locked first: two replicas purging it at once take turns.
+        const [row] = await tx`SELECT 1 FROM merchants WHERE app_id = ${appId} FOR UPDATE`;
+        if (!row) return undefined;
+        const mine = tx`SELECT hash FROM transactions WHERE app_id = ${appId}`;
+        const purge: MerchantPurge = {
+          merchant: false,
+          journal_entries: (
+            await tx`DELETE FROM journal WHERE app_id = ${appId} OR transaction_hash IN (${mine})`
+          ).count,
+          deliveries: (
+            await tx`DELETE FROM deliveries WHERE app_id = ${appId} OR transaction_hash IN (${mine})`
+          ).count,
+          scenario_uses: (
+            await tx`DELETE FROM scenario_uses
+              WHERE starts_with(key, ${merchant}) OR starts_with(key, ${header}) OR starts_with(key, ${order})
+                 OR (starts_with(key, 'tx:') AND substr(split_part(key, '|', 1), 4) IN (${mine}))`
+          ).count,
+          transactions: (await tx`DELETE FROM transactions WHERE app_id = ${appId}`).count,
+          scenarios: 0,
+        };
+        if (!o.keep_merchant) {
+          purge.scenarios = (await tx`DELETE FROM scenarios WHERE app_id = ${appId}`).count;
+          purge.merchant = (await tx`DELETE FROM merchants WHERE app_id = ${appId}`).count > 0;
+        }
+        return purge;
+      });
     },
 
     async nextTransactionId() {
@@ -459,17 +500,22 @@ export async function createPostgresStore(opts: {
       });
     },
 
-    async putScenario(s) {
-      await sql`INSERT INTO scenarios (name, doc) VALUES (${s.name}, ${JSON.stringify(s)})
-        ON CONFLICT (name) DO UPDATE SET doc = excluded.doc`;
+    async putScenario(s, appId = null) {
+      await sql`INSERT INTO scenarios (name, doc, app_id) VALUES (${s.name}, ${JSON.stringify(s)}, ${appId})
+        ON CONFLICT (name) DO UPDATE SET doc = excluded.doc, app_id = excluded.app_id`;
     },
     async getScenario(name) {
       const [row] = await sql<{ doc: string }[]>`SELECT doc FROM scenarios WHERE name = ${name}`;
       return parse<ScenarioFile>(row?.doc);
     },
     async listScenarios() {
-      const rows = await sql<{ doc: string }[]>`SELECT doc FROM scenarios ORDER BY seq`;
-      return rows.map((r) => JSON.parse(r.doc) as ScenarioFile);
+      const rows = await sql<
+        { doc: string; app_id: string | null }[]
+      >`SELECT doc, app_id FROM scenarios ORDER BY seq`;
+      return rows.map((r): UserScenario => ({
+        scenario: JSON.parse(r.doc) as ScenarioFile,
+        app_id: r.app_id,
+      }));
     },
     async useScenarioStep(key, limit) {
       if (!(limit > 0)) return false;

@@ -466,7 +466,15 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
       await store.putScenario(scenarioFixture('one', 'заменён'));
       expect(await store.getScenario('one')).toEqual(scenarioFixture('one', 'заменён'));
       expect(await store.getScenario('three')).toBeUndefined();
-      expect((await store.listScenarios()).map((s) => s.name)).toEqual(['one', 'two']);
+      expect((await store.listScenarios()).map((s) => [s.scenario.name, s.app_id])).toEqual([
+        ['one', null],
+        ['two', null],
+      ]);
+      await store.putScenario(scenarioFixture('two', 'своё'), 'b'.repeat(32));
+      expect(await store.listScenarios()).toEqual([
+        { scenario: scenarioFixture('one', 'заменён'), app_id: null },
+        { scenario: scenarioFixture('two', 'своё'), app_id: 'b'.repeat(32) },
+      ]);
     });
 
     it('takes step uses up to the limit, never more, also when asked concurrently', async () => {
@@ -483,6 +491,119 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
       await store.resetScenarioUses();
       expect(await store.listScenarioUses()).toEqual([]);
       expect(await store.useScenarioStep(key, 3)).toBe(true);
+    });
+  });
+
+  describe('purgeMerchant', () => {
+    const A = 'a'.repeat(32);
+    const B = 'b'.repeat(32);
+    /** Two merchants, each with a transaction, deliveries, journal entries, scenarios and use counts. */
+    async function twoMerchants() {
+      await store.putMerchant(merchantFixture(A, { scenario: 'mine-a' }));
+      await store.putMerchant(merchantFixture(B, { merchant_id: 8 }));
+      const txA = transactionFixture(await store.nextTransactionId(), { app_id: A });
+      const txB = transactionFixture(await store.nextTransactionId(), { app_id: B });
+      await store.insertTransaction(txA);
+      await store.insertTransaction(txB);
+      await store.insertDeliveries([
+        deliveryFixture('da', { app_id: A, transaction_hash: txA.hash }),
+        deliveryFixture('db', { app_id: B, transaction_hash: txB.hash }),
+      ]);
+      await store.appendJournal(journalFixture(1, { app_id: A, order_id: txA.order_id }));
+      // A page request knows the transaction, not the merchant.
+      await store.appendJournal(journalFixture(2, { app_id: null, transaction_hash: txA.hash }));
+      await store.appendJournal(journalFixture(3, { app_id: B, transaction_hash: txB.hash }));
+      await store.putScenario(scenarioFixture('mine-a'), A);
+      await store.putScenario(scenarioFixture('mine-b'), B);
+      await store.putScenario(scenarioFixture('shared'));
+      for (const key of [
+        `merchant:${A}|mine-a|0`,
+        `header:${A}|x|0`,
+        `order:${A}|x|0`,
+        `tx:${txA.hash}|x|0`,
+        `merchant:${B}|mine-b|0`,
+        `tx:${txB.hash}|x|0`,
+        'global|x|0',
+      ])
+        await store.useScenarioStep(key, 5);
+      return { txA, txB };
+    }
+
+    async function expectBUntouched(txB: ReturnType<typeof transactionFixture>) {
+      expect(await store.getMerchant(B)).toEqual(merchantFixture(B, { merchant_id: 8 }));
+      expect(await store.getTransaction(txB.hash)).toEqual(txB);
+      expect((await store.listDeliveries({})).map((d) => d.id)).toEqual(['db']);
+      expect((await store.listJournal({})).map((e) => e.at)).toEqual([3]);
+      expect((await store.listScenarioUses()).map((u) => u.key).sort()).toEqual(
+        ['global|x|0', `merchant:${B}|mine-b|0`, `tx:${txB.hash}|x|0`].sort(),
+      );
+    }
+
+    it("deletes a merchant with its transactions, deliveries, journal, scenarios and use counts, and nobody else's", async () => {
+      const { txA, txB } = await twoMerchants();
+      expect(await store.purgeMerchant(A)).toEqual({
+        merchant: true,
+        transactions: 1,
+        deliveries: 1,
+        journal_entries: 2,
+        scenarios: 1,
+        scenario_uses: 4,
+      });
+      expect(await store.getMerchant(A)).toBeUndefined();
+      expect(await store.getTransaction(txA.hash)).toBeUndefined();
+      expect(await store.findTransactionByOrder(A, txA.order_id)).toBeUndefined();
+      expect(await store.getDelivery('da')).toBeUndefined();
+      expect(await store.listOpenDeliveries()).toHaveLength(1);
+      expect(await store.countTransactions()).toBe(1);
+      expect((await store.listScenarios()).map((s) => s.scenario.name)).toEqual(['mine-b', 'shared']);
+      await expectBUntouched(txB);
+      // Gone means gone: a second purge finds nothing, and the order_id is free for a new merchant A.
+      expect(await store.purgeMerchant(A)).toBeUndefined();
+      await store.putMerchant(merchantFixture(A));
+      expect(await store.insertTransaction({ ...txA, id: await store.nextTransactionId() })).toEqual({
+        inserted: true,
+      });
+    });
+
+    it('with keep_merchant (a reset) keeps the merchant, its settings and its scenarios', async () => {
+      const { txA, txB } = await twoMerchants();
+      expect(await store.purgeMerchant(A, { keep_merchant: true })).toEqual({
+        merchant: false,
+        transactions: 1,
+        deliveries: 1,
+        journal_entries: 2,
+        scenarios: 0,
+        scenario_uses: 4,
+      });
+      expect(await store.getMerchant(A)).toEqual(merchantFixture(A, { scenario: 'mine-a' }));
+      expect(await store.getTransaction(txA.hash)).toBeUndefined();
+      expect((await store.listScenarios()).map((s) => s.scenario.name)).toEqual([
+        'mine-a',
+        'mine-b',
+        'shared',
+      ]);
+      await expectBUntouched(txB);
+      // The merchant's use counts start again from zero.
+      expect(await store.useScenarioStep(`merchant:${A}|mine-a|0`, 1)).toBe(true);
+    });
+
+    it('is undefined for an unknown merchant and touches nothing', async () => {
+      const { txB } = await twoMerchants();
+      expect(await store.purgeMerchant('c'.repeat(32))).toBeUndefined();
+      expect(await store.countTransactions()).toBe(2);
+      expect(await store.getTransaction(txB.hash)).toEqual(txB);
+    });
+
+    it('keeps the journal bound and its numbering after a purge', async () => {
+      await store.putMerchant(merchantFixture(A));
+      for (let i = 1; i <= 4; i++) await store.appendJournal(journalFixture(i, { app_id: i % 2 ? A : B }));
+      await store.purgeMerchant(A);
+      expect((await store.listJournal({})).map((e) => [e.at, e.id])).toEqual([
+        [4, 4],
+        [2, 2],
+      ]);
+      for (let i = 5; i <= 9; i++) await store.appendJournal(journalFixture(i, { app_id: B }));
+      expect((await store.listJournal({})).map((e) => e.id)).toEqual([9, 8, 7, 6, 5]);
     });
   });
 
