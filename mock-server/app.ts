@@ -105,6 +105,7 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
   app.addHook('onClose', async () => {
     // Before the store closes: wait briefly for callbacks in flight, leave the rest pending.
     await ctx.callbacks.stop();
+    await ctx.expiry.stop();
     await ctx.store.close();
   });
   return app;

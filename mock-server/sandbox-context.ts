@@ -3,6 +3,7 @@ import { createCallbackOutbox, type CallbackOutbox } from './callbacks/callback-
 import type { Resolver } from './callbacks/destination-guard.js';
 import { ConfigError, type SandboxConfig } from './config/load-config.js';
 import { createSealedBoxOpener, type SealedBoxOpener } from './crypto/sealed-box.js';
+import { startMerchantExpiry, type MerchantExpiry } from './merchants/merchant-expiry.js';
 import { createMerchantRegistry, type MerchantRegistry } from './merchants/merchant-registry.js';
 import { createTransitionHub, type TransitionHub } from './payments/payment-events.js';
 import { createPaymentService, type PaymentService } from './payments/payment-service.js';
@@ -28,6 +29,8 @@ export interface SandboxContext {
   scenarios: ScenarioEngine;
   /** Every store write, as it happens (the dashboard's live view listens). */
   activity: ActivityFeed;
+  /** Purges ephemeral merchants (created with `ttl`) once their time is up. */
+  expiry: MerchantExpiry;
 }
 
 export interface ContextOverrides {
@@ -55,6 +58,11 @@ export async function createSandboxContext(
   const hub = createTransitionHub();
   const merchants = createMerchantRegistry({ store, clock, config });
   await merchants.installBuiltins();
+  // A failed sweep is retried by the next one (the shared database away for a moment).
+  const expiry = startMerchantExpiry({ store, clock, shared: store.kind === 'postgres' });
+  // A durable file may hold ephemeral merchants from the last run: they still expire.
+  if (store.kind === 'sqlite' && (await store.listMerchants()).some((m) => m.expires_at !== undefined))
+    expiry.watch();
   const scenarios = createScenarioEngine({ schemas, store, globalScenario: config.scenario });
   if (config.scenario && !(await scenarios.has(config.scenario))) {
     throw new ConfigError(
@@ -82,5 +90,6 @@ export async function createSandboxContext(
     scenarios,
     callbacks,
     activity,
+    expiry,
   };
 }

@@ -185,8 +185,11 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
       const out: JournalEntry[] = [];
       const limit = f.limit ?? 100;
       const all = journalInOrder();
+      // The newest journalSize entry *numbers*, as the SQL stores keep them: a purge frees no room.
+      const oldest = journalSeq - opts.journalSize;
       for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
         const e = all[i]!;
+        if (e.id <= oldest) break;
         if (f.app_id && e.app_id !== f.app_id) continue;
         if (f.order_id && e.order_id !== f.order_id) continue;
         if (f.transaction_hash && e.transaction_hash !== f.transaction_hash) continue;
