@@ -106,6 +106,7 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
     // Before the store closes: wait briefly for callbacks in flight, leave the rest pending.
     await ctx.callbacks.stop();
     await ctx.expiry.stop();
+    await ctx.relay?.stop();
     await ctx.store.close();
   });
   return app;

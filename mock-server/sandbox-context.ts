@@ -11,7 +11,8 @@ import { createScenarioEngine, type ScenarioEngine } from './scenarios/scenario-
 import { createSystemClock, type Clock } from './shared/clock.js';
 import { createActivityFeed, observeStore, type ActivityFeed } from './store/observed-store.js';
 import { openStore } from './store/open-store.js';
-import type { Store } from './store/store.js';
+import { relayActivity, type ActivityRelay } from './store/activity-relay.js';
+import { isPostgresStore, type Store } from './store/store.js';
 
 /** Everything one sandbox instance owns. Created per app; nothing is module-global. */
 export interface SandboxContext {
@@ -31,6 +32,8 @@ export interface SandboxContext {
   activity: ActivityFeed;
   /** Purges ephemeral merchants (created with `ttl`) once their time is up. */
   expiry: MerchantExpiry;
+  /** With a PostgreSQL store: the other replicas' writes into `activity`, and ours to them. */
+  relay: ActivityRelay | undefined;
 }
 
 export interface ContextOverrides {
@@ -53,7 +56,10 @@ export async function createSandboxContext(
   const sealedBox = createSealedBoxOpener(config.crypto);
   const clock = overrides.clock ?? createSystemClock();
   const activity = createActivityFeed();
-  const store = observeStore(overrides.store ?? (await openStore(config)), activity);
+  const raw = overrides.store ?? (await openStore(config));
+  const store = observeStore(raw, activity);
+  // Replicas of a shared store hear each other's writes (the dashboard's live view), issue 17.
+  const relay = isPostgresStore(raw) ? await relayActivity({ sql: raw.sql, feed: activity }) : undefined;
   const schemas = createSchemaRegistry();
   const hub = createTransitionHub();
   const merchants = createMerchantRegistry({ store, clock, config });
@@ -91,5 +97,6 @@ export async function createSandboxContext(
     callbacks,
     activity,
     expiry,
+    relay,
   };
 }

@@ -12,7 +12,15 @@ export type StoreChange =
   | { kind: 'merchant'; app_id: string }
   /** One merchant's data dropped (a delete, a per-merchant reset or an ephemeral merchant's expiry). */
   | { kind: 'purge'; app_id: string }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /**
+   * Writes another replica of a shared store made (activity-relay.ts): their kinds, and the
+   * transactions they touched (null: too many to name).
+   */
+  | { kind: 'replica'; from: string; kinds: LocalChangeKind[]; hashes: string[] | null };
+
+/** The kinds of write this process makes itself. */
+export type LocalChangeKind = 'transaction' | 'journal' | 'delivery' | 'merchant' | 'purge' | 'reset';
 
 export type ActivityListener = (change: StoreChange) => void;
 
