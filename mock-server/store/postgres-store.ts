@@ -132,6 +132,19 @@ export async function migratePostgres(
   return sql.begin(async (tx) => {
     // One migrator at a time: replicas starting together wait here, then find nothing to do.
     await tx`SELECT pg_advisory_xact_lock(7283917)`;
+    // `?search_path=<schema>` in the URL puts a sandbox in a schema of its own (several sandboxes,
+    // or test runs, in one database): the schema is made on the first start.
+    const [where] = await tx<{ schema: string | null }[]>`SELECT current_schema() AS schema`;
+    if (!where?.schema) {
+      const [path] = await tx<{ search_path: string }[]>`SHOW search_path`;
+      const first = (path?.search_path ?? '')
+        .split(',')[0]!
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
+      if (!first || first === '$user')
+        throw new PostgresStoreError('no schema to create the tables in: check search_path');
+      await tx`CREATE SCHEMA IF NOT EXISTS ${sql(first)}`;
+    }
     await tx`CREATE TABLE IF NOT EXISTS schema_migrations (
       version    integer PRIMARY KEY,
       name       text NOT NULL,
@@ -196,7 +209,14 @@ export async function createPostgresStore(opts: {
       idle_timeout: 60,
       // bigint columns hold epoch milliseconds and ids: well inside a double.
       types: {
-        bigint: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
+        // A time is rounded up to a whole millisecond: a scaled retry delay (CALLBACK_TIME_SCALE) is
+        // fractional, and a bigint column refuses 1796449926555.5.
+        bigint: {
+          to: 20,
+          from: [20],
+          serialize: (v: number) => String(Math.ceil(v)),
+          parse: (v: string) => Number(v),
+        },
       },
     });
     await migratePostgres(sql);

@@ -446,6 +446,25 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
       ]);
     });
 
+    it('takes fractional milliseconds (a scaled retry schedule) in due times, leases and journal times', async () => {
+      await store.insertDeliveries([deliveryFixture('frac', { next_attempt_at: 1000.5 })]);
+      const claimed = await store.claimDueDeliveries({ owner: 'A', now: 1002.25, lease_ms: 7.5 }, 5);
+      expect(claimed.map((c) => c.before.id)).toEqual(['frac']);
+      const settled = await store.settleDelivery('frac', 'A', (d) => ({
+        ...d,
+        state: 'retrying',
+        next_attempt_at: 1003.0001,
+      }));
+      expect(settled?.after.next_attempt_at).toBe(1003.0001);
+      expect((await store.getDelivery('frac'))?.next_attempt_at).toBe(1003.0001);
+      expect(
+        await store.claimDelivery('frac', { owner: 'B', now: 1010.5, lease_ms: 0.5 }, { due: true }),
+      ).toBeDefined();
+      expect((await store.appendJournal(journalFixture(1234.5))).id).toBe(1);
+      await store.insertTransaction(transactionFixture(1, { status_created_at: 99.5, created_at: 99.5 }));
+      expect((await store.getTransaction(transactionFixture(1).hash))?.created_at).toBe(99.5);
+    });
+
     it('gives each due delivery to exactly one of several owners claiming at once', async () => {
       await store.insertDeliveries(
         Array.from({ length: 30 }, (_, i) => deliveryFixture(`d${i}`, { next_attempt_at: i })),
