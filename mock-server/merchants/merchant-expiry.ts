@@ -59,18 +59,22 @@ export function startMerchantExpiry(deps: {
 
   function arm(): void {
     if (stopped || timer || !pending) return;
-    timer = clock.setTimeout(() => {
-      timer = undefined;
-      running = sweep()
-        .then(
-          () => undefined,
-          (err: unknown) => deps.onError?.(err),
-        )
-        .finally(() => {
-          running = undefined;
-          arm();
-        });
-    }, every);
+    timer = clock.setTimeout(
+      () => {
+        timer = undefined;
+        running = sweep()
+          .then(
+            () => undefined,
+            (err: unknown) => deps.onError?.(err),
+          )
+          .finally(() => {
+            running = undefined;
+            arm();
+          });
+      },
+      every,
+      { poll: true },
+    );
   }
   arm();
 
