@@ -44,6 +44,12 @@ export default defineConfig({
               test: {
                 name: 'postgres',
                 include: POSTGRES_SUITES,
+                // These name their store themselves (SQLite files, a crash and a restart), or read docs.
+                exclude: [
+                  'test/after-payment/kill-9.test.ts',
+                  'test/after-payment/restart-durability.test.ts',
+                  'test/shopper-journey/readme-sync.test.ts',
+                ],
                 env: { KTPAY_TEST_STORE: 'postgres' },
                 globalSetup: ['test/helpers/postgres-global-setup.ts'],
               },
