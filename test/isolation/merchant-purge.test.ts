@@ -129,6 +129,10 @@ describe('POST /__admin/merchants with ttl: an ephemeral merchant', () => {
     expectContract('merchantView', m);
     expect(m.expires_at).toBe(new Date(START + 3_600_000).toISOString());
     expect((await addMerchant(app!, {})).expires_at).toBeUndefined();
+    // The dashboard says so too (in Almaty time, +06:00).
+    const page = await admin('GET', '/__admin/ui/merchants');
+    expect(page.body).toContain('01.03.2026 17:00:00');
+    expect(page.body).toContain('ephemeral: purged with its data');
     for (const ttl of [0, -5, 1.5, '60', null, 30 * 24 * 3600 + 1]) {
       const res = await admin('POST', '/__admin/merchants', {
         name: 'Bad ttl',
