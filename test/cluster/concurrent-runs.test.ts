@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import {
 } from '../helpers/postgres-server.js';
 import { API, orderPayload, seal } from '../helpers/sandbox.js';
 import { startSandboxProcess, type SandboxProcess } from '../helpers/sandbox-process.js';
-import { CORRECT_CONFIG, ROOT, suiteNames } from '../runner/helpers.js';
+import { CORRECT_CONFIG, runCli, suiteNames } from '../runner/helpers.js';
 import { startRoundRobin, type RoundRobin } from './round-robin.js';
 
 /**
@@ -29,20 +28,6 @@ import { startRoundRobin, type RoundRobin } from './round-robin.js';
 const pgBin = findPostgresBin();
 const withPostgres = foreignRuntime(POSTGRES_RUNTIME, 'Concurrent runs on a cluster', pgBin !== undefined);
 const PUBLIC_KEY = '0X/Tkqu9KnZDgKEJb7LUgoIFOrZgvk2Z4XPYoLvVC3Y=';
-
-/** `ktpay-mock run …` in a process of its own, as a CI job runs it. */
-function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'mock-server/cli.ts', 'run', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, CI: 'true' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.once('exit', (code) => resolve({ code, stderr }));
-  });
-}
 
 interface MerchantSeen {
   name: string;
