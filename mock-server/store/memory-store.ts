@@ -131,6 +131,7 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
 
     nextTransactionId: async () => ++txSeq,
     async insertTransaction(tx) {
+      if (!merchants.has(tx.app_id)) return { inserted: false, reason: 'unknown_merchant' };
       let orders = byOrder.get(tx.app_id);
       if (!orders) byOrder.set(tx.app_id, (orders = new Map()));
       if (orders.has(tx.order_id)) return { inserted: false, reason: 'duplicate_order' };

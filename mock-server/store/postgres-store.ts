@@ -355,11 +355,19 @@ export async function createPostgresStore(opts: {
       }
     },
     async insertTransaction(tx) {
-      const res =
-        await sql`INSERT INTO transactions (id, hash, app_id, order_id, status, status_created_at, created_at, doc)
-        VALUES (${tx.id}, ${tx.hash}, ${tx.app_id}, ${tx.order_id}, ${tx.status}, ${tx.status_created_at}, ${tx.created_at}, ${JSON.stringify(tx)})
+      // One statement: the merchant row is held (KEY SHARE) while the row goes in, so a purge of the
+      // merchant (FOR UPDATE) either waits for this insert and takes it along, or came first and
+      // this finds no merchant.
+      const res = await sql`WITH owner AS (
+          SELECT app_id FROM merchants WHERE app_id = ${tx.app_id} FOR KEY SHARE
+        )
+        INSERT INTO transactions (id, hash, app_id, order_id, status, status_created_at, created_at, doc)
+        SELECT ${tx.id}, ${tx.hash}, owner.app_id, ${tx.order_id}, ${tx.status}, ${tx.status_created_at}, ${tx.created_at}, ${JSON.stringify(tx)}
+        FROM owner
         ON CONFLICT (app_id, order_id) DO NOTHING`;
-      return res.count > 0 ? { inserted: true } : { inserted: false, reason: 'duplicate_order' };
+      if (res.count > 0) return { inserted: true };
+      const [held] = await sql`SELECT 1 FROM merchants WHERE app_id = ${tx.app_id}`;
+      return { inserted: false, reason: held ? 'duplicate_order' : 'unknown_merchant' };
     },
     async updateTransaction(hash, fn: (tx: Transaction) => TransactionWrite | undefined) {
       return optimistic(async (): Promise<Updated<Transaction> | undefined> => {

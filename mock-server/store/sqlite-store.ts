@@ -15,6 +15,7 @@ import {
   type ScenarioUse,
   type Store,
   type TransactionFilter,
+  type TransactionInsert,
   type TransactionWrite,
   type UserScenario,
 } from './store.js';
@@ -397,6 +398,21 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     return { before, after };
   });
   const insertAllDeliveries = db.transaction(insertDeliveries);
+  // The merchant check and the insert in one SQLite transaction: a purge cannot come in between.
+  const insertTransaction = db.transaction((tx: Transaction): TransactionInsert => {
+    if (s.hasMerchant.get(tx.app_id) === undefined) return { inserted: false, reason: 'unknown_merchant' };
+    const info = s.insertTransaction.run({
+      id: tx.id,
+      hash: tx.hash,
+      app_id: tx.app_id,
+      order_id: tx.order_id,
+      status: tx.status,
+      created_at: tx.created_at,
+      doc: safeJsonStringify(tx),
+    });
+    // INSERT OR IGNORE: the UNIQUE (app_id, order_id) constraint decides, never a read before.
+    return info.changes > 0 ? { inserted: true } : { inserted: false, reason: 'duplicate_order' };
+  });
   const purgeMerchant = db.transaction((appId: string, keep: boolean): MerchantPurge | undefined => {
     if (s.hasMerchant.get(appId) === undefined) return undefined;
     const [merchant, header, order] = merchantUseScopes(appId) as [string, string, string];
@@ -479,19 +495,7 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     purgeMerchant: async (appId, o = {}) => purgeMerchant(appId, o.keep_merchant ?? false),
 
     nextTransactionId: async () => ++txSeq,
-    async insertTransaction(tx: Transaction) {
-      const info = s.insertTransaction.run({
-        id: tx.id,
-        hash: tx.hash,
-        app_id: tx.app_id,
-        order_id: tx.order_id,
-        status: tx.status,
-        created_at: tx.created_at,
-        doc: safeJsonStringify(tx),
-      });
-      // INSERT OR IGNORE: the UNIQUE (app_id, order_id) constraint decides, never a read before.
-      return info.changes > 0 ? { inserted: true } : { inserted: false, reason: 'duplicate_order' };
-    },
+    insertTransaction: async (tx: Transaction) => insertTransaction(tx),
     updateTransaction: async (hash, fn) => updateTransaction(hash, fn),
     getTransaction: async (hash) => parse<Transaction>(s.getTransaction.get(hash)),
     findTransactionByOrder: async (appId, orderId) =>

@@ -149,6 +149,35 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
   });
 
   describe('transactions', () => {
+    // A transaction belongs to a merchant the store holds (the fixtures' app_id).
+    beforeEach(() => store.putMerchant(merchantFixture(transactionFixture(0).app_id)));
+
+    it('refuses a transaction whose merchant it does not hold, or no longer holds, as unknown_merchant', async () => {
+      const stray = transactionFixture(1, { app_id: 'c'.repeat(32) });
+      expect(await store.insertTransaction(stray)).toEqual({ inserted: false, reason: 'unknown_merchant' });
+      expect(await store.getTransaction(stray.hash)).toBeUndefined();
+      await store.putMerchant(merchantFixture('c'.repeat(32)));
+      await store.purgeMerchant('c'.repeat(32));
+      expect(await store.insertTransaction(stray)).toEqual({ inserted: false, reason: 'unknown_merchant' });
+      expect(await store.countTransactions()).toBe(0);
+    });
+
+    it('of inserts racing with a purge of their merchant, none outlives it', async () => {
+      const A = 'd'.repeat(32);
+      await store.putMerchant(merchantFixture(A));
+      const ids = await Promise.all(Array.from({ length: 20 }, () => store.nextTransactionId()));
+      const txs = ids.map((id) => transactionFixture(id, { app_id: A }));
+      const [purge, ...inserts] = await Promise.all([
+        store.purgeMerchant(A),
+        ...txs.map((tx) => store.insertTransaction(tx)),
+      ]);
+      // Each insert went in before the purge (and was purged with it) or found the merchant gone.
+      const before = inserts.filter((r) => r.inserted).length;
+      expect(purge?.transactions).toBe(before);
+      for (const r of inserts) if (!r.inserted) expect(r.reason).toBe('unknown_merchant');
+      expect(await store.listTransactions({ app_id: A })).toEqual([]);
+    });
+
     it('hands out increasing ids starting at 1, also when asked concurrently', async () => {
       expect([await store.nextTransactionId(), await store.nextTransactionId()]).toEqual([1, 2]);
       const ids = await Promise.all(Array.from({ length: 20 }, () => store.nextTransactionId()));
@@ -174,6 +203,7 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
       expect(await store.countTransactions()).toBe(1);
       expect(await store.findTransactionByOrder(first.app_id, first.order_id)).toEqual(first);
       // The same order_id under another merchant is a different order.
+      await store.putMerchant(merchantFixture('b'.repeat(32)));
       expect(
         await store.insertTransaction(
           transactionFixture(3, { order_id: first.order_id, app_id: 'b'.repeat(32) }),
@@ -259,6 +289,7 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
     });
 
     it('lists newest first, filtered by app_id, status and order_id, 100 by default', async () => {
+      for (const appId of ['a'.repeat(32), 'b'.repeat(32)]) await store.putMerchant(merchantFixture(appId));
       for (let i = 1; i <= 105; i++) {
         await store.insertTransaction(
           transactionFixture(i, {
@@ -461,6 +492,7 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
         await store.claimDelivery('frac', { owner: 'B', now: 1010.5, lease_ms: 0.5 }, { due: true }),
       ).toBeDefined();
       expect((await store.appendJournal(journalFixture(1234.5))).id).toBe(1);
+      await store.putMerchant(merchantFixture(transactionFixture(1).app_id));
       await store.insertTransaction(transactionFixture(1, { status_created_at: 99.5, created_at: 99.5 }));
       expect((await store.getTransaction(transactionFixture(1).hash))?.created_at).toBe(99.5);
     });
@@ -634,7 +666,7 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
       const builtin = merchantFixture('a'.repeat(32), { builtin: true });
       await store.putMerchant(builtin);
       await store.putMerchant(merchantFixture('b'.repeat(32)));
-      const tx = transactionFixture(await store.nextTransactionId());
+      const tx = transactionFixture(await store.nextTransactionId(), { app_id: builtin.app_id });
       await store.insertTransaction(tx);
       await store.appendJournal(journalFixture(1));
       await store.appendJournal(journalFixture(2));
@@ -652,7 +684,10 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
       // The order_id is free again; ids do not restart.
       expect(
         await store.insertTransaction(
-          transactionFixture(await store.nextTransactionId(), { order_id: tx.order_id }),
+          transactionFixture(await store.nextTransactionId(), {
+            order_id: tx.order_id,
+            app_id: builtin.app_id,
+          }),
         ),
       ).toEqual({ inserted: true });
       expect((await store.listTransactions({}))[0]!.id).toBe(2);

@@ -15,8 +15,12 @@ export interface TransactionFilter {
 /** A merchant to insert: the store numbers it when `merchant_id` is absent. */
 export type NewMerchant = Omit<Merchant, 'merchant_id'> & { merchant_id?: number };
 
-/** What an insert came to: a duplicate `(app_id, order_id)` is an answer, not an exception. */
-export type TransactionInsert = { inserted: true } | { inserted: false; reason: 'duplicate_order' };
+/**
+ * What an insert came to: a duplicate `(app_id, order_id)`, or a merchant that is gone (deleted
+ * while the create was under way), is an answer, not an exception.
+ */
+export type TransactionInsert =
+  { inserted: true } | { inserted: false; reason: 'duplicate_order' | 'unknown_merchant' };
 
 /** What a transaction change writes: the new row, and callback deliveries committed with it (the outbox). */
 export interface TransactionWrite {
@@ -91,6 +95,9 @@ export interface ScenarioUse {
  * - Uniqueness is the store's: `insertTransaction` answers `duplicate_order` for an `(app_id,
  *   order_id)` it already holds (a unique constraint in SQL), `insertMerchant` false for a taken
  *   app_id, `useScenarioStep` false once a step is used up.
+ * - A transaction never outlives its merchant: `insertTransaction` answers `unknown_merchant` when
+ *   no merchant with its app_id is held, checked in the same atomic step as the insert, so a create
+ *   that was under way while `purgeMerchant` ran leaves nothing behind.
  * - A transaction change and the callback deliveries it causes are written together
  *   ({@link TransactionWrite}), so a payment never reaches a notified status without its callback.
  */
