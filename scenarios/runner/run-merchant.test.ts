@@ -47,17 +47,15 @@ describe('against a sandbox from before ttl', () => {
       req.on('data', (c: Buffer) => (text += c.toString('utf8')));
       req.on('end', () => {
         if (req.method === 'GET') {
-          res
-            .writeHead(200, { 'content-type': 'application/json' })
-            .end(
-              JSON.stringify({
-                app_id: 'e'.repeat(32),
-                app_key: 'k',
-                name: 'Built-in',
-                domains: ['localhost'],
-                envelope: 'reference',
-              }),
-            );
+          res.writeHead(200, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              app_id: 'e'.repeat(32),
+              app_key: 'k',
+              name: 'Built-in',
+              domains: ['localhost'],
+              envelope: 'reference',
+            }),
+          );
           return;
         }
         const body = JSON.parse(text) as Record<string, unknown>;
