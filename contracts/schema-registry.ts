@@ -15,7 +15,7 @@ import {
   refundPaymentRequest,
 } from './schemas/create-payment.js';
 import { referenceError, referenceSuccess, widgetError, widgetSuccess } from './schemas/envelopes.js';
-import { merchantInput, merchantView, serverKeyInput } from './schemas/merchant.js';
+import { merchantCreate, merchantInput, merchantView, serverKeyInput } from './schemas/merchant.js';
 import { sandboxConfig } from './schemas/config-file.js';
 import { callbackBody, paymentStatus } from './schemas/payment-status.js';
 import {
@@ -37,6 +37,7 @@ import {
   callbackFlushResult,
   journalEntry,
   journalList,
+  merchantPurge,
   scenarioActivation,
   scenarioCatalog,
   testCardsResponse,
@@ -58,6 +59,7 @@ export const schemas = {
   widgetError,
   serverKeyInput,
   merchantInput,
+  merchantCreate,
   merchantView,
   sandboxConfig,
   callbackBody,
@@ -78,6 +80,7 @@ export const schemas = {
   adminHealth,
   adminDone,
   adminMerchantList,
+  merchantPurge,
   adminTransactionList,
   journalEntry,
   journalList,

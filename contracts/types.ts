@@ -5,7 +5,7 @@ import type {
   refundPaymentRequest,
   cancelPaymentRequest,
 } from './schemas/create-payment.js';
-import type { merchantInput, serverKeyInput } from './schemas/merchant.js';
+import type { merchantCreate, merchantInput, serverKeyInput } from './schemas/merchant.js';
 import type { scenarioEffect, scenarioFile, scenarioStep } from './schemas/scenario-file.js';
 import type { checkConfig, runnerStep, runnerSuite } from './schemas/check-config.js';
 import type { probeRecording } from './schemas/probe-recording.js';
@@ -16,6 +16,7 @@ export type CancelPaymentRequest = FromSchema<typeof cancelPaymentRequest>;
 export type RefundPaymentRequest = FromSchema<typeof refundPaymentRequest>;
 export type ServerKeyInput = FromSchema<typeof serverKeyInput>;
 export type MerchantInput = FromSchema<typeof merchantInput, { references: [typeof serverKeyInput] }>;
+export type MerchantCreate = FromSchema<typeof merchantCreate, { references: [typeof serverKeyInput] }>;
 export type SandboxConfigInput = FromSchema<
   typeof sandboxConfig,
   { references: [typeof merchantInput, typeof serverKeyInput] }

@@ -113,6 +113,8 @@ export async function buildApp(config: SandboxConfig, opts: BuildOptions = {}): 
     await atRest.stop();
     // Before the store closes: wait briefly for callbacks in flight, leave the rest pending.
     await ctx.callbacks.stop();
+    await ctx.expiry.stop();
+    await ctx.relay?.stop();
     await ctx.store.close();
     await ctx.sealedBox.close();
   });

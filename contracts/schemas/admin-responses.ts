@@ -64,6 +64,34 @@ export const adminDone = {
   },
 } as const;
 
+const count = { type: 'integer', minimum: 0 } as const;
+
+/** What `DELETE /__admin/merchants/{app_id}` or `POST /__admin/merchants/{app_id}/reset` removed. */
+export const merchantPurge = {
+  $id: `${ID_BASE}merchant-purge.json`,
+  title: "Admin: one merchant's data purged (a delete or a per-merchant reset)",
+  type: 'object',
+  required: ['purged'],
+  additionalProperties: false,
+  oneOf: [{ required: ['deleted'] }, { required: ['reset'] }],
+  properties: {
+    deleted: { type: 'string', description: 'The app_id of the deleted merchant.' },
+    reset: { type: 'string', description: 'The app_id of the reset merchant (it stays, with its settings).' },
+    purged: {
+      type: 'object',
+      required: ['transactions', 'callback_deliveries', 'journal_entries', 'scenarios', 'scenario_uses'],
+      additionalProperties: false,
+      properties: {
+        transactions: count,
+        callback_deliveries: count,
+        journal_entries: count,
+        scenarios: { ...count, description: 'User scenarios the merchant owned (a delete only).' },
+        scenario_uses: { ...count, description: "Use counts under the merchant's scopes." },
+      },
+    },
+  },
+} as const;
+
 export const adminMerchantList = {
   $id: `${ID_BASE}admin-merchant-list.json`,
   title: 'Admin: merchants',
@@ -204,6 +232,11 @@ const scenarioView = {
     name: { type: 'string' },
     description: { type: 'string' },
     builtin: { type: 'boolean' },
+    app_id: {
+      type: ['string', 'null'],
+      description:
+        'A user scenario: the merchant it belongs to (deleted with it), or null for one shared by all.',
+    },
     tags: { type: 'array', items: { type: 'string' } },
     reproduces: {},
     steps: {

@@ -1,4 +1,5 @@
 import { ID_BASE } from './common.js';
+import { MERCHANT_TTL_MAX_S } from './merchant.js';
 
 /**
  * `ktpay-mock run` (issue 7): the check config file (`ktpay-mock.check.yaml`) and the runner's
@@ -146,6 +147,12 @@ export const checkConfig = {
          * deletes at the end.
          */
         app_id: { type: 'string', pattern: '^[0-9a-f]{32}$' },
+        /**
+         * Seconds a merchant the run creates lives at most (default 21600, 6 h): it is ephemeral,
+         * so a run killed before its end (a cancelled CI job) leaves nothing behind on a shared
+         * sandbox. The run deletes it at its end anyway.
+         */
+        ttl: { type: 'integer', minimum: 60, maximum: MERCHANT_TTL_MAX_S },
         /** Or a merchant the runner creates in the sandbox for the run (deleted at the end). */
         create: {
           type: 'object',

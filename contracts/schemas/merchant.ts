@@ -55,6 +55,29 @@ export const merchantInput = {
   },
 } as const;
 
+/** The longest `ttl` an ephemeral merchant may have: 30 days. */
+export const MERCHANT_TTL_MAX_S = 30 * 24 * 3600;
+
+/**
+ * The body of POST /__admin/merchants: the merchant settings, plus `ttl` [mock] for an ephemeral
+ * merchant (a config-file merchant is permanent, so `ttl` is not one of its settings).
+ */
+export const merchantCreate = {
+  ...merchantInput,
+  $id: `${ID_BASE}merchant-create.json`,
+  title: 'Merchant (admin create)',
+  properties: {
+    ...merchantInput.properties,
+    ttl: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MERCHANT_TTL_MAX_S,
+      description:
+        'Seconds [mock]: an ephemeral merchant. From then on it is unknown, and within a minute it is purged with its transactions, callback deliveries, journal entries and scenarios. Without it, the merchant stays until deleted.',
+    },
+  },
+} as const;
+
 /** A merchant as the admin API shows it: never any secret key. */
 export const merchantView = {
   $id: `${ID_BASE}merchant-view.json`,
@@ -107,5 +130,10 @@ export const merchantView = {
     notify_on: { type: 'array', items: { type: 'string' } },
     scenario: { type: 'string' },
     builtin: { type: 'boolean' },
+    expires_at: {
+      type: 'string',
+      format: 'date-time',
+      description: 'An ephemeral merchant (created with `ttl`): when it and its data are purged.',
+    },
   },
 } as const;

@@ -141,7 +141,7 @@ export function createPayPipeline(deps: PayPipelineDeps) {
     const check = verifyBankNotice(xml, tx, await merchantOf(tx));
     if (!check.ok)
       throw new KtpayError(ErrorCode.BAD_DATA_4220101, { diagnostic: `post-link: ${check.reason}` });
-    return applyNotice(tx, xml, check.result, (s) => s);
+    return applyNotice(tx, xml, check.result, (s) => s, { replay: true });
   }
 
   /**
@@ -156,6 +156,7 @@ export function createPayPipeline(deps: PayPipelineDeps) {
     xml: string,
     result: Pick<BankResult, 'response_code' | 'card'>,
     session: (current: AcquirerSession) => AcquirerSession,
+    opts: { replay?: boolean } = {},
   ): Promise<Transaction> {
     const { hash } = tx;
     const card: CardInfo = result.card;
@@ -180,7 +181,10 @@ export function createPayPipeline(deps: PayPipelineDeps) {
     return payments.apply(hash, events, {
       prepare(now) {
         if (now.status !== 'pending') {
-          if (now.acquirer?.notice === xml) return undefined; // this very notice, applied already
+          // The bank sending this very notice again (post-link): applied already, nothing to do.
+          // Not for the sandbox's own bank: two pays of one payment at the same millisecond sign
+          // the same notice (same attempt number, same time), and the second must not pass as the first.
+          if (opts.replay && now.acquirer?.notice === xml) return undefined;
           throw new KtpayError(ErrorCode.NOT_ALLOWED_IN_STATUS_4090111, {
             diagnostic: `transaction ${hash} already has a result (status ${now.status}); the bank notice was not applied`,
           });

@@ -198,14 +198,18 @@ export function createCallbackOutbox(deps: {
   }
   function armSweep() {
     if (!shared || schedule.stopped) return;
-    sweepTimer = clock.setTimeout(() => {
-      sweeping = sweep()
-        .catch(() => undefined) // the database away for a moment: the next sweep tries again
-        .finally(() => {
-          sweeping = undefined;
-          armSweep();
-        });
-    }, SWEEP_MS);
+    sweepTimer = clock.setTimeout(
+      () => {
+        sweeping = sweep()
+          .catch(() => undefined) // the database away for a moment: the next sweep tries again
+          .finally(() => {
+            sweeping = undefined;
+            armSweep();
+          });
+      },
+      SWEEP_MS,
+      { poll: true },
+    );
   }
 
   function newestFirst(list: Delivery[]): Delivery[] {

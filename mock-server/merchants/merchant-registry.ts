@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { MerchantInput } from '../../contracts/types.js';
+import type { MerchantCreate, MerchantInput } from '../../contracts/types.js';
 import { ConfigError, type SandboxConfig } from '../config/load-config.js';
 import { generateKeypair, publicKeyOf } from '../crypto/sealed-box.js';
 import type { Clock } from '../shared/clock.js';
 import type { NewMerchant, Store } from '../store/store.js';
 import { DEFAULT_MERCHANT } from './default-merchant.js';
-import type { Merchant } from './merchant.js';
+import { isMerchantExpired, type Merchant } from './merchant.js';
 
 export class MerchantConflictError extends Error {
   override name = 'MerchantConflictError';
@@ -150,16 +150,36 @@ export function createMerchantRegistry(deps: { store: Store; clock: Clock; confi
         }
       }
     },
-    /** A new runtime merchant; MerchantConflictError when its app_id is taken. */
-    async create(input: MerchantInput): Promise<Merchant> {
-      const m = await store.insertMerchant(merchantFromInput(input, undefined, false, clock.now()));
+    /**
+     * A new runtime merchant; MerchantConflictError when its app_id is taken. With `ttl` (seconds)
+     * it is ephemeral: unknown from `expires_at` on, and purged by the expiry sweep.
+     */
+    async create(input: MerchantCreate): Promise<Merchant> {
+      const { ttl, ...settings } = input;
+      const now = clock.now();
+      const draft = merchantFromInput(settings, undefined, false, now);
+      if (ttl !== undefined) draft.expires_at = now + ttl * 1000;
+      const m = await store.insertMerchant(draft);
       if (!m)
         throw new MerchantConflictError('app_id', `a merchant with app_id ${input.app_id} already exists`);
       return m;
     },
-    get: (appId: string) => store.getMerchant(appId),
-    list: () => store.listMerchants(),
-    delete: (appId: string) => store.deleteMerchant(appId),
+    /** A merchant by app_id; an ephemeral one whose time is up is already gone, swept or not. */
+    async get(appId: string): Promise<Merchant | undefined> {
+      const m = await store.getMerchant(appId);
+      return m && !isMerchantExpired(m, clock.now()) ? m : undefined;
+    },
+    async list(): Promise<Merchant[]> {
+      const now = clock.now();
+      return (await store.listMerchants()).filter((m) => !isMerchantExpired(m, now));
+    },
+    /** Deletes a merchant with all its data (see Store.purgeMerchant); undefined when unknown. */
+    purge: (appId: string) => store.purgeMerchant(appId),
+    /** Drops one merchant's data and keeps the merchant; undefined when unknown (or expired). */
+    async reset(appId: string) {
+      if (!(await this.get(appId))) return undefined;
+      return store.purgeMerchant(appId, { keep_merchant: true });
+    },
     /** Changes one merchant atomically (see Store); undefined when there is none with that app_id. */
     async update(appId: string, change: (m: Merchant) => Merchant): Promise<Merchant | undefined> {
       return (await store.updateMerchant(appId, change))?.after;

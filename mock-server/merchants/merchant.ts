@@ -32,6 +32,16 @@ export interface Merchant {
   scenario?: string;
   builtin: boolean;
   created_at: number;
+  /**
+   * An ephemeral merchant's end (epoch ms; `ttl` at creation) [mock]: from then on it is unknown,
+   * and the expiry sweep purges it with all its data. Absent: the merchant stays until deleted.
+   */
+  expires_at?: number;
+}
+
+/** Whether an ephemeral merchant's time is up. */
+export function isMerchantExpired(m: Pick<Merchant, 'expires_at'>, now: number): boolean {
+  return m.expires_at !== undefined && m.expires_at <= now;
 }
 
 export function isKeyExpired(key: ServerKey, now: number): boolean {
@@ -75,5 +85,6 @@ export function merchantView(m: Merchant, now: number) {
     if (m[k]) view[k] = m[k];
   }
   if (m.scenario) view.scenario = m.scenario;
+  if (m.expires_at !== undefined) view.expires_at = new Date(m.expires_at).toISOString();
   return view;
 }

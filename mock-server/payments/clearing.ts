@@ -93,18 +93,22 @@ export function startClearing(deps: ClearingDeps) {
   function armSweep() {
     const listDue = deps.listDue;
     if (!listDue || stopped || delay === 'manual') return;
-    sweepTimer = clock.setTimeout(() => {
-      const run = listDue(clock.now(), delay + CLEARING_GRACE_MS, 200)
-        .then(async (hashes) => {
-          for (const hash of hashes) if (!stopped) await clearNow(hash);
-        })
-        .catch(() => undefined) // the database away for a moment: the next sweep tries again
-        .finally(() => {
-          running.delete(run);
-          armSweep();
-        });
-      running.add(run);
-    }, CLEARING_SWEEP_MS);
+    sweepTimer = clock.setTimeout(
+      () => {
+        const run = listDue(clock.now(), delay + CLEARING_GRACE_MS, 200)
+          .then(async (hashes) => {
+            for (const hash of hashes) if (!stopped) await clearNow(hash);
+          })
+          .catch(() => undefined) // the database away for a moment: the next sweep tries again
+          .finally(() => {
+            running.delete(run);
+            armSweep();
+          });
+        running.add(run);
+      },
+      CLEARING_SWEEP_MS,
+      { poll: true },
+    );
   }
   armSweep();
 

@@ -8,6 +8,7 @@ import { KtpayError, type FieldMessages } from '../envelope/ktpay-error.js';
 import { addressRulesFor, addressVerdict, classifyAddress } from '../callbacks/destination-guard.js';
 import { hostInDomains, urlHost } from '../merchants/domain-check.js';
 import type { Merchant } from '../merchants/merchant.js';
+import { unknownMerchantError } from '../merchants/unknown-merchant.js';
 import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
 import { NO_CALLBACKS, type PlannedCallbacks, type TransitionHub } from './payment-events.js';
@@ -181,6 +182,13 @@ export function createPaymentService(deps: {
         ...(opts.scenario ? { scenario: opts.scenario } : {}),
       };
       const inserted = await store.insertTransaction(tx);
+      if (!inserted.inserted && inserted.reason === 'unknown_merchant') {
+        // Deleted (or purged on expiry) while this create was under way: as if it came after.
+        throw unknownMerchantError(
+          config.envelope,
+          `merchant ${merchant.app_id} was deleted while this payment was being created; nothing was stored`,
+        );
+      }
       if (!inserted.inserted) {
         throw validationError({ 'order.order_id': [fieldMessage('duplicate_order_id', merchant.locale)] });
       }

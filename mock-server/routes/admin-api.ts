@@ -1,16 +1,28 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode } from '../../contracts/error-catalog.js';
-import type { MerchantInput } from '../../contracts/types.js';
+import type { MerchantCreate } from '../../contracts/types.js';
 import { toFieldErrors } from '../envelope/field-errors.js';
 import { KtpayError } from '../envelope/ktpay-error.js';
 import { merchantView } from '../merchants/merchant.js';
 import { MerchantConflictError } from '../merchants/merchant-registry.js';
 import type { SandboxContext } from '../sandbox-context.js';
+import type { MerchantPurge } from '../store/store.js';
 import { createProcessDiagnostics } from '../shared/process-diagnostics.js';
 import { setOwn } from '../shared/own-property.js';
 import { tlsFiles } from '../tls/tls-dir.js';
 import { adminAuthHook } from './admin-auth.js';
+
+/** The `purged` part of a delete or per-merchant reset answer (contracts: merchant-purge.json). */
+function purgedView(p: MerchantPurge) {
+  return {
+    transactions: p.transactions,
+    callback_deliveries: p.deliveries,
+    journal_entries: p.journal_entries,
+    scenarios: p.scenarios,
+    scenario_uses: p.scenario_uses,
+  };
+}
 
 function parseSince(v: string | undefined): number | undefined {
   if (!v) return undefined;
@@ -78,7 +90,7 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
 
   app.post('/merchants', async (request, reply) => {
     // Compiled on first use (the registry caches it): runtime merchants are rare, startup is measured.
-    const validateMerchant = ctx.schemas.validator('merchantInput');
+    const validateMerchant = ctx.schemas.validator('merchantCreate');
     if (!validateMerchant(request.body)) {
       const { fields, warnings } = toFieldErrors(validateMerchant.errors, 'en');
       for (const w of warnings)
@@ -86,7 +98,8 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
       throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: fields });
     }
     try {
-      const m = await ctx.merchants.create(request.body as MerchantInput);
+      const m = await ctx.merchants.create(request.body as MerchantCreate);
+      if (m.expires_at !== undefined) ctx.expiry.watch();
       return reply.code(201).send(merchantView(m, ctx.clock.now()));
     } catch (err) {
       if (err instanceof MerchantConflictError) {
@@ -98,10 +111,21 @@ export async function adminApi(app: FastifyInstance, opts: { ctx: SandboxContext
     }
   });
 
+  // [mock] A delete purges: the merchant goes with its transactions, callback deliveries, journal
+  // entries, scenario use counts and the user scenarios it owns, so a shared sandbox does not
+  // collect what finished pipelines left. Other merchants are not touched.
   app.delete<{ Params: { app_id: string } }>('/merchants/:app_id', async (request) => {
-    if (!(await ctx.merchants.delete(request.params.app_id)))
-      throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
-    return { deleted: request.params.app_id };
+    const purged = await ctx.merchants.purge(request.params.app_id);
+    if (!purged) throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
+    return { deleted: request.params.app_id, purged: purgedView(purged) };
+  });
+
+  // [mock] The reset of one merchant: its data goes, the merchant (settings, keys, active scenario,
+  // its user scenarios) stays. POST /__admin/reset is the same for every merchant at once.
+  app.post<{ Params: { app_id: string } }>('/merchants/:app_id/reset', async (request) => {
+    const purged = await ctx.merchants.reset(request.params.app_id);
+    if (!purged) throw new KtpayError(ErrorCode.MERCHANT_NOT_FOUND_4040123);
+    return { reset: request.params.app_id, purged: purgedView(purged) };
   });
 
   // [mock] The local CA's certificate (public: its key never leaves TLS_DIR), so a CI job or a

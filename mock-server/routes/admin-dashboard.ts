@@ -10,7 +10,7 @@ import { catalogEntry, KtpayError } from '../envelope/ktpay-error.js';
 import { appKeyOf, type Merchant } from '../merchants/merchant.js';
 import { STATUSES, type PaymentStatus, type Transaction } from '../payments/transaction.js';
 import type { SandboxContext } from '../sandbox-context.js';
-import type { StoreChange } from '../store/observed-store.js';
+import type { LocalChangeKind, StoreChange } from '../store/observed-store.js';
 import { isHash } from '../views/links.js';
 import { dashboardAssetTable } from '../views/dashboard/dashboard-assets.js';
 import { staticAssets } from './static-assets.js';
@@ -50,8 +50,10 @@ type Query = Record<string, string | undefined>;
 
 /** What one SSE event tells the browser: which kinds of thing changed, and which transactions. */
 interface ChangeBatch {
-  kinds: Set<StoreChange['kind']>;
+  kinds: Set<LocalChangeKind>;
   hashes: Set<string>;
+  /** A change named no transactions because it touched too many (another replica's burst). */
+  many: boolean;
 }
 
 function hashOf(change: StoreChange): string | null {
@@ -408,16 +410,23 @@ export async function adminDashboard(app: FastifyInstance, opts: { ctx: SandboxC
       // A large burst names no transactions: every open page refreshes (null = "many").
       const data = {
         kinds: [...batch.kinds],
-        hashes: batch.hashes.size > MAX_HASHES ? null : [...batch.hashes],
+        hashes: batch.many || batch.hashes.size > MAX_HASHES ? null : [...batch.hashes],
       };
       batch = null;
       res.write(`event: change\ndata: ${JSON.stringify(data)}\n\n`);
     };
     const off = ctx.activity.on((change) => {
-      batch ??= { kinds: new Set(), hashes: new Set() };
-      batch.kinds.add(change.kind);
-      const hash = hashOf(change);
-      if (hash) batch.hashes.add(hash);
+      batch ??= { kinds: new Set(), hashes: new Set(), many: false };
+      if (change.kind === 'replica') {
+        // Another replica's writes (PostgreSQL LISTEN/NOTIFY): folded in like this replica's own.
+        for (const k of change.kinds) batch.kinds.add(k);
+        if (change.hashes === null) batch.many = true;
+        else for (const h of change.hashes) batch.hashes.add(h);
+      } else {
+        batch.kinds.add(change.kind);
+        const hash = hashOf(change);
+        if (hash) batch.hashes.add(hash);
+      }
       timer ??= setTimeout(send, COALESCE_MS);
     });
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);

@@ -17,9 +17,9 @@ export async function adminScenarios(app: FastifyInstance, opts: { ctx: SandboxC
     route.config = { ...route.config, surface: 'admin' };
   });
 
-  const define = async (body: unknown) => {
+  const define = async (body: unknown, appId?: string) => {
     try {
-      return await ctx.scenarios.define(body);
+      return await ctx.scenarios.define(body, 'admin API', appId);
     } catch (err) {
       if (err instanceof ConfigError) {
         throw new KtpayError(ErrorCode.ADMIN_VALIDATION_4220122, { validation: { scenario: [err.message] } });
@@ -50,7 +50,8 @@ export async function adminScenarios(app: FastifyInstance, opts: { ctx: SandboxC
       const body = request.body ?? {};
       let name: string;
       if (body.scenario !== undefined) {
-        name = (await define(body.scenario)).name;
+        // A definition given for a merchant is that merchant's: it goes when the merchant is deleted.
+        name = (await define(body.scenario, appId)).name;
       } else if (typeof body.name === 'string') {
         if (!(await ctx.scenarios.has(body.name))) {
           throw new KtpayError(ErrorCode.SCENARIO_NOT_FOUND_4040124, {

@@ -1,10 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import { ErrorCode } from '../../contracts/error-catalog.js';
-import { KtpayError } from '../envelope/ktpay-error.js';
 import type { Merchant } from '../merchants/merchant.js';
+import { unknownMerchantError } from '../merchants/unknown-merchant.js';
 import type { SandboxContext } from '../sandbox-context.js';
-
-const UNKNOWN_APP_ID = 'Неверный/несуществующий идентификатор приложения мерчанта.';
 
 /**
  * The merchant named by `Auth-Identifier`, or the documented unknown-app_id error: 4220103 with
@@ -24,10 +21,5 @@ export async function resolveMerchant(request: FastifyRequest, ctx: SandboxConte
     : Array.isArray(raw)
       ? 'Auth-Identifier was sent more than once'
       : `no merchant with app_id ${appId.slice(0, 64)} in this sandbox (GET /__admin/merchants lists them)`;
-  if (ctx.config.envelope === 'widget')
-    throw new KtpayError(ErrorCode.UNKNOWN_APP_ID_4010103, { diagnostic });
-  throw new KtpayError(ErrorCode.APP_ID_VALIDATION_4220103, {
-    validation: { app_id: [UNKNOWN_APP_ID] },
-    diagnostic,
-  });
+  throw unknownMerchantError(ctx.config.envelope, diagnostic);
 }

@@ -130,10 +130,13 @@ export function createScenarioEngine(deps: {
   return {
     has: async (name: string) => Boolean(await find(name)),
     get: find,
-    /** Registers (or replaces) a user scenario; returns it validated. */
-    async define(data: unknown, source = 'admin API'): Promise<ScenarioFile> {
+    /**
+     * Registers (or replaces) a user scenario; returns it validated. With `appId` it is that
+     * merchant's own: deleting the merchant (or its expiry) deletes it too.
+     */
+    async define(data: unknown, source = 'admin API', appId?: string): Promise<ScenarioFile> {
       const s = checkScenario(data, source, deps.schemas);
-      await store.putScenario(s);
+      await store.putScenario(s, appId ?? null);
       return s;
     },
     /** The applicable step, consuming one use of it; undefined when nothing applies. */
@@ -166,10 +169,11 @@ export function createScenarioEngine(deps: {
     resetCounts: () => store.resetScenarioUses(),
     /** Everything for GET /__admin/scenarios. */
     async describe() {
-      const view = (s: ScenarioFile, builtin: boolean) => ({
+      const view = (s: ScenarioFile, builtin: boolean, appId: string | null = null) => ({
         name: s.name,
         description: s.description,
         builtin,
+        ...(builtin ? {} : { app_id: appId }),
         ...(s.tags ? { tags: s.tags } : {}),
         ...(s.reproduces ? { reproduces: s.reproduces } : {}),
         steps: s.steps.map((step, i) => ({ index: i, ...step, explain: explainStep(step) })),
@@ -177,7 +181,7 @@ export function createScenarioEngine(deps: {
       const [custom, uses] = await Promise.all([store.listScenarios(), store.listScenarioUses()]);
       return {
         library: [...builtins().values()].map((s) => view(s, true)),
-        custom: custom.map((s) => view(s, false)),
+        custom: custom.map((c) => view(c.scenario, false, c.app_id)),
         global: deps.globalScenario ?? null,
         counts: uses.map(({ key, used }) => {
           const [scope, scenario, step] = key.split('|');

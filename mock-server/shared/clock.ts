@@ -4,8 +4,17 @@
  */
 export interface Clock {
   now(): number;
-  setTimeout(fn: () => void, ms: number): ClockTimer;
+  setTimeout(fn: () => void, ms: number, opts?: TimerOptions): ClockTimer;
   clearTimeout(timer: ClockTimer): void;
+}
+
+export interface TimerOptions {
+  /**
+   * A poll: a periodic look for work that is due (a shared store's sweeps, the expiry sweep), not a
+   * piece of scheduled work. It runs like any timer; a manual clock's `pendingTimers()` leaves it
+   * out, so "nothing is scheduled" reads the same on every store.
+   */
+  poll?: boolean;
 }
 
 export interface ClockTimer {
@@ -48,7 +57,8 @@ export function createSystemClock(): Clock {
 /** A clock that only moves when told to; `advance()` fires due timers in order. */
 export interface ManualClock extends Clock {
   advance(ms: number): void;
-  pendingTimers(): number;
+  /** Scheduled work still to fire; `{ polls: true }` counts the polls too. */
+  pendingTimers(opts?: { polls?: boolean }): number;
 }
 
 /**
@@ -60,12 +70,12 @@ export interface ManualClock extends Clock {
 export function createManualClock(start = Date.now()): ManualClock {
   let now = start;
   let seq = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
+  const timers = new Map<number, { at: number; fn: () => void; poll: boolean }>();
   return {
     now: () => now,
-    setTimeout(fn, ms) {
+    setTimeout(fn, ms, opts) {
       const id = ++seq;
-      timers.set(id, { at: now + Math.max(0, ms), fn });
+      timers.set(id, { at: now + Math.max(0, ms), fn, poll: opts?.poll === true });
       return { id };
     },
     clearTimeout(timer) {
@@ -90,6 +100,10 @@ export function createManualClock(start = Date.now()): ManualClock {
       }
       now = target;
     },
-    pendingTimers: () => timers.size,
+    pendingTimers(opts) {
+      let n = 0;
+      for (const t of timers.values()) if (opts?.polls || !t.poll) n++;
+      return n;
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { transactionFixture } from '../../test/helpers/store-fixtures.js';
+import { merchantFixture, transactionFixture } from '../../test/helpers/store-fixtures.js';
 import { testConfig } from '../../test/helpers/sandbox.js';
 import { DEFAULT_MERCHANT } from '../merchants/default-merchant.js';
 import type { Transaction } from '../payments/transaction.js';
@@ -180,6 +180,7 @@ describe('createTransactionCompactor', () => {
 describe('memory store reset', () => {
   it('drops compact records and shared values with the transactions', async () => {
     const store = createMemoryStore({ journalSize: 10 });
+    await store.putMerchant(merchantFixture(transactionFixture(0).app_id, { builtin: true }));
     const tx = transactionFixture(await store.nextTransactionId());
     await store.insertTransaction(tx);
     await store.reset();

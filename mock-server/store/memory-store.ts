@@ -4,7 +4,13 @@ import type { JournalEntry } from '../journal/journal-entry.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { Transaction } from '../payments/transaction.js';
 import { createTransactionCompactor, type StoredTransaction } from './compact-transactions.js';
-import type { DeliveryLease, Store, TransactionFilter } from './store.js';
+import {
+  merchantUseScopes,
+  type DeliveryLease,
+  type MerchantPurge,
+  type Store,
+  type TransactionFilter,
+} from './store.js';
 
 /**
  * The default store: plain maps, a ring buffer for the journal. Objects are stored by reference
@@ -22,7 +28,7 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
   // cost ~80 bytes a transaction (8 MB at 100,000), and these reuse the transaction's own strings.
   const byOrder = new Map<string, Map<string, string>>();
   const deliveries = new Map<string, Delivery>();
-  const scenarios = new Map<string, ScenarioFile>();
+  const scenarios = new Map<string, { scenario: ScenarioFile; app_id: string | null }>();
   const scenarioUses = new Map<string, number>();
   /** Delivery leases (the outbox's claims): owner and expiry, by delivery id. */
   const leases = new Map<string, { owner: string; until: number }>();
@@ -74,9 +80,58 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
     getMerchant: async (id) => merchants.get(id),
     listMerchants: async () => [...merchants.values()],
     deleteMerchant: async (id) => merchants.delete(id),
+    async purgeMerchant(appId, o = {}) {
+      if (!merchants.has(appId)) return undefined;
+      const purge: MerchantPurge = {
+        merchant: false,
+        transactions: 0,
+        deliveries: 0,
+        journal_entries: 0,
+        scenarios: 0,
+        scenario_uses: 0,
+      };
+      // Everything below runs in one turn of the event loop: no other write can land in between.
+      const hashes = new Set(byOrder.get(appId)?.values() ?? []);
+      for (const hash of hashes) txs.delete(hash);
+      purge.transactions = hashes.size;
+      byOrder.delete(appId);
+      for (const [id, d] of deliveries) {
+        if (d.app_id !== appId && !hashes.has(d.transaction_hash)) continue;
+        deliveries.delete(id);
+        leases.delete(id);
+        purge.deliveries++;
+      }
+      const kept = journalInOrder().filter(
+        (e) => e.app_id !== appId && !(e.transaction_hash !== null && hashes.has(e.transaction_hash)),
+      );
+      purge.journal_entries = journal.length - kept.length;
+      journal = kept;
+      journalStart = 0;
+      const scopes = merchantUseScopes(appId);
+      for (const key of [...scenarioUses.keys()]) {
+        const scope = key.slice(0, key.indexOf('|'));
+        if (
+          scopes.some((p) => key.startsWith(p)) ||
+          (scope.startsWith('tx:') && hashes.has(scope.slice(3)))
+        ) {
+          scenarioUses.delete(key);
+          purge.scenario_uses++;
+        }
+      }
+      if (!o.keep_merchant) {
+        for (const [name, s] of scenarios) {
+          if (s.app_id !== appId) continue;
+          scenarios.delete(name);
+          purge.scenarios++;
+        }
+        purge.merchant = merchants.delete(appId);
+      }
+      return purge;
+    },
 
     nextTransactionId: async () => ++txSeq,
     async insertTransaction(tx) {
+      if (!merchants.has(tx.app_id)) return { inserted: false, reason: 'unknown_merchant' };
       let orders = byOrder.get(tx.app_id);
       if (!orders) byOrder.set(tx.app_id, (orders = new Map()));
       if (orders.has(tx.order_id)) return { inserted: false, reason: 'duplicate_order' };
@@ -131,8 +186,11 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
       const out: JournalEntry[] = [];
       const limit = f.limit ?? 100;
       const all = journalInOrder();
+      // The newest journalSize entry *numbers*, as the SQL stores keep them: a purge frees no room.
+      const oldest = journalSeq - opts.journalSize;
       for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
         const e = all[i]!;
+        if (e.id <= oldest) break;
         if (f.app_id && e.app_id !== f.app_id) continue;
         if (f.order_id && e.order_id !== f.order_id) continue;
         if (f.transaction_hash && e.transaction_hash !== f.transaction_hash) continue;
@@ -187,8 +245,11 @@ export function createMemoryStore(opts: { journalSize: number }): Store {
       return { before: d, after };
     },
 
-    putScenario: async (s) => void scenarios.set(s.name, s),
-    getScenario: async (name) => scenarios.get(name),
+    async putScenario(s, appId = null) {
+      // A replaced scenario keeps its place in the list, as an SQL upsert keeps its row.
+      scenarios.set(s.name, { scenario: s, app_id: appId });
+    },
+    getScenario: async (name) => scenarios.get(name)?.scenario,
     listScenarios: async () => [...scenarios.values()],
     async useScenarioStep(key, limit) {
       const used = scenarioUses.get(key) ?? 0;

@@ -10,7 +10,17 @@ export type StoreChange =
   | { kind: 'journal'; id: number; transaction_hash: string | null; ok: boolean }
   | { kind: 'delivery'; id: string; transaction_hash: string }
   | { kind: 'merchant'; app_id: string }
-  | { kind: 'reset' };
+  /** One merchant's data dropped (a delete, a per-merchant reset or an ephemeral merchant's expiry). */
+  | { kind: 'purge'; app_id: string }
+  | { kind: 'reset' }
+  /**
+   * Writes another replica of a shared store made (activity-relay.ts): their kinds, and the
+   * transactions they touched (null: too many to name).
+   */
+  | { kind: 'replica'; from: string; kinds: LocalChangeKind[]; hashes: string[] | null };
+
+/** The kinds of write this process makes itself. */
+export type LocalChangeKind = 'transaction' | 'journal' | 'delivery' | 'merchant' | 'purge' | 'reset';
 
 export type ActivityListener = (change: StoreChange) => void;
 
@@ -120,6 +130,11 @@ export function observeStore(store: Store, feed: ActivityFeed): Store {
       const deleted = await store.deleteMerchant(appId);
       if (deleted) feed.emit({ kind: 'merchant', app_id: appId });
       return deleted;
+    },
+    async purgeMerchant(appId, opts) {
+      const purged = await store.purgeMerchant(appId, opts);
+      if (purged) feed.emit({ kind: 'purge', app_id: appId });
+      return purged;
     },
     async reset() {
       await store.reset();

@@ -4,14 +4,17 @@ import type { Delivery, DeliveryFilter } from '../callbacks/delivery.js';
 import type { JournalEntry, JournalFilter } from '../journal/journal-entry.js';
 import type { Merchant } from '../merchants/merchant.js';
 import type { Transaction } from '../payments/transaction.js';
-import type {
-  DeliveryLease,
-  NewMerchant,
-  ScenarioUse,
-  Store,
-  TransactionFilter,
-  TransactionWrite,
-  Updated,
+import {
+  merchantUseScopes,
+  type DeliveryLease,
+  type MerchantPurge,
+  type NewMerchant,
+  type ScenarioUse,
+  type Store,
+  type TransactionFilter,
+  type TransactionWrite,
+  type Updated,
+  type UserScenario,
 } from './store.js';
 
 /** Why the store cannot use its database, in words an operator can act on. */
@@ -101,6 +104,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'per-merchant purge: scenario owners',
+    sql: `
+      ALTER TABLE scenarios ADD COLUMN app_id text;
+      CREATE INDEX scenarios_app_id ON scenarios (app_id);
+    `,
+  },
 ];
 
 const OPEN_STATES = ['pending', 'retrying', 'delivering'];
@@ -121,6 +132,19 @@ export async function migratePostgres(
   return sql.begin(async (tx) => {
     // One migrator at a time: replicas starting together wait here, then find nothing to do.
     await tx`SELECT pg_advisory_xact_lock(7283917)`;
+    // `?search_path=<schema>` in the URL puts a sandbox in a schema of its own (several sandboxes,
+    // or test runs, in one database): the schema is made on the first start.
+    const [where] = await tx<{ schema: string | null }[]>`SELECT current_schema() AS schema`;
+    if (!where?.schema) {
+      const [path] = await tx<{ search_path: string }[]>`SHOW search_path`;
+      const first = (path?.search_path ?? '')
+        .split(',')[0]!
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
+      if (!first || first === '$user')
+        throw new PostgresStoreError('no schema to create the tables in: check search_path');
+      await tx`CREATE SCHEMA IF NOT EXISTS ${sql(first)}`;
+    }
     await tx`CREATE TABLE IF NOT EXISTS schema_migrations (
       version    integer PRIMARY KEY,
       name       text NOT NULL,
@@ -185,7 +209,14 @@ export async function createPostgresStore(opts: {
       idle_timeout: 60,
       // bigint columns hold epoch milliseconds and ids: well inside a double.
       types: {
-        bigint: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
+        // A time is rounded up to a whole millisecond: a scaled retry delay (CALLBACK_TIME_SCALE) is
+        // fractional, and a bigint column refuses 1796449926555.5.
+        bigint: {
+          to: 20,
+          from: [20],
+          serialize: (v: number) => String(Math.ceil(v)),
+          parse: (v: string) => Number(v),
+        },
       },
     });
     await migratePostgres(sql);
@@ -277,6 +308,36 @@ export async function createPostgresStore(opts: {
     async deleteMerchant(appId) {
       return (await sql`DELETE FROM merchants WHERE app_id = ${appId}`).count > 0;
     },
+    async purgeMerchant(appId, o = {}) {
+      const [merchant, header, order] = merchantUseScopes(appId) as [string, string, string];
+      return sql.begin(async (tx): Promise<MerchantPurge | undefined> => {
+        // The merchant row locked first: two replicas purging it at once take turns.
+        const [row] = await tx`SELECT 1 FROM merchants WHERE app_id = ${appId} FOR UPDATE`;
+        if (!row) return undefined;
+        const mine = tx`SELECT hash FROM transactions WHERE app_id = ${appId}`;
+        const purge: MerchantPurge = {
+          merchant: false,
+          journal_entries: (
+            await tx`DELETE FROM journal WHERE app_id = ${appId} OR transaction_hash IN (${mine})`
+          ).count,
+          deliveries: (
+            await tx`DELETE FROM deliveries WHERE app_id = ${appId} OR transaction_hash IN (${mine})`
+          ).count,
+          scenario_uses: (
+            await tx`DELETE FROM scenario_uses
+              WHERE starts_with(key, ${merchant}) OR starts_with(key, ${header}) OR starts_with(key, ${order})
+                 OR (starts_with(key, 'tx:') AND substr(split_part(key, '|', 1), 4) IN (${mine}))`
+          ).count,
+          transactions: (await tx`DELETE FROM transactions WHERE app_id = ${appId}`).count,
+          scenarios: 0,
+        };
+        if (!o.keep_merchant) {
+          purge.scenarios = (await tx`DELETE FROM scenarios WHERE app_id = ${appId}`).count;
+          purge.merchant = (await tx`DELETE FROM merchants WHERE app_id = ${appId}`).count > 0;
+        }
+        return purge;
+      });
+    },
 
     async nextTransactionId() {
       for (;;) {
@@ -294,11 +355,19 @@ export async function createPostgresStore(opts: {
       }
     },
     async insertTransaction(tx) {
-      const res =
-        await sql`INSERT INTO transactions (id, hash, app_id, order_id, status, status_created_at, created_at, doc)
-        VALUES (${tx.id}, ${tx.hash}, ${tx.app_id}, ${tx.order_id}, ${tx.status}, ${tx.status_created_at}, ${tx.created_at}, ${JSON.stringify(tx)})
+      // One statement: the merchant row is held (KEY SHARE) while the row goes in, so a purge of the
+      // merchant (FOR UPDATE) either waits for this insert and takes it along, or came first and
+      // this finds no merchant.
+      const res = await sql`WITH owner AS (
+          SELECT app_id FROM merchants WHERE app_id = ${tx.app_id} FOR KEY SHARE
+        )
+        INSERT INTO transactions (id, hash, app_id, order_id, status, status_created_at, created_at, doc)
+        SELECT ${tx.id}, ${tx.hash}, owner.app_id, ${tx.order_id}, ${tx.status}, ${tx.status_created_at}, ${tx.created_at}, ${JSON.stringify(tx)}
+        FROM owner
         ON CONFLICT (app_id, order_id) DO NOTHING`;
-      return res.count > 0 ? { inserted: true } : { inserted: false, reason: 'duplicate_order' };
+      if (res.count > 0) return { inserted: true };
+      const [held] = await sql`SELECT 1 FROM merchants WHERE app_id = ${tx.app_id}`;
+      return { inserted: false, reason: held ? 'duplicate_order' : 'unknown_merchant' };
     },
     async updateTransaction(hash, fn: (tx: Transaction) => TransactionWrite | undefined) {
       return optimistic(async (): Promise<Updated<Transaction> | undefined> => {
@@ -459,17 +528,22 @@ export async function createPostgresStore(opts: {
       });
     },
 
-    async putScenario(s) {
-      await sql`INSERT INTO scenarios (name, doc) VALUES (${s.name}, ${JSON.stringify(s)})
-        ON CONFLICT (name) DO UPDATE SET doc = excluded.doc`;
+    async putScenario(s, appId = null) {
+      await sql`INSERT INTO scenarios (name, doc, app_id) VALUES (${s.name}, ${JSON.stringify(s)}, ${appId})
+        ON CONFLICT (name) DO UPDATE SET doc = excluded.doc, app_id = excluded.app_id`;
     },
     async getScenario(name) {
       const [row] = await sql<{ doc: string }[]>`SELECT doc FROM scenarios WHERE name = ${name}`;
       return parse<ScenarioFile>(row?.doc);
     },
     async listScenarios() {
-      const rows = await sql<{ doc: string }[]>`SELECT doc FROM scenarios ORDER BY seq`;
-      return rows.map((r) => JSON.parse(r.doc) as ScenarioFile);
+      const rows = await sql<
+        { doc: string; app_id: string | null }[]
+      >`SELECT doc, app_id FROM scenarios ORDER BY seq`;
+      return rows.map((r): UserScenario => ({
+        scenario: JSON.parse(r.doc) as ScenarioFile,
+        app_id: r.app_id,
+      }));
     },
     async useScenarioStep(key, limit) {
       if (!(limit > 0)) return false;

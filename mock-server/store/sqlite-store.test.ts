@@ -25,7 +25,7 @@ describe('SQLite store: what survives a reopen', () => {
     const a = createSqliteStore({ path, journalSize: 3 });
     const m = merchantFixture('a'.repeat(32));
     await a.putMerchant(m);
-    const tx = transactionFixture(await a.nextTransactionId());
+    const tx = transactionFixture(await a.nextTransactionId(), { app_id: m.app_id });
     await a.insertTransaction(tx);
     const d = deliveryFixture('d1', { state: 'retrying' });
     await a.insertDeliveries([d]);
@@ -46,7 +46,9 @@ describe('SQLite store: what survives a reopen', () => {
   it('does not reuse transaction ids after a reopen, nor after a reset followed by a reopen', async () => {
     const path = freshPath();
     const a = createSqliteStore({ path, journalSize: 10 });
+    await a.putMerchant(merchantFixture(transactionFixture(0).app_id, { builtin: true }));
     for (let i = 0; i < 3; i++) await a.insertTransaction(transactionFixture(await a.nextTransactionId()));
+    expect(await a.countTransactions()).toBe(3);
     await a.reset();
     await a.close();
     const b = createSqliteStore({ path, journalSize: 10 });
@@ -137,6 +139,7 @@ describe('openStore', () => {
   it('opens sqlite::memory: as a throwaway SQLite database', async () => {
     const store = await openStore(testConfig({ store: 'sqlite::memory:' }));
     expect(store.kind).toBe('sqlite');
+    await store.putMerchant(merchantFixture(transactionFixture(0).app_id));
     await store.insertTransaction(transactionFixture(await store.nextTransactionId()));
     expect(await store.countTransactions()).toBe(1);
     await store.close();

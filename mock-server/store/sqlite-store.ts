@@ -7,13 +7,17 @@ import type { Merchant } from '../merchants/merchant.js';
 import type { Transaction } from '../payments/transaction.js';
 import { safeJsonStringify } from '../shared/json-depth.js';
 import type { ScenarioFile } from '../../contracts/types.js';
-import type {
-  DeliveryLease,
-  NewMerchant,
-  ScenarioUse,
-  Store,
-  TransactionFilter,
-  TransactionWrite,
+import {
+  merchantUseScopes,
+  type DeliveryLease,
+  type MerchantPurge,
+  type NewMerchant,
+  type ScenarioUse,
+  type Store,
+  type TransactionFilter,
+  type TransactionInsert,
+  type TransactionWrite,
+  type UserScenario,
 } from './store.js';
 
 /** Why the store cannot open its file, in words an operator can act on. */
@@ -108,6 +112,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE deliveries ADD COLUMN lease_owner TEXT;
       ALTER TABLE deliveries ADD COLUMN lease_until INTEGER;
       CREATE INDEX deliveries_next_attempt_at ON deliveries (next_attempt_at);
+    `,
+  },
+  {
+    version: 4,
+    name: 'per-merchant purge: scenario owners, app_id indexes on deliveries and journal',
+    sql: `
+      ALTER TABLE scenarios ADD COLUMN app_id TEXT;
+      CREATE INDEX scenarios_app_id ON scenarios (app_id);
+      CREATE INDEX deliveries_app_id ON deliveries (app_id);
+      CREATE INDEX journal_app_id ON journal (app_id);
     `,
   },
 ];
@@ -263,10 +277,11 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     deleteDeliveries: db.prepare('DELETE FROM deliveries'),
 
     putScenario: db.prepare(
-      'INSERT INTO scenarios (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc',
+      `INSERT INTO scenarios (name, doc, app_id) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET doc = excluded.doc, app_id = excluded.app_id`,
     ),
     getScenario: db.prepare('SELECT doc FROM scenarios WHERE name = ?').pluck(),
-    listScenarios: db.prepare('SELECT doc FROM scenarios ORDER BY seq').pluck(),
+    listScenarios: db.prepare('SELECT doc, app_id FROM scenarios ORDER BY seq'),
     // One statement: the count only grows while it is below the limit, so two callers never both
     // take the last use.
     useScenarioStep: db.prepare(
@@ -275,6 +290,27 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     ),
     listScenarioUses: db.prepare('SELECT key, used FROM scenario_uses ORDER BY seq'),
     deleteScenarioUses: db.prepare('DELETE FROM scenario_uses'),
+
+    // One merchant's rows (purgeMerchant). The transactions go last: the others find theirs by hash.
+    hasMerchant: db.prepare('SELECT 1 FROM merchants WHERE app_id = ?').pluck(),
+    purgeJournal: db.prepare(
+      `DELETE FROM journal WHERE app_id = @app_id
+         OR transaction_hash IN (SELECT hash FROM transactions WHERE app_id = @app_id)`,
+    ),
+    purgeDeliveries: db.prepare(
+      `DELETE FROM deliveries WHERE app_id = @app_id
+         OR transaction_hash IN (SELECT hash FROM transactions WHERE app_id = @app_id)`,
+    ),
+    purgeScenarioUses: db.prepare(
+      `DELETE FROM scenario_uses
+       WHERE substr(key, 1, length(@merchant)) = @merchant
+          OR substr(key, 1, length(@header)) = @header
+          OR substr(key, 1, length(@order)) = @order
+          OR (substr(key, 1, 3) = 'tx:' AND instr(key, '|') > 4
+              AND substr(key, 4, instr(key, '|') - 4) IN (SELECT hash FROM transactions WHERE app_id = @app_id))`,
+    ),
+    purgeTransactions: db.prepare('DELETE FROM transactions WHERE app_id = ?'),
+    purgeScenarios: db.prepare('DELETE FROM scenarios WHERE app_id = ?'),
   };
 
   const shapes = new Map<string, Database.Statement>();
@@ -362,6 +398,38 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     return { before, after };
   });
   const insertAllDeliveries = db.transaction(insertDeliveries);
+  // The merchant check and the insert in one SQLite transaction: a purge cannot come in between.
+  const insertTransaction = db.transaction((tx: Transaction): TransactionInsert => {
+    if (s.hasMerchant.get(tx.app_id) === undefined) return { inserted: false, reason: 'unknown_merchant' };
+    const info = s.insertTransaction.run({
+      id: tx.id,
+      hash: tx.hash,
+      app_id: tx.app_id,
+      order_id: tx.order_id,
+      status: tx.status,
+      created_at: tx.created_at,
+      doc: safeJsonStringify(tx),
+    });
+    // INSERT OR IGNORE: the UNIQUE (app_id, order_id) constraint decides, never a read before.
+    return info.changes > 0 ? { inserted: true } : { inserted: false, reason: 'duplicate_order' };
+  });
+  const purgeMerchant = db.transaction((appId: string, keep: boolean): MerchantPurge | undefined => {
+    if (s.hasMerchant.get(appId) === undefined) return undefined;
+    const [merchant, header, order] = merchantUseScopes(appId) as [string, string, string];
+    const purge: MerchantPurge = {
+      merchant: false,
+      journal_entries: s.purgeJournal.run({ app_id: appId }).changes,
+      deliveries: s.purgeDeliveries.run({ app_id: appId }).changes,
+      scenario_uses: s.purgeScenarioUses.run({ app_id: appId, merchant, header, order }).changes,
+      transactions: s.purgeTransactions.run(appId).changes,
+      scenarios: 0,
+    };
+    if (!keep) {
+      purge.scenarios = s.purgeScenarios.run(appId).changes;
+      purge.merchant = s.deleteMerchant.run(appId).changes > 0;
+    }
+    return purge;
+  });
   type LeaseRow = { doc: string; lease_owner: string | null; lease_until: number | null };
   const leaseFree = (row: LeaseRow, lease: DeliveryLease) =>
     row.lease_owner === null || row.lease_owner === lease.owner || (row.lease_until ?? 0) <= lease.now;
@@ -424,21 +492,10 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     getMerchant: async (appId) => parse<Merchant>(s.getMerchant.get(appId)),
     listMerchants: async () => parseAll<Merchant>(s.listMerchants.all()),
     deleteMerchant: async (appId) => s.deleteMerchant.run(appId).changes > 0,
+    purgeMerchant: async (appId, o = {}) => purgeMerchant(appId, o.keep_merchant ?? false),
 
     nextTransactionId: async () => ++txSeq,
-    async insertTransaction(tx: Transaction) {
-      const info = s.insertTransaction.run({
-        id: tx.id,
-        hash: tx.hash,
-        app_id: tx.app_id,
-        order_id: tx.order_id,
-        status: tx.status,
-        created_at: tx.created_at,
-        doc: safeJsonStringify(tx),
-      });
-      // INSERT OR IGNORE: the UNIQUE (app_id, order_id) constraint decides, never a read before.
-      return info.changes > 0 ? { inserted: true } : { inserted: false, reason: 'duplicate_order' };
-    },
+    insertTransaction: async (tx: Transaction) => insertTransaction(tx),
     updateTransaction: async (hash, fn) => updateTransaction(hash, fn),
     getTransaction: async (hash) => parse<Transaction>(s.getTransaction.get(hash)),
     findTransactionByOrder: async (appId, orderId) =>
@@ -525,11 +582,15 @@ export function createSqliteStore(opts: { path: string; journalSize: number }): 
     claimDueDeliveries: async (lease, limit) => claimDue(lease, limit),
     settleDelivery: async (id, owner, fn) => settleDelivery(id, owner, fn),
 
-    async putScenario(sc) {
-      s.putScenario.run(sc.name, safeJsonStringify(sc));
+    async putScenario(sc, appId = null) {
+      s.putScenario.run(sc.name, safeJsonStringify(sc), appId);
     },
     getScenario: async (name) => parse<ScenarioFile>(s.getScenario.get(name)),
-    listScenarios: async () => parseAll<ScenarioFile>(s.listScenarios.all()),
+    listScenarios: async () =>
+      (s.listScenarios.all() as { doc: string; app_id: string | null }[]).map((r): UserScenario => ({
+        scenario: JSON.parse(r.doc) as ScenarioFile,
+        app_id: r.app_id,
+      })),
     async useScenarioStep(key, limit) {
       if (!(limit > 0)) return false;
       return s.useScenarioStep.run({ key, limit: Math.min(limit, Number.MAX_SAFE_INTEGER) }).changes > 0;

@@ -149,6 +149,35 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
   });
 
   describe('transactions', () => {
+    // A transaction belongs to a merchant the store holds (the fixtures' app_id).
+    beforeEach(() => store.putMerchant(merchantFixture(transactionFixture(0).app_id)));
+
+    it('refuses a transaction whose merchant it does not hold, or no longer holds, as unknown_merchant', async () => {
+      const stray = transactionFixture(1, { app_id: 'c'.repeat(32) });
+      expect(await store.insertTransaction(stray)).toEqual({ inserted: false, reason: 'unknown_merchant' });
+      expect(await store.getTransaction(stray.hash)).toBeUndefined();
+      await store.putMerchant(merchantFixture('c'.repeat(32)));
+      await store.purgeMerchant('c'.repeat(32));
+      expect(await store.insertTransaction(stray)).toEqual({ inserted: false, reason: 'unknown_merchant' });
+      expect(await store.countTransactions()).toBe(0);
+    });
+
+    it('of inserts racing with a purge of their merchant, none outlives it', async () => {
+      const A = 'd'.repeat(32);
+      await store.putMerchant(merchantFixture(A));
+      const ids = await Promise.all(Array.from({ length: 20 }, () => store.nextTransactionId()));
+      const txs = ids.map((id) => transactionFixture(id, { app_id: A }));
+      const [purge, ...inserts] = await Promise.all([
+        store.purgeMerchant(A),
+        ...txs.map((tx) => store.insertTransaction(tx)),
+      ]);
+      // Each insert went in before the purge (and was purged with it) or found the merchant gone.
+      const before = inserts.filter((r) => r.inserted).length;
+      expect(purge?.transactions).toBe(before);
+      for (const r of inserts) if (!r.inserted) expect(r.reason).toBe('unknown_merchant');
+      expect(await store.listTransactions({ app_id: A })).toEqual([]);
+    });
+
     it('hands out increasing ids starting at 1, also when asked concurrently', async () => {
       expect([await store.nextTransactionId(), await store.nextTransactionId()]).toEqual([1, 2]);
       const ids = await Promise.all(Array.from({ length: 20 }, () => store.nextTransactionId()));
@@ -174,6 +203,7 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
       expect(await store.countTransactions()).toBe(1);
       expect(await store.findTransactionByOrder(first.app_id, first.order_id)).toEqual(first);
       // The same order_id under another merchant is a different order.
+      await store.putMerchant(merchantFixture('b'.repeat(32)));
       expect(
         await store.insertTransaction(
           transactionFixture(3, { order_id: first.order_id, app_id: 'b'.repeat(32) }),
@@ -259,6 +289,7 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
     });
 
     it('lists newest first, filtered by app_id, status and order_id, 100 by default', async () => {
+      for (const appId of ['a'.repeat(32), 'b'.repeat(32)]) await store.putMerchant(merchantFixture(appId));
       for (let i = 1; i <= 105; i++) {
         await store.insertTransaction(
           transactionFixture(i, {
@@ -446,6 +477,26 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
       ]);
     });
 
+    it('takes fractional milliseconds (a scaled retry schedule) in due times, leases and journal times', async () => {
+      await store.insertDeliveries([deliveryFixture('frac', { next_attempt_at: 1000.5 })]);
+      const claimed = await store.claimDueDeliveries({ owner: 'A', now: 1002.25, lease_ms: 7.5 }, 5);
+      expect(claimed.map((c) => c.before.id)).toEqual(['frac']);
+      const settled = await store.settleDelivery('frac', 'A', (d) => ({
+        ...d,
+        state: 'retrying',
+        next_attempt_at: 1003.0001,
+      }));
+      expect(settled?.after.next_attempt_at).toBe(1003.0001);
+      expect((await store.getDelivery('frac'))?.next_attempt_at).toBe(1003.0001);
+      expect(
+        await store.claimDelivery('frac', { owner: 'B', now: 1010.5, lease_ms: 0.5 }, { due: true }),
+      ).toBeDefined();
+      expect((await store.appendJournal(journalFixture(1234.5))).id).toBe(1);
+      await store.putMerchant(merchantFixture(transactionFixture(1).app_id));
+      await store.insertTransaction(transactionFixture(1, { status_created_at: 99.5, created_at: 99.5 }));
+      expect((await store.getTransaction(transactionFixture(1).hash))?.created_at).toBe(99.5);
+    });
+
     it('gives each due delivery to exactly one of several owners claiming at once', async () => {
       await store.insertDeliveries(
         Array.from({ length: 30 }, (_, i) => deliveryFixture(`d${i}`, { next_attempt_at: i })),
@@ -466,7 +517,15 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
       await store.putScenario(scenarioFixture('one', 'заменён'));
       expect(await store.getScenario('one')).toEqual(scenarioFixture('one', 'заменён'));
       expect(await store.getScenario('three')).toBeUndefined();
-      expect((await store.listScenarios()).map((s) => s.name)).toEqual(['one', 'two']);
+      expect((await store.listScenarios()).map((s) => [s.scenario.name, s.app_id])).toEqual([
+        ['one', null],
+        ['two', null],
+      ]);
+      await store.putScenario(scenarioFixture('two', 'своё'), 'b'.repeat(32));
+      expect(await store.listScenarios()).toEqual([
+        { scenario: scenarioFixture('one', 'заменён'), app_id: null },
+        { scenario: scenarioFixture('two', 'своё'), app_id: 'b'.repeat(32) },
+      ]);
     });
 
     it('takes step uses up to the limit, never more, also when asked concurrently', async () => {
@@ -486,12 +545,128 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
     });
   });
 
+  describe('purgeMerchant', () => {
+    const A = 'a'.repeat(32);
+    const B = 'b'.repeat(32);
+    /** Two merchants, each with a transaction, deliveries, journal entries, scenarios and use counts. */
+    async function twoMerchants() {
+      await store.putMerchant(merchantFixture(A, { scenario: 'mine-a' }));
+      await store.putMerchant(merchantFixture(B, { merchant_id: 8 }));
+      const txA = transactionFixture(await store.nextTransactionId(), { app_id: A });
+      const txB = transactionFixture(await store.nextTransactionId(), { app_id: B });
+      await store.insertTransaction(txA);
+      await store.insertTransaction(txB);
+      await store.insertDeliveries([
+        deliveryFixture('da', { app_id: A, transaction_hash: txA.hash }),
+        deliveryFixture('db', { app_id: B, transaction_hash: txB.hash }),
+      ]);
+      await store.appendJournal(journalFixture(1, { app_id: A, order_id: txA.order_id }));
+      // A page request knows the transaction, not the merchant.
+      await store.appendJournal(journalFixture(2, { app_id: null, transaction_hash: txA.hash }));
+      await store.appendJournal(journalFixture(3, { app_id: B, transaction_hash: txB.hash }));
+      await store.putScenario(scenarioFixture('mine-a'), A);
+      await store.putScenario(scenarioFixture('mine-b'), B);
+      await store.putScenario(scenarioFixture('shared'));
+      for (const key of [
+        `merchant:${A}|mine-a|0`,
+        `header:${A}|x|0`,
+        `order:${A}|x|0`,
+        `tx:${txA.hash}|x|0`,
+        `merchant:${B}|mine-b|0`,
+        `tx:${txB.hash}|x|0`,
+        'global|x|0',
+      ])
+        await store.useScenarioStep(key, 5);
+      return { txA, txB };
+    }
+
+    async function expectBUntouched(txB: ReturnType<typeof transactionFixture>) {
+      expect(await store.getMerchant(B)).toEqual(merchantFixture(B, { merchant_id: 8 }));
+      expect(await store.getTransaction(txB.hash)).toEqual(txB);
+      expect((await store.listDeliveries({})).map((d) => d.id)).toEqual(['db']);
+      expect((await store.listJournal({})).map((e) => e.at)).toEqual([3]);
+      expect((await store.listScenarioUses()).map((u) => u.key).sort()).toEqual(
+        ['global|x|0', `merchant:${B}|mine-b|0`, `tx:${txB.hash}|x|0`].sort(),
+      );
+    }
+
+    it("deletes a merchant with its transactions, deliveries, journal, scenarios and use counts, and nobody else's", async () => {
+      const { txA, txB } = await twoMerchants();
+      expect(await store.purgeMerchant(A)).toEqual({
+        merchant: true,
+        transactions: 1,
+        deliveries: 1,
+        journal_entries: 2,
+        scenarios: 1,
+        scenario_uses: 4,
+      });
+      expect(await store.getMerchant(A)).toBeUndefined();
+      expect(await store.getTransaction(txA.hash)).toBeUndefined();
+      expect(await store.findTransactionByOrder(A, txA.order_id)).toBeUndefined();
+      expect(await store.getDelivery('da')).toBeUndefined();
+      expect(await store.listOpenDeliveries()).toHaveLength(1);
+      expect(await store.countTransactions()).toBe(1);
+      expect((await store.listScenarios()).map((s) => s.scenario.name)).toEqual(['mine-b', 'shared']);
+      await expectBUntouched(txB);
+      // Gone means gone: a second purge finds nothing, and the order_id is free for a new merchant A.
+      expect(await store.purgeMerchant(A)).toBeUndefined();
+      await store.putMerchant(merchantFixture(A));
+      expect(await store.insertTransaction({ ...txA, id: await store.nextTransactionId() })).toEqual({
+        inserted: true,
+      });
+    });
+
+    it('with keep_merchant (a reset) keeps the merchant, its settings and its scenarios', async () => {
+      const { txA, txB } = await twoMerchants();
+      expect(await store.purgeMerchant(A, { keep_merchant: true })).toEqual({
+        merchant: false,
+        transactions: 1,
+        deliveries: 1,
+        journal_entries: 2,
+        scenarios: 0,
+        scenario_uses: 4,
+      });
+      expect(await store.getMerchant(A)).toEqual(merchantFixture(A, { scenario: 'mine-a' }));
+      expect(await store.getTransaction(txA.hash)).toBeUndefined();
+      expect((await store.listScenarios()).map((s) => s.scenario.name)).toEqual([
+        'mine-a',
+        'mine-b',
+        'shared',
+      ]);
+      await expectBUntouched(txB);
+      // The merchant's use counts start again from zero.
+      expect(await store.useScenarioStep(`merchant:${A}|mine-a|0`, 1)).toBe(true);
+    });
+
+    it('is undefined for an unknown merchant and touches nothing', async () => {
+      const { txB } = await twoMerchants();
+      expect(await store.purgeMerchant('c'.repeat(32))).toBeUndefined();
+      expect(await store.countTransactions()).toBe(2);
+      expect(await store.getTransaction(txB.hash)).toEqual(txB);
+    });
+
+    it('keeps the journal numbering and its bound after a purge: the newest journalSize numbers, no room freed', async () => {
+      await store.putMerchant(merchantFixture(A));
+      for (let i = 1; i <= 4; i++) await store.appendJournal(journalFixture(i, { app_id: i % 2 ? A : B }));
+      await store.purgeMerchant(A);
+      expect((await store.listJournal({})).map((e) => [e.at, e.id])).toEqual([
+        [4, 4],
+        [2, 2],
+      ]);
+      for (let i = 5; i <= 7; i++) await store.appendJournal(journalFixture(i, { app_id: B }));
+      // Entry 2 is out of the last five numbers (3..7), though only four entries are left.
+      expect((await store.listJournal({})).map((e) => e.id)).toEqual([7, 6, 5, 4]);
+      for (let i = 8; i <= 9; i++) await store.appendJournal(journalFixture(i, { app_id: B }));
+      expect((await store.listJournal({})).map((e) => e.id)).toEqual([9, 8, 7, 6, 5]);
+    });
+  });
+
   describe('reset', () => {
     it('drops transactions, journal, deliveries and runtime merchants, keeps builtins, and ids keep counting', async () => {
       const builtin = merchantFixture('a'.repeat(32), { builtin: true });
       await store.putMerchant(builtin);
       await store.putMerchant(merchantFixture('b'.repeat(32)));
-      const tx = transactionFixture(await store.nextTransactionId());
+      const tx = transactionFixture(await store.nextTransactionId(), { app_id: builtin.app_id });
       await store.insertTransaction(tx);
       await store.appendJournal(journalFixture(1));
       await store.appendJournal(journalFixture(2));
@@ -509,7 +684,10 @@ describe.each(implementations)('Store contract: %s', (kind, open) => {
       // The order_id is free again; ids do not restart.
       expect(
         await store.insertTransaction(
-          transactionFixture(await store.nextTransactionId(), { order_id: tx.order_id }),
+          transactionFixture(await store.nextTransactionId(), {
+            order_id: tx.order_id,
+            app_id: builtin.app_id,
+          }),
         ),
       ).toEqual({ inserted: true });
       expect((await store.listTransactions({}))[0]!.id).toBe(2);

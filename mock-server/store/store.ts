@@ -15,8 +15,12 @@ export interface TransactionFilter {
 /** A merchant to insert: the store numbers it when `merchant_id` is absent. */
 export type NewMerchant = Omit<Merchant, 'merchant_id'> & { merchant_id?: number };
 
-/** What an insert came to: a duplicate `(app_id, order_id)` is an answer, not an exception. */
-export type TransactionInsert = { inserted: true } | { inserted: false; reason: 'duplicate_order' };
+/**
+ * What an insert came to: a duplicate `(app_id, order_id)`, or a merchant that is gone (deleted
+ * while the create was under way), is an answer, not an exception.
+ */
+export type TransactionInsert =
+  { inserted: true } | { inserted: false; reason: 'duplicate_order' | 'unknown_merchant' };
 
 /** What a transaction change writes: the new row, and callback deliveries committed with it (the outbox). */
 export interface TransactionWrite {
@@ -36,6 +40,36 @@ export interface DeliveryLease {
   now: number;
   lease_ms: number;
 }
+
+/** A user-defined scenario and the merchant it belongs to (null: shared, defined by `POST /__admin/scenarios`). */
+export interface UserScenario {
+  scenario: ScenarioFile;
+  app_id: string | null;
+}
+
+/** What purging one merchant's data removed, row by row. */
+export interface MerchantPurge {
+  /** Whether the merchant itself was deleted (false for a reset, which keeps it). */
+  merchant: boolean;
+  transactions: number;
+  deliveries: number;
+  journal_entries: number;
+  /** User scenarios the merchant owned (only deleted with the merchant). */
+  scenarios: number;
+  /** Scenario step use counts under the merchant's scopes and its transactions'. */
+  scenario_uses: number;
+}
+
+/**
+ * The scopes of scenario use counts that belong to one merchant (see scenario-engine.ts): a key is
+ * `<scope>|<scenario>|<step>`, and these scopes are the merchant's own; `tx:<hash>` scopes belong to
+ * it through its transactions.
+ */
+export const merchantUseScopes = (appId: string): string[] => [
+  `merchant:${appId}|`,
+  `header:${appId}|`,
+  `order:${appId}|`,
+];
 
 /** How many uses a scenario step has had, under one activation scope (see scenario-engine.ts). */
 export interface ScenarioUse {
@@ -61,6 +95,9 @@ export interface ScenarioUse {
  * - Uniqueness is the store's: `insertTransaction` answers `duplicate_order` for an `(app_id,
  *   order_id)` it already holds (a unique constraint in SQL), `insertMerchant` false for a taken
  *   app_id, `useScenarioStep` false once a step is used up.
+ * - A transaction never outlives its merchant: `insertTransaction` answers `unknown_merchant` when
+ *   no merchant with its app_id is held, checked in the same atomic step as the insert, so a create
+ *   that was under way while `purgeMerchant` ran leaves nothing behind.
  * - A transaction change and the callback deliveries it causes are written together
  *   ({@link TransactionWrite}), so a payment never reaches a notified status without its callback.
  */
@@ -82,6 +119,15 @@ export interface Store {
   getMerchant(appId: string): Promise<Merchant | undefined>;
   listMerchants(): Promise<Merchant[]>;
   deleteMerchant(appId: string): Promise<boolean>;
+  /**
+   * Removes one merchant's data in one atomic step: its transactions, their callback deliveries
+   * (the outbox rows) and journal entries (by app_id, and by transaction hash for the pages'
+   * requests), and the scenario use counts of its scopes. With `keep_merchant` (a per-merchant
+   * reset) the merchant, its settings, keys, active scenario and user scenarios stay; without it
+   * (a delete, or an ephemeral merchant's expiry) the merchant row and the user scenarios it owns
+   * go too. Undefined when there is no merchant with that app_id. Other merchants are not touched.
+   */
+  purgeMerchant(appId: string, opts?: { keep_merchant?: boolean }): Promise<MerchantPurge | undefined>;
 
   // transactions
   /** A new transaction id: unique, increasing within one process (ids are not reused after a reset). */
@@ -142,9 +188,11 @@ export interface Store {
   ): Promise<Updated<Delivery> | undefined>;
 
   // scenarios (issue 6): user-defined files and use counts
-  putScenario(s: ScenarioFile): Promise<void>;
+  /** Puts (or replaces, owner included) a user scenario; `appId` makes it that merchant's (purged with it). */
+  putScenario(s: ScenarioFile, appId?: string | null): Promise<void>;
   getScenario(name: string): Promise<ScenarioFile | undefined>;
-  listScenarios(): Promise<ScenarioFile[]>;
+  /** In the order they were first put. */
+  listScenarios(): Promise<UserScenario[]>;
   /** Takes one use of a step under `key` when fewer than `limit` were taken; false when used up. */
   useScenarioStep(key: string, limit: number): Promise<boolean>;
   listScenarioUses(): Promise<ScenarioUse[]>;

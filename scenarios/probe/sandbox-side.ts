@@ -1,5 +1,10 @@
 import { cryptoReady, generateKeypair } from '../../mock-server/crypto/sealed-box.js';
-import { createSandboxClient, SandboxError, type MerchantView } from '../runner/sandbox-client.js';
+import {
+  createSandboxClient,
+  RUN_MERCHANT_TTL_S,
+  SandboxError,
+  type MerchantView,
+} from '../runner/sandbox-client.js';
 import { apiBase, type ProbeTarget } from './probe-request.js';
 
 export interface SandboxSideOptions {
@@ -35,8 +40,8 @@ type View = MerchantView & { acquirer_options_version?: number };
 
 /**
  * Starts (or reaches) the sandbox the probe compares with and makes a merchant for the run, so the
- * probe's payments never mix with anyone else's. Closing deletes that merchant again (on a running
- * sandbox) or stops the embedded sandbox.
+ * probe's payments never mix with anyone else's. The merchant is ephemeral (a `ttl` of 6 h), and
+ * closing deletes it with its data (on a running sandbox) or stops the embedded sandbox.
  *
  * @example
  * const side = await openSandboxSide({ envelope: 'widget', acquirerOptions: 2 });
@@ -69,6 +74,8 @@ export async function openSandboxSide(o: SandboxSideOptions): Promise<SandboxSid
         public_key: generateKeypair().publicKey,
         envelope: o.envelope,
         acquirer_options_version: o.acquirerOptions,
+        // Ephemeral: a probe killed before it deletes the merchant leaves nothing behind for long.
+        ttl: RUN_MERCHANT_TTL_S,
       });
       created = true;
     }

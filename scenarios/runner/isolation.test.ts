@@ -41,10 +41,10 @@ function fakeSandbox() {
       ],
       custom: [],
     }),
-    defineScenario: async (d: { name: string }) => {
-      calls.push(`define ${d.name}`);
+    activateDefinition: async (app: string, d: { name: string }) => {
+      calls.push(`define+activate ${app.slice(0, 4)} ${d.name}`);
       defined.set(d.name, d);
-      return { name: d.name };
+      return { app_id: app, scenario: d.name };
     },
     activate: async (app: string, name: string) => void calls.push(`activate ${app.slice(0, 4)} ${name}`),
     deactivate: async (app: string) => void calls.push(`deactivate ${app.slice(0, 4)}`),
@@ -93,7 +93,8 @@ describe('isolation of sandbox scenarios', () => {
     // Every step is bound to one order; the merchant's one scenario slot holds them all.
     expect(def.steps.map((s) => s.match.amount).sort()).toEqual([1111, 2222]);
     expect(def.steps.find((s) => s.match.amount === 2222)!.times).toBe(2);
-    expect(calls.filter((c) => c.startsWith('activate'))).toEqual(['activate aaaa run-abc123']);
+    // Each definition is made for the merchant (it goes with it), and only the run-wide one is active.
+    expect(calls).toEqual(['define+activate aaaa run-abc123', 'define+activate aaaa run-abc123']);
     expect(sa.sandboxScenario).toBe('create-5000105');
     expect(sa.notes[0]).toMatch(/scoped to this order \(match\.amount 1111\) in run-abc123/);
     await iso.end(sa);
@@ -126,11 +127,7 @@ describe('isolation of sandbox scenarios', () => {
     const st = stateOf(noAmount, 3, 5);
     await iso2.activate(st, 'create-5000105');
     await iso2.end(st);
-    expect(calls).toEqual([
-      'define run-t2-3-create-5000105',
-      'activate aaaa run-t2-3-create-5000105',
-      'deactivate aaaa',
-    ]);
+    expect(calls).toEqual(['define+activate aaaa run-t2-3-create-5000105', 'deactivate aaaa']);
   });
 
   it('one at a time nothing is exclusive, and each runner scenario gets a copy of its own (fresh use counts)', async () => {
@@ -152,8 +149,8 @@ describe('isolation of sandbox scenarios', () => {
       await iso.end(st);
     }
     expect(calls.filter((c) => c.startsWith('define'))).toEqual([
-      'define run-q-1-create-5000105',
-      'define run-q-2-create-5000105',
+      'define+activate aaaa run-q-1-create-5000105',
+      'define+activate aaaa run-q-2-create-5000105',
     ]);
   });
 });

@@ -42,7 +42,9 @@ const stepOf = (view: Record<string, unknown>): ScenarioStep => {
  * - otherwise the runner scenario runs alone (the scheduler waits for the others) with a
  *   merchant-wide copy, as one at a time.
  *
- * No sandbox-wide state is changed: no global count reset, nothing another run can see.
+ * No sandbox-wide state is changed: no global count reset, nothing another run can see. Every
+ * definition is made *for* the run's merchant (`PUT /__admin/merchants/{app_id}/scenario` with the
+ * definition), so a merchant the run created takes its definitions with it when it is deleted.
  */
 export async function createIsolation(opts: {
   sandbox: SandboxClient;
@@ -104,12 +106,12 @@ export async function createIsolation(opts: {
         const amount = state.vars.amount as number;
         await serial(async () => {
           combined.push(...steps.map((st) => ({ ...st, match: { ...st.match, amount } })));
-          await sandbox.defineScenario({
+          // Defined for the merchant (so it goes with it) and active, in one call.
+          await sandbox.activateDefinition(appId, {
             name: combinedName,
             description: `ktpay-mock run ${tag}: sandbox scenarios scoped to their runner scenario's order by amount`,
             steps: combined,
           });
-          if (!combinedActive) await sandbox.activate(appId, combinedName);
           combinedActive = true;
         });
         styles.set(state, 'scoped');
@@ -122,12 +124,11 @@ export async function createIsolation(opts: {
         .slice(0, 80)
         .replace(/-+$/, '');
       await serial(async () => {
-        await sandbox.defineScenario({
+        await sandbox.activateDefinition(appId, {
           name,
           description: `ktpay-mock run ${tag}: ${source === INLINE ? `inline sandbox steps of runner scenario ${s.name}` : `a copy of ${source} for runner scenario ${s.name}`}`,
           steps,
         });
-        await sandbox.activate(appId, name);
         combinedActive = false;
       });
       styles.set(state, 'merchant');

@@ -2,7 +2,7 @@ import { base, en, Faker } from '@faker-js/faker';
 import { cryptoReady, generateKeypair } from '../../mock-server/crypto/sealed-box.js';
 import { DEFAULT_MERCHANT } from '../../mock-server/merchants/default-merchant.js';
 import type { CheckConfig } from './check-config.js';
-import { SandboxError, type MerchantView, type SandboxClient } from './sandbox-client.js';
+import { RUN_MERCHANT_TTL_S, SandboxError, type MerchantView, type SandboxClient } from './sandbox-client.js';
 import { renderString } from './template.js';
 
 /** A problem with the run itself (sandbox unreachable, app does not start): no scenario could run. */
@@ -30,12 +30,14 @@ const URL_KEYS = [
 async function merchantInput(
   settings: Partial<MerchantView>,
   name: string,
+  ttl: number,
 ): Promise<Record<string, unknown>> {
   await cryptoReady();
   const input: Record<string, unknown> = {
     name,
     domains: settings.domains,
     public_key: generateKeypair().publicKey,
+    ttl,
   };
   for (const key of [
     ...URL_KEYS,
@@ -59,6 +61,8 @@ async function merchantInput(
  *   `{{merchant.app_key}}`, or it is the merchant itself, without a trigger): a merchant of its own
  *   for the run — the built-in merchant's settings under a new app_id and key — deleted at the end,
  *   so two runs against one sandbox share nothing (scenarios, order ids, callbacks);
+ * - a merchant the run creates is ephemeral (`merchant.ttl`, default {@link RUN_MERCHANT_TTL_S}):
+ *   a run killed before its end leaves nothing on a shared sandbox for longer than that;
  * - otherwise the built-in merchant: an embedded sandbox is the run's alone, and a shop that runs on
  *   its own uses the credentials it was started with (name them with `--merchant`).
  *
@@ -71,10 +75,26 @@ export async function resolveRunMerchant(
   vars: Record<string, unknown>,
   opts: { external: boolean; tag: string },
 ): Promise<RunMerchant> {
+  const ttl = config.merchant.ttl ?? RUN_MERCHANT_TTL_S;
+  /**
+   * An ephemeral merchant (`ttl`): should the run die before it deletes it, the sandbox purges it
+   * and its data later. A sandbox from before `ttl` refuses the field: it gets a permanent one.
+   */
+  const create = async (input: Record<string, unknown>): Promise<MerchantView> => {
+    try {
+      return await sandbox.createMerchant(input);
+    } catch (err) {
+      if (!(err instanceof SandboxError && / with 422\b/.test(err.message) && /"ttl"/.test(err.message)))
+        throw err;
+      const permanent = { ...input };
+      delete permanent.ttl;
+      return sandbox.createMerchant(permanent);
+    }
+  };
   const created = (merchant: MerchantView): RunMerchant => ({
     merchant,
     source: 'created',
-    // The sandbox keeps the merchant's transactions (and a ttl/purge is the server's business).
+    // A delete purges: its payments, callbacks, journal entries and scenarios go with it.
     release: async () => void (await sandbox.deleteMerchant(merchant.app_id)),
   });
   const ownMerchant =
@@ -91,7 +111,7 @@ export async function resolveRunMerchant(
       if (c.envelope) settings.envelope = c.envelope;
       if (c.locale) settings.locale = c.locale;
       if (c.notify_on) settings.notify_on = c.notify_on;
-      return created(await sandbox.createMerchant(await merchantInput(settings, c.name ?? 'ktpay-mock run')));
+      return created(await create(await merchantInput(settings, c.name ?? 'ktpay-mock run', ttl)));
     }
     if (ownMerchant) {
       let template: MerchantView;
@@ -103,9 +123,7 @@ export async function resolveRunMerchant(
           `the sandbox has no built-in merchant whose settings a merchant for this run could copy (${(err as Error).message}); set merchant.create in the check config, or name a merchant with --merchant`,
         );
       }
-      return created(
-        await sandbox.createMerchant(await merchantInput(template, `ktpay-mock run ${opts.tag}`)),
-      );
+      return created(await create(await merchantInput(template, `ktpay-mock run ${opts.tag}`, ttl)));
     }
     const appId = config.merchant.app_id ?? DEFAULT_MERCHANT.app_id;
     const merchant = await sandbox.merchant(appId);

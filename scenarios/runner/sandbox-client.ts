@@ -65,6 +65,12 @@ export interface ScenarioView {
   steps: Array<Record<string, unknown>>;
 }
 
+/**
+ * How long a merchant `ktpay-mock run` or `probe` creates on a sandbox lives at most: 6 h. It is
+ * ephemeral (`ttl`), so a run killed before it deletes the merchant leaves nothing for long.
+ */
+export const RUN_MERCHANT_TTL_S = 6 * 3600;
+
 /** The sandbox answered something the runner did not expect (not a merchant defect). */
 export class SandboxError extends Error {
   override name = 'SandboxError';
@@ -148,13 +154,19 @@ export function createSandboxClient(baseUrl: string, adminToken?: string) {
     merchant: (appId: string) => call<MerchantView>('GET', `/__admin/merchants/${appId}`),
     createMerchant: (input: Record<string, unknown>) =>
       call<MerchantView>('POST', '/__admin/merchants', input),
+    /** Deletes a merchant with all its data (transactions, callbacks, journal, its scenarios). */
     deleteMerchant: (appId: string) =>
       call<unknown>('DELETE', `/__admin/merchants/${appId}`, undefined, [404]),
-    defineScenario: (definition: unknown) => call<{ name: string }>('POST', '/__admin/scenarios', definition),
     /** The library and user scenarios with their steps (`GET /__admin/scenarios`). */
     scenarios: () => call<{ library: ScenarioView[]; custom: ScenarioView[] }>('GET', '/__admin/scenarios'),
     activate: (appId: string, name: string) =>
       call<MerchantView>('PUT', `/__admin/merchants/${appId}/scenario`, { name }),
+    /**
+     * Defines a scenario *for* a merchant and activates it, in one call: the definition belongs to
+     * that merchant, so deleting the merchant (or its `ttl` running out) deletes it too.
+     */
+    activateDefinition: (appId: string, definition: { name: string } & Record<string, unknown>) =>
+      call<MerchantView>('PUT', `/__admin/merchants/${appId}/scenario`, { scenario: definition }),
     deactivate: (appId: string) => call<MerchantView>('DELETE', `/__admin/merchants/${appId}/scenario`),
   };
 }

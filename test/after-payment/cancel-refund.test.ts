@@ -6,7 +6,7 @@ import type { TransitionNotice } from '../../mock-server/payments/payment-events
 import type { PaymentStatus } from '../../mock-server/payments/transaction.js';
 import { toAlmatyIso } from '../../mock-server/shared/almaty-time.js';
 import { createManualClock, type ManualClock } from '../../mock-server/shared/clock.js';
-import { buildTestApp, createPayment, seal } from '../helpers/sandbox.js';
+import { buildTestApp, createPayment, seal, settle } from '../helpers/sandbox.js';
 import { driveTo, postOperation } from './drive.js';
 
 const START = Date.parse('2026-03-01T06:00:00Z'); // 12:00 in Almaty
@@ -322,9 +322,11 @@ describe('ownership and the request envelope', () => {
 
   it('journals each operation with its transaction, order, decrypted body and verdict', async () => {
     const hash = await paymentIn('completed');
+    await settle(); // the journal note of `completed` (no callback URL), written after the transition
     const tx = (await app.sandbox.payments.get(hash))!;
     await postOperation(app, 'refund', hash, { amount: 5, reason: 'журнал', extra_field: 1 });
     await postOperation(app, 'cancel', hash);
+    await settle();
     const [cancel, refund] = await app.sandbox.store.listJournal({ transaction_hash: hash });
     expect(refund).toMatchObject({
       method: 'POST',

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createManualClock } from '../../mock-server/shared/clock.js';
 import { API, APP_ID, buildTestApp, createPayment, seal } from '../helpers/sandbox.js';
 import { startReceiver } from '../callbacks/receiver.js';
 import { driveTo } from './drive.js';
@@ -9,6 +10,8 @@ import { driveTo } from './drive.js';
  * can run. Every change is one atomic read-modify-write in the store, so operations on one payment
  * that arrive together end as if they had come one after the other.
  */
+const START = Date.parse('2026-03-01T10:00:00Z');
+
 describe('operations on one payment arriving at the same moment', () => {
   let app: FastifyInstance;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -41,6 +44,27 @@ describe('operations on one payment arriving at the same moment', () => {
     const deliveries = await app.sandbox.callbacks.list({ transaction_hash: hash });
     expect(deliveries).toHaveLength(1);
     expect(receiver.received.filter((r) => r.body.includes(hash))).toHaveLength(1);
+  });
+
+  it('two pays at the same millisecond sign the same notice: still one 200 and one 4090111', async () => {
+    // A clock that stands still: both pays build the bank's notice at one instant, for attempt 1.
+    const still = await buildTestApp({ clearing_delay_ms: 'manual' }, { clock: createManualClock(START) });
+    try {
+      const hash = await createPayment(still);
+      const answers = await Promise.all(
+        [0, 1].map(() =>
+          still.inject({
+            method: 'POST',
+            url: `/__admin/transactions/${hash}/pay`,
+            payload: { pan: '4405639704015096', exp_month: '12', exp_year: '2030', cvc: '123' },
+          }),
+        ),
+      );
+      expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+      expect(answers.find((r) => r.statusCode === 409)!.json().error.code).toBe(4090111);
+    } finally {
+      await still.close();
+    }
   });
 
   it('an approved and a declined card at once: one of them wins whole, never a mix', async () => {

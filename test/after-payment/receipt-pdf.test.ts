@@ -13,7 +13,7 @@ import type { PaymentStatus } from '../../mock-server/payments/transaction.js';
 import { paymentOperations } from '../../mock-server/routes/payment-operations.js';
 import { createSandboxContext } from '../../mock-server/sandbox-context.js';
 import { createManualClock, type ManualClock } from '../../mock-server/shared/clock.js';
-import { API, APP_ID, buildTestApp, createPayment, seal, testConfig } from '../helpers/sandbox.js';
+import { API, APP_ID, buildTestApp, createPayment, seal, settle, testConfig } from '../helpers/sandbox.js';
 import { driveTo, postOperation } from './drive.js';
 
 // 2026-03-01 12:00:00 in Almaty.
@@ -214,7 +214,9 @@ describe('GET /payment/{hash}/pdf (spec §7)', () => {
   it('journals the request with its transaction, without the PDF bytes', async () => {
     const hash = await createPayment(app);
     await driveTo(app, hash, 'completed');
+    await settle(); // the journal note of `completed` (no callback URL), written after the transition
     const res = await getPdf(hash);
+    await settle();
     const [entry] = await app.sandbox.store.listJournal({ transaction_hash: hash });
     expect(entry).toMatchObject({
       method: 'GET',

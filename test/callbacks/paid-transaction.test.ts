@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../../mock-server/shared/clock.js';
-import { API, APP_ID, buildTestApp, createPayment } from '../helpers/sandbox.js';
+import { API, APP_ID, buildTestApp, createPayment, settle } from '../helpers/sandbox.js';
 import { answers, startReceiver, type Receiver } from './receiver.js';
 
 /**
@@ -62,6 +62,7 @@ describe('a paid transaction produces exactly one callback', () => {
     expect(receiver.received).toHaveLength(0); // authorized and success are not notified
 
     clock.advance(3_000);
+    await settle(); // the clearing the clock fired, then its callback
     await app.sandbox.callbacks.whenIdle();
     expect((await app.sandbox.store.getTransaction(hash))!.status).toBe('completed');
     clock.advance(24 * 3_600_000); // nothing else is ever sent for it

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../mock-server/shared/clock.js';
 import { buildTestApp, createPayment } from '../helpers/sandbox.js';
+import { testStoreKind } from '../helpers/test-store.js';
 import {
   answers,
   failPayment,
@@ -66,10 +67,13 @@ describe('retry schedule', () => {
       (typeof d.attempts)[0],
       (typeof d.attempts)[0],
     ];
+    // Beyond the HTTP latency, an attempt's time holds the event loop's delays and, on a shared
+    // store, the merchant lookup before the request (a round trip to PostgreSQL on a loaded box).
+    const slack = testStoreKind() === 'postgres' ? 50 : 10;
     expect(a2.due_at! - a1.at).toBeGreaterThanOrEqual(60);
-    expect(a2.due_at! - a1.at).toBeLessThanOrEqual(60 + Math.ceil(a1.latency_ms) + 2);
+    expect(a2.due_at! - a1.at).toBeLessThanOrEqual(60 + Math.ceil(a1.latency_ms) + slack);
     expect(a3.due_at! - a2.at).toBeGreaterThanOrEqual(240);
-    expect(a3.due_at! - a2.at).toBeLessThanOrEqual(240 + Math.ceil(a2.latency_ms) + 2);
+    expect(a3.due_at! - a2.at).toBeLessThanOrEqual(240 + Math.ceil(a2.latency_ms) + slack);
     expect(a2.at).toBeGreaterThanOrEqual(a2.due_at!);
     expect(a3.at).toBeGreaterThanOrEqual(a3.due_at!);
 

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,23 +8,9 @@ import { startServer, type RunningServer } from '../../mock-server/server.js';
 import { testConfig } from '../helpers/sandbox.js';
 import type { RunReport } from '../../scenarios/runner/outcome.js';
 import { JSON_FILE } from '../../scenarios/runner/run-command.js';
-import { CORRECT_CONFIG, ROOT, runInProcess, suiteNames } from './helpers.js';
+import { CORRECT_CONFIG, runCli, runInProcess, suiteNames } from './helpers.js';
 
 const BUILTIN = 'e2d3d70d53c67bcd377266f74e98587c';
-
-/** `ktpay-mock run …` in a process of its own (the CLI from source), as two CI jobs would run it. */
-function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'mock-server/cli.ts', 'run', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, CI: 'true' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.once('exit', (code) => resolve({ code, stderr }));
-  });
-}
 
 /** Acceptance: with `--sandbox <url>` the runner checks against an already running sandbox. */
 describe('ktpay-mock run --sandbox <url>', () => {

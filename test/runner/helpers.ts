@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runCommand, JSON_FILE, type RunIo } from '../../scenarios/runner/run-command.js';
@@ -43,4 +44,18 @@ export async function runInProcess(
     }
   }
   return { code, report, stdout, stderr };
+}
+
+/** `ktpay-mock run …` in a process of its own (the CLI from source), as a CI job runs it. */
+export function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'mock-server/cli.ts', 'run', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.once('exit', (code) => resolve({ code, stderr }));
+  });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScenarioEndpoint } from '../../mock-server/scenarios/scenario-engine.js';
-import { buildTestApp } from '../helpers/sandbox.js';
+import { buildTestApp, settle } from '../helpers/sandbox.js';
 import { builtinLibrary, callEndpoint, readCatalog, transactionFor } from './scenario-helpers.js';
 
 /**
@@ -66,7 +66,8 @@ describe('every documented ktpay code is reproduced by a built-in scenario', () 
         );
         if (entry.validation_example) expect(body.error.validation).toEqual(entry.validation_example);
         else expect(body.error.validation).toBeUndefined();
-        // The journal records which scenario made the request fail.
+        // The journal records which scenario made the request fail (written as the answer goes out).
+        await settle();
         const [last] = (await app.inject({ url: '/__admin/journal?limit=1' })).json().entries;
         expect(last.verdict.error_code).toBe(entry.code);
         expect(last.verdict.scenario).toContain(`scenario ${name} (header)`);

@@ -1,4 +1,5 @@
 import type { Merchant } from '../../merchants/merchant.js';
+import { formatAlmaty } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { DASHBOARD_BASE, dashboardPage } from './layout.js';
 
@@ -44,6 +45,7 @@ function merchantCard(r: MerchantRow, d: MerchantsData): SafeHtml {
     <div><dt>Dialect</dt><dd><span class="badge">${m.envelope}</span> · locale ${m.locale} · acquirer-options v${String(m.acquirer_options_version)}</dd></div>
     ${urls.map((k) => html`<div><dt>${k}</dt><dd class="mono small">${m[k] ?? ''}</dd></div>`)}
     ${m.notify_on.length > 0 ? html`<div><dt>notify_on</dt><dd>${m.notify_on.join(', ')}</dd></div>` : ''}
+    ${m.expires_at !== undefined ? html`<div><dt>Expires</dt><dd>${formatAlmaty(m.expires_at)} <span class="muted small">(ephemeral: purged with its data)</span></dd></div>` : ''}
     <div><dt>Scenario</dt><dd>
       <form class="action-form inline-form" data-api="PUT /__admin/merchants/${m.app_id}/scenario" data-label="Switch scenario" data-scenario-form>
         <select name="name" aria-label="Scenario for ${m.name}">

@@ -132,6 +132,7 @@ class CreateCommand implements Cmd {
       status: res.statusCode,
       code: 'ok' in verdict ? null : verdict.code,
       hash,
+      app_id: m.app_id,
     });
     await step(model, real, hash ? [hash] : [], new Set(hash ? [hash] : []));
   }
@@ -408,6 +409,7 @@ async function merchantOperation(
     status: res.statusCode,
     code: 'ok' in verdict ? null : verdict.code,
     hash: c.m ? tx.hash : null,
+    app_id: c.appId,
   });
   await step(model, real, [tx.hash], changed);
 }
@@ -687,15 +689,25 @@ class MerchantCommand implements Cmd {
       );
       if (m) {
         const res = await real.sb.request({ method: 'DELETE', url: `/__admin/merchants/${m.app_id}` });
-        okJson(res, `delete merchant ${m.app_id}`);
-        m.deleted = true;
+        const owed = model.txs.filter((t) => t.app_id === m.app_id);
+        const body = okJson<{ purged: { transactions: number; callback_deliveries: number } }>(
+          res,
+          `delete merchant ${m.app_id}`,
+          'merchantPurge',
+        );
+        expectThat(
+          body.purged.transactions === owed.length,
+          `delete merchant ${m.app_id}: purged ${body.purged.transactions} transactions, model ${owed.length}`,
+          res,
+        );
+        // The purged transactions are gone from every read path (checkReads counts the rest).
+        for (const hash of model.purge(m)) {
+          const read = await real.sb.request({ url: `/__admin/transactions/${hash}` });
+          expectThat(read.statusCode === 404, `transaction ${hash} of a deleted merchant still read`, read);
+        }
       }
     }
-    const touched = model.txs
-      .filter((t) => model.merchant(t.app_id)?.deleted)
-      .slice(0, 3)
-      .map((t) => t.hash);
-    await step(model, real, touched, new Set(), true);
+    await step(model, real, [], new Set(), true);
   }
   toString() {
     return `merchant(${JSON.stringify(this.choice).slice(0, 120)})`;

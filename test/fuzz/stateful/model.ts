@@ -64,6 +64,10 @@ export interface JournalModel {
   status: number;
   code: number | null;
   hash?: string | null;
+  /** The app_id the sandbox records: the Auth-Identifier sent, or the transaction's merchant. */
+  app_id: string | null;
+  /** Dropped with its merchant (DELETE /__admin/merchants/{app_id}); its number stays taken. */
+  purged?: boolean;
 }
 
 /** Scenario steps the model can follow: matched by endpoint only. */
@@ -141,9 +145,28 @@ export class Model {
     this.journal.push(entry);
   }
 
-  /** The journal as the ring keeps it, newest first. */
+  /** The journal as the ring keeps it, newest first: the newest journalSize numbers, less purged ones. */
   ring(): JournalModel[] {
-    return this.journal.slice(-this.journalSize).reverse();
+    return this.journal
+      .slice(-this.journalSize)
+      .filter((e) => !e.purged)
+      .reverse();
+  }
+
+  /**
+   * DELETE /__admin/merchants/{app_id} (issue 17): the merchant goes with its transactions (their
+   * deliveries are part of them here), the journal entries it made or that name one of its
+   * transactions, and the use counts of its scenarios. Returns the purged transaction hashes.
+   */
+  purge(m: MerchantModel): string[] {
+    m.deleted = true;
+    const hashes = new Set(this.txs.filter((t) => t.app_id === m.app_id).map((t) => t.hash));
+    this.txs = this.txs.filter((t) => !hashes.has(t.hash));
+    for (const e of this.journal)
+      if (e.app_id === m.app_id || (e.hash && hashes.has(e.hash))) e.purged = true;
+    for (const key of [...this.counts.keys()])
+      if (key.startsWith(`merchant:${m.app_id}|`)) this.counts.delete(key);
+    return [...hashes];
   }
 
   steps(name: string | null): ModelStep[] | undefined {
@@ -183,7 +206,7 @@ export class Model {
     if (!notified) return;
     const url = tx.url ?? m.callback_post_url;
     const note = (path: string) =>
-      this.record({ method: 'CALLBACK', path, status: 0, code: null, hash: tx.hash });
+      this.record({ method: 'CALLBACK', path, status: 0, code: null, hash: tx.hash, app_id: tx.app_id });
     if (!url) {
       tx.notes++;
       note('(no callback_post_url)');

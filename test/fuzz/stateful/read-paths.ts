@@ -55,7 +55,7 @@ interface AdminJournalEntry {
 }
 
 function sameJournal(got: AdminJournalEntry[], want: JournalModel[], what: string): void {
-  const line = (e: JournalModel) =>
+  const line = (e: Omit<JournalModel, 'app_id'>) =>
     `${e.method} ${e.path} ${e.status} ${e.code ?? '-'} ${e.hash === undefined ? '?' : (e.hash ?? '-')}`;
   const gotLines = got.map((e, i) =>
     line({
@@ -96,6 +96,7 @@ async function merchantReads(
     status: status.statusCode,
     code: 'ok' in statusVerdict ? null : statusVerdict.code,
     hash: gone ? null : tx.hash,
+    app_id: m.app_id,
   });
   if (!gone) {
     validates('paymentStatus', payload, 'status payload');
@@ -124,6 +125,7 @@ async function merchantReads(
     status: options.statusCode,
     code: 'ok' in optionsVerdict ? null : optionsVerdict.code,
     hash: tx.hash,
+    app_id: tx.app_id,
   });
   if (!gone)
     validates(
@@ -156,6 +158,7 @@ async function merchantReads(
     status: pdf.statusCode,
     code: paid ? null : 4090113,
     hash: tx.hash,
+    app_id: tx.app_id,
   });
 }
 

@@ -15,7 +15,7 @@ interface StreamExpectation {
   since: number;
 }
 
-const STREAM_KINDS = new Set(['transaction', 'delivery', 'journal', 'merchant', 'reset']);
+const STREAM_KINDS = new Set(['transaction', 'delivery', 'journal', 'merchant', 'purge', 'reset']);
 
 export type StoreKind = 'memory' | 'sqlite';
 

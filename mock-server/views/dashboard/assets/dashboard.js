@@ -135,7 +135,7 @@ function relevant(change) {
   const el = live();
   if (!el) return false;
   const kinds = new Set(change.kinds);
-  if (kinds.has('reset')) return true;
+  if (kinds.has('reset') || kinds.has('purge')) return true;
   switch (el.getAttribute('data-live')) {
     case 'transactions':
       return kinds.has('transaction') || kinds.has('merchant');
