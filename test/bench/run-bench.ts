@@ -17,7 +17,7 @@ export const FULL_SETTINGS: BenchSettings = {
   failing_callbacks: 10_000,
   memory_transactions: 100_000,
   startup_samples: 10,
-  postgres_callbacks: 2000,
+  postgres_callbacks: 1000,
 };
 
 /** How the bench starts its processes from a project root: the built sandbox, and the floor via tsx. */
