@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { projectPath } from '../../mock-server/shared/project-root.js';
+import { findPostgresBin } from '../helpers/postgres-server.js';
 import type { BenchReport } from './harness.js';
+import { POSTGRES_CASE_PREFIX, POSTGRES_CASES } from './postgres-case.js';
 import { targetMet } from './report.js';
 import { cliHasRun } from './runner-case.js';
 import { benchToFile, launches } from './run-bench.js';
@@ -19,6 +21,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ktpay-bench-smoke-'));
 const out = join(dir, 'BENCHMARKS.md');
 const real = projectPath('BENCHMARKS.md');
 const realBefore = existsSync(real) ? statSync(real).mtimeMs : undefined;
+const pgBin = findPostgresBin();
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -36,6 +39,7 @@ describe('npm run bench (smoke, tiny durations)', () => {
       failing_callbacks: 150,
       memory_transactions: 800,
       startup_samples: 2,
+      postgres_callbacks: 60,
       out,
       sandboxEntry: 'source',
       command: 'bench-smoke.test.ts',
@@ -64,6 +68,12 @@ describe('npm run bench (smoke, tiny durations)', () => {
     expect(cases.some((c) => c.startsWith('callbacks (stream'))).toBe(true);
     expect(cases.some((c) => c.startsWith('callbacks, 10 %'))).toBe(true);
     for (const row of report.rows) {
+      if (row.median === null && row.case.startsWith(POSTGRES_CASE_PREFIX)) {
+        // The PostgreSQL rows are measured wherever PostgreSQL's server binaries are.
+        expect(pgBin, row.note).toBeUndefined();
+        expect(row.note).toMatch(/^not available in this environment: /);
+        continue;
+      }
       if (row.median === null) {
         // The runner is measured only when the build has `ktpay-mock run` and the fixture merchant.
         expect(row.case).toBe('runner');
@@ -76,11 +86,64 @@ describe('npm run bench (smoke, tiny durations)', () => {
       }
       expect(Number.isFinite(row.median), `${row.case} · ${row.figure}`).toBe(true);
       expect(row.rounds.length).toBeGreaterThan(0);
+      // A difference of two measured p99s may come out at or below zero on a noisy machine.
+      if (row.case === POSTGRES_CASES.added) continue;
       // autocannon's latency percentiles have 1 ms resolution: a fast server's p50 can be 0 ms.
       const floor = /latency/.test(row.figure) ? 0 : Number.MIN_VALUE;
       expect(row.median, `${row.case} · ${row.figure}`).toBeGreaterThanOrEqual(floor);
       for (const v of row.rounds) expect(v, `${row.case} · ${row.figure}`).toBeGreaterThanOrEqual(floor);
     }
+  });
+
+  it('the PostgreSQL rows (issue 17): measured when the server binaries are here, said to be missing when not', () => {
+    const pg = report.rows.filter((r) => r.case.startsWith(POSTGRES_CASE_PREFIX));
+    if (!pgBin) {
+      expect(pg.length).toBeGreaterThan(0);
+      for (const row of pg) expect(row.median, row.case).toBeNull();
+      return;
+    }
+    const figures = (c: string) => pg.filter((r) => r.case === c);
+    for (const c of [POSTGRES_CASES.baseline, POSTGRES_CASES.one, POSTGRES_CASES.three]) {
+      expect(figures(c).map((r) => r.figure)).toEqual([
+        'create-payment req/s',
+        'create-payment p99 latency',
+        'status GET req/s',
+        'status GET p99 latency',
+      ]);
+      for (const row of figures(c)) {
+        expect(row.rounds, `${c} · ${row.figure}`).toHaveLength(2);
+        for (const v of row.rounds)
+          expect(v).toBeGreaterThanOrEqual(row.unit === 'ms' ? 0 : Number.MIN_VALUE);
+      }
+      // Every process the configuration runs on shows its CPU per request.
+      const cpu = figures(c)[0]!.note!;
+      expect(cpu).toMatch(c === POSTGRES_CASES.three ? /replicas \d+ µs/ : /sandbox \d+ µs/);
+      if (c !== POSTGRES_CASES.baseline) expect(cpu).toMatch(/PostgreSQL \d+ µs/);
+      if (c === POSTGRES_CASES.three) expect(cpu).toMatch(/front \d+ µs/);
+    }
+    // The p99 the database adds is the one-replica p99 minus the memory store's, round by round.
+    const p99 = (c: string, what: string) =>
+      figures(c).find((r) => r.figure === `${what} p99 latency`)!.rounds;
+    for (const what of ['create-payment', 'status GET']) {
+      const added = figures(POSTGRES_CASES.added).find((r) => r.figure.startsWith(`${what} p99 added`))!;
+      expect(added.rounds).toEqual(
+        p99(POSTGRES_CASES.one, what).map((v, i) => v - p99(POSTGRES_CASES.baseline, what)[i]!),
+      );
+    }
+    const [callbacks] = figures(POSTGRES_CASES.callbacks);
+    expect(callbacks!.median).toBeGreaterThan(0);
+    expect(callbacks!.note).toMatch(
+      /^120 paid over 2 round\(s\), each acknowledged exactly once \(checked\)/,
+    );
+    expect(callbacks!.note).toMatch(/attempts made by replica: \d+ · \d+ · \d+ \(3 replicas\)/);
+    expect(
+      report.notes.some((n) =>
+        n.startsWith(
+          `${POSTGRES_CASES.callbacks}: every one of 120 paid transactions of the measured rounds, and the 20 of the unmeasured first round, got exactly one delivery`,
+        ),
+      ),
+    ).toBe(true);
+    expect(markdown).toContain('cannot show horizontal scaling');
   });
 
   it('the figures are measured, not constants: repeated rounds differ', () => {

@@ -21,6 +21,7 @@ import { load, type LoadResult } from './load.js';
 import { cpuMsOf, startProcess, type Launch } from './processes.js';
 import { monotonicMicros, summariseProfile, type ProfileLine } from './cpu-profile.js';
 import { measurePeers } from './peer-case.js';
+import { postgresCase } from './postgres-case.js';
 import { measureRunner, RUNNER_PARALLEL, type RunnerSetup } from './runner-case.js';
 import { buildSealedPool, type SealedOrder } from './sealed-pool.js';
 import { median, percentile } from './stats.js';
@@ -93,6 +94,8 @@ export interface BenchSettings {
   /** Transactions created before the RSS reading (per store). */
   memory_transactions: number;
   startup_samples: number;
+  /** Callbacks per round of the 3-replica PostgreSQL stream (postgres-case.ts). */
+  postgres_callbacks: number;
 }
 
 export interface BenchOptions extends BenchSettings {
@@ -1187,6 +1190,19 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         });
       }
 
+      // ---- PostgreSQL store: 1 and 3 replicas, callbacks across 3, p99 over memory (postgres-case.ts)
+      const pg = await postgresCase({
+        ...o,
+        receiver,
+        createRequests: (cursor, hashes) => createRequests(orders, cursor, hashes),
+        statusRequests: (hashes) => cyclingGets(orders, hashes, (h) => `${API}/payment/${h}`, true),
+        prepareMerchants: (base) => prepareMerchants(base, orders, orders.pool.length * MERCHANTS),
+        createMany: (base, cursor, n, connections) => createMany(base, orders, cursor, n, connections),
+        payAll,
+      });
+      for (const row of pg.rows) add(row);
+      notes.push(...pg.notes);
+
       // ---- memory ---------------------------------------------------------------------------------
       const dir = mkdtempSync(join(tmpdir(), 'ktpay-bench-'));
       try {
@@ -1351,6 +1367,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       failing_callbacks: o.failing_callbacks,
       memory_transactions: o.memory_transactions,
       startup_samples: o.startup_samples,
+      postgres_callbacks: o.postgres_callbacks,
     },
     rows,
     notes,

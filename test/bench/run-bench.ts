@@ -16,6 +16,7 @@ export const FULL_SETTINGS: BenchSettings = {
   failing_callbacks: 10_000,
   memory_transactions: 100_000,
   startup_samples: 10,
+  postgres_callbacks: 1000,
 };
 
 /** How the bench starts its processes from a project root: the built sandbox, and the floor via tsx. */
@@ -127,6 +128,7 @@ async function main() {
         failing_callbacks: 1000,
         memory_transactions: 5000,
         startup_samples: 3,
+        postgres_callbacks: 300,
       }
     : { ...FULL_SETTINGS };
   if (values.rounds) settings.rounds = Number(values.rounds);

@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
  * A round-robin front for a cluster test: every request goes to the next replica in turn, and the
  * answer says which one served it (`x-served-by: <index>`). A replica that refuses the connection
  * (it was killed) is skipped for good, and the request goes to the next one; a request cut off
- * mid-way answers 502, as a load balancer would.
+ * mid-way answers 502, as a load balancer would. It listens on 127.0.0.1, on `opts.port` or a free
+ * port; the bench runs it as a process of its own (test/bench/round-robin-front.ts).
  */
 export interface RoundRobin {
   url: string;
@@ -21,7 +22,10 @@ export interface RoundRobin {
   close(): Promise<void>;
 }
 
-export async function startRoundRobin(replicas: readonly string[]): Promise<RoundRobin> {
+export async function startRoundRobin(
+  replicas: readonly string[],
+  opts: { port?: number } = {},
+): Promise<RoundRobin> {
   const targets = replicas.map((u) => new URL(u));
   const agents = targets.map(() => new Agent({ keepAlive: true, maxSockets: 64 }));
   const down = new Set<number>();
@@ -75,7 +79,7 @@ export async function startRoundRobin(replicas: readonly string[]): Promise<Roun
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => forward(req, Buffer.concat(chunks), res));
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  await new Promise<void>((ok) => server.listen(opts.port ?? 0, '127.0.0.1', ok));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     served,
