@@ -48,7 +48,7 @@ export default defineConfig({
                 exclude: [
                   'test/after-payment/kill-9.test.ts',
                   'test/after-payment/restart-durability.test.ts',
-                  'test/shopper-journey/readme-sync.test.ts',
+                  'test/shopper-journey/docs-sync.test.ts',
                 ],
                 env: { KTPAY_TEST_STORE: 'postgres' },
                 globalSetup: ['test/helpers/postgres-global-setup.ts'],
