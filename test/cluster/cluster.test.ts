@@ -347,7 +347,14 @@ describe.skipIf(!withPostgres)('a cluster of three replicas on one PostgreSQL da
         const got = arrivalsOf.get(d.id) ?? [];
         const numbers = new Map<number, Arrival[]>();
         for (const a of got) numbers.set(a.attempt, [...(numbers.get(a.attempt) ?? []), a]);
-        expect([...numbers.keys()].sort((a, b) => a - b)).toEqual(d.attempts.map((a) => a.attempt));
+        // Every number the receiver saw is a recorded attempt, and every recorded attempt that got
+        // an answer reached it. One that got none (a connection refused or timed out on a loaded
+        // box) may never have arrived, and then counts as the failure it was recorded as.
+        const recorded = new Set(d.attempts.map((a) => a.attempt));
+        for (const n of numbers.keys()) expect(recorded.has(n), `attempt ${n} of ${d.id} recorded`).toBe(true);
+        for (const a of d.attempts)
+          if (a.response_status !== null)
+            expect(numbers.has(a.attempt), `answered attempt ${a.attempt} of ${d.id} received`).toBe(true);
         for (const [n, copies] of numbers) {
           if (copies.length === 1) continue;
           expect(copies.length, `attempt ${n} of ${d.id}`).toBe(2);
