@@ -128,16 +128,18 @@ export function createCallbackOutbox(deps: {
       // scheduled the next. Then it is armed again for the due time on the row.
       const d = await store.getDelivery(id);
       if (!d || !isOpen(d)) return;
-      const now = clock.now();
-      if (d.state !== 'delivering' && (d.next_attempt_at ?? 0) > now) {
+      // A pending or retrying row holds no lease, so its claim is refused only while it is not due:
+      // armed for its due time, it is made then, or at once when the clock crossed that time
+      // between the claim and this read (Node starts timers from the loop's cached time, so on a
+      // busy loop they fire a little before Date.now() reaches the due time). This cannot spin.
+      if (d.state !== 'delivering') {
         schedule.arm(d);
         return;
       }
-      // Open and due, yet not claimed: the clock crossed the due time between the claim and this
-      // read, or a lease is still held (an attempt of a process that stopped, until it expires).
-      // With a store of its own nobody else will take it, so this process looks again shortly;
-      // with a shared store the sweep does.
-      if (!shared) schedule.arm({ id: d.id, next_attempt_at: now + RECLAIM_MS });
+      // `delivering` with a lease still held: an attempt of a process that stopped, until its lease
+      // expires. With a store of its own nobody else will take it, so this process looks again
+      // shortly; with a shared store the sweep does.
+      if (!shared) schedule.arm({ id: d.id, next_attempt_at: clock.now() + RECLAIM_MS });
       return;
     }
     const startedAt = clock.now();

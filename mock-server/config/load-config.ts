@@ -134,7 +134,7 @@ export const ENV_VARS: Record<
   CRYPTO_WORKERS: {
     field: 'crypto_workers',
     parse: numberish,
-    doc: 'Worker threads that open sealed request bodies beside the main thread (0-16). Default: 1 on a machine with 2 or more cores, else 0 (the main thread opens them). See [Benchmarks](#benchmarks).',
+    doc: 'Worker threads that open sealed request bodies beside the main thread (0-16). Default: 1 on a machine with 2 or more cores, else 0 (the main thread opens them). See [Benchmarks](benchmarks.md).',
   },
   STORE: {
     field: 'store',
