@@ -87,14 +87,19 @@ function newestSource(root: string): number {
   return newest;
 }
 
+/** dist/ exists and its CLI bundle is newer than every source file `npm run build` compiles. */
+export function distIsCurrent(root: string): boolean {
+  const cli = join(root, 'dist', 'mock-server', 'cli.js');
+  return existsSync(cli) && statSync(cli).mtimeMs >= newestSource(root);
+}
+
 /**
  * Runs `npm run build` (tsc, the contract validators and the esbuild bundle of the CLI, which is
  * what `npm start` runs) unless dist/ is newer than every source file: a clean clone has a fresh
  * one from `npm ci`, and the build is 20-40 s of the 5-minute budget. Returns the seconds spent.
  */
 export function buildIfStale(root: string, log: (line: string) => void): number {
-  const cli = join(root, 'dist', 'mock-server', 'cli.js');
-  if (existsSync(cli) && statSync(cli).mtimeMs >= newestSource(root)) {
+  if (distIsCurrent(root)) {
     log('dist/ is newer than the sources: no build needed');
     return 0;
   }
