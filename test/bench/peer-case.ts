@@ -1,12 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { projectPath } from '../../mock-server/shared/project-root.js';
 import type autocannon from 'autocannon';
 import type { Row } from './harness.js';
 import { load, type LoadResult } from './load.js';
 import { preparePeers, type Peer } from './peers.js';
 import { startProcess } from './processes.js';
 import { median } from './stats.js';
+
+/** The row of the bare node:http server with the canned status body (canned-status-server.ts). */
+export const CEILING_CASE = 'status GET, bare node:http, canned body (the ceiling)';
 
 /** Seconds of status GETs each peer gets once before its measured rounds. */
 export const PEER_WARMUP_S = 3;
@@ -89,7 +93,19 @@ export async function measurePeers(o: PeerCaseOptions): Promise<{ rows: Row[]; n
       startups.set(peer, times);
     }
 
-    // Throughput: every peer running, the rounds interleaved with the sandbox's.
+    // Throughput: every peer running, and the ceiling (canned-status-server.ts), the rounds
+    // interleaved with the sandbox's.
+    const ceiling = await startProcess(
+      {
+        command: process.execPath,
+        args: ['--import', 'tsx', projectPath('test', 'bench', 'canned-status-server.ts')],
+        cwd: projectPath(),
+      },
+      {
+        env: { CANNED_PREFIX: o.prefix, CANNED_BODY: o.body },
+        readyPath: `${o.prefix}${'0'.repeat(40)}`,
+      },
+    );
     const running = await Promise.all(
       peers.map(async (peer) => ({
         peer,
@@ -101,6 +117,7 @@ export async function measurePeers(o: PeerCaseOptions): Promise<{ rows: Row[]; n
     );
     try {
       const sandbox: LoadResult[] = [];
+      const bare: LoadResult[] = [];
       const byPeer = new Map<Peer, LoadResult[]>(peers.map((p) => [p, []]));
       const run = (url: string) =>
         load({
@@ -123,10 +140,11 @@ export async function measurePeers(o: PeerCaseOptions): Promise<{ rows: Row[]; n
       }
       for (let r = 0; r < o.rounds; r++) {
         o.log(`peers: status GET round ${r + 1} of ${o.rounds}`);
-        const order = [undefined, ...running];
+        const order = [undefined, 'ceiling' as const, ...running];
         const shift = r % order.length;
         for (const x of [...order.slice(shift), ...order.slice(0, shift)]) {
           if (x === undefined) sandbox.push(await run(o.sandboxUrl));
+          else if (x === 'ceiling') bare.push(await run(ceiling.url));
           else byPeer.get(x.peer)!.push(await run(x.proc.url));
         }
       }
@@ -137,6 +155,14 @@ export async function measurePeers(o: PeerCaseOptions): Promise<{ rows: Row[]; n
         median: median(sandbox.map((x) => x.rps)),
         rounds: sandbox.map((x) => x.rps),
         note: `p99 ${median(sandbox.map((x) => x.p99))} ms (median of rounds)`,
+      });
+      rows.push({
+        case: CEILING_CASE,
+        figure: 'req/s',
+        unit: 'req/s',
+        median: median(bare.map((x) => x.rps)),
+        rounds: bare.map((x) => x.rps),
+        note: `p99 ${median(bare.map((x) => x.p99))} ms (median of rounds); the same body as the stubs, no routing, lookup or framework: the most a Node server answers here with this load generator`,
       });
       for (const { peer } of running) {
         const res = byPeer.get(peer)!;
@@ -162,9 +188,18 @@ export async function measurePeers(o: PeerCaseOptions): Promise<{ rows: Row[]; n
           rounds: ratios,
           target: { op: '>=', value: PEER_TARGETS.status[peer.name] },
         });
+        const ceilingRatios = res.map((x, i) => bare[i]!.rps / x.rps);
+        rows.push({
+          case: `status GET, ceiling / ${peer.label}`,
+          figure: 'ratio of req/s (per round)',
+          unit: '×',
+          median: median(ceilingRatios),
+          rounds: ceilingRatios,
+          note: `the bare node:http server's req/s over ${peer.label}'s: sandbox / ${peer.label} cannot exceed it on this machine`,
+        });
       }
     } finally {
-      await Promise.all(running.map((x) => x.proc.stop()));
+      await Promise.all([...running.map((x) => x.proc.stop()), ceiling.stop()]);
     }
     for (const peer of peers) {
       const times = startups.get(peer)!;

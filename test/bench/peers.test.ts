@@ -2,12 +2,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { projectPath } from '../../mock-server/shared/project-root.js';
 import { parseJavaVersion, writeStubs } from './peers.js';
+import { startProcess } from './processes.js';
 
 /*
  * The parts of `npm run bench -- --peers` that need neither the peers nor the network: reading
- * `java -version` and the stubs each peer is given. The peers themselves are measured only by the
- * bench (it installs them with npm), never by the test suite.
+ * `java -version`, the stubs each peer is given, and the bare server measured beside them. The peers
+ * themselves are measured only by the bench (it installs them with npm), never by the test suite.
  */
 
 const dir = mkdtempSync(join(tmpdir(), 'ktpay-peer-stubs-'));
@@ -50,5 +52,30 @@ describe('bench peers', () => {
     expect(spec.openapi).toMatch(/^3\./);
     const op = spec.paths[`${prefix}{hash}`]!.get;
     expect(op.responses['200']!.content['application/json']!.example).toEqual(JSON.parse(body));
+  });
+});
+
+describe('the ceiling beside the peers (canned-status-server.ts)', () => {
+  it('answers a GET under the prefix with the canned body, and 404 elsewhere', async () => {
+    const body = JSON.stringify({ success: true, payload: { status: 'pending' } });
+    const prefix = '/api/v1/merchant-widget/payment/';
+    const p = await startProcess(
+      {
+        command: process.execPath,
+        args: ['--import', 'tsx', projectPath('test', 'bench', 'canned-status-server.ts')],
+        cwd: projectPath(),
+      },
+      { env: { CANNED_PREFIX: prefix, CANNED_BODY: body }, readyPath: `${prefix}${'0'.repeat(40)}` },
+    );
+    try {
+      const hit = await fetch(`${p.url}${prefix}${'ab'.repeat(20)}`);
+      expect(hit.status).toBe(200);
+      expect(hit.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(await hit.text()).toBe(body);
+      expect((await fetch(`${p.url}/__admin/health`)).status).toBe(404);
+      expect((await fetch(`${p.url}${prefix}x`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      await p.stop();
+    }
   });
 });
