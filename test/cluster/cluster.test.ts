@@ -372,9 +372,21 @@ describe.skipIf(!withPostgres)('a cluster of three replicas on one PostgreSQL da
           expect(d.attempts[n - 1]!.replica, why).not.toContain(`/${killedPid}/`);
           lostWithReplica++;
         }
-        const acks = got.filter((a) => a.acknowledged);
-        const ackNumbers = new Set(acks.map((a) => a.attempt));
-        expect(ackNumbers.size, `acknowledged attempts of ${d.id}`).toBe(1);
+        // Acknowledged once as the sandbox saw it: the last recorded attempt. The receiver may
+        // have acknowledged an earlier one whose answer did not reach the sender whole (past the
+        // 2 s callback timeout on a loaded box): that attempt is recorded as failed, and retrying
+        // it is the documented behaviour. (An answer lost with the killed replica is the repeated
+        // number above.)
+        const recordedAcks = d.attempts.filter((a) => a.verdict === 'acknowledged');
+        expect(recordedAcks.map((a) => a.attempt), `acknowledged attempts of ${d.id}`).toEqual([
+          d.attempts.length,
+        ]);
+        for (const a of got.filter((x) => x.acknowledged && x.attempt !== d.attempts.length)) {
+          const rec = d.attempts[a.attempt - 1]!;
+          const why = JSON.stringify({ arrival: a, recorded: rec });
+          expect(rec.verdict, why).toBe('failed');
+          expect(rec.reason, why).toMatch(/timeout|reset|closed|hang up/i);
+        }
       }
       // At most what one replica can have in flight at once (callbacks.concurrency defaults to 16).
       expect(lostWithReplica).toBeLessThanOrEqual(16);
