@@ -613,8 +613,9 @@ async function memoryCase(
     }>(`${sb.url}/__admin/health`);
     const journal = await getJson<{ entries: unknown[] }>(`${sb.url}/__admin/journal?limit=1000`);
     await look?.(sb, 'created');
-    // At rest: the sandbox gives memory back 0.3 s after the last request (shared/at-rest.ts);
-    // the figure is read 1.5 s after it, as a process idling between CI jobs would show it.
+    // At rest: the sandbox gives memory back 0.3 s after the last request (shared/at-rest.ts), the
+    // journal read above included; the figure is read 1.5 s after it, as a process idling between
+    // CI jobs would show it.
     await new Promise((r) => setTimeout(r, AT_REST_WAIT_MS));
     const mem = sb.memory();
     await look?.(sb, 'figure');
