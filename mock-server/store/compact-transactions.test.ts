@@ -295,6 +295,44 @@ describe('createTransactionCompactor: the payload and what records share', () =>
     expect(compact.pack(other)).toBe(other);
   });
 
+  it('shares one frozen copy of an equal user (same keys, order and values) among rebuilt payloads', () => {
+    const compact = createTransactionCompactor();
+    const a = created(11);
+    const b = created(12); // the same user, parsed again: another object
+    const other = created(13);
+    (other.payload as { user: Record<string, unknown> }).user.email = 'someone@example.kz';
+    const swapped = created(14);
+    const { merchant_user_id, phone, email } = swapped.user!;
+    swapped.user = { phone, merchant_user_id, email };
+    (swapped.payload as { user: unknown }).user = swapped.user;
+    const [ra, rb, ro, rs] = [a, b, other, swapped].map((tx) => record(compact.pack(tx)));
+    expect(a.user).not.toBe(b.user);
+    expect(rb!.user).toBe(ra!.user);
+    expect(Object.isFrozen(ra!.user)).toBe(true);
+    expect(ra!.user).not.toBe(a.user); // a copy: the caller's object is left as it was
+    expect(Object.isFrozen(a.user)).toBe(false);
+    expect(ro!.user).not.toBe(ra!.user);
+    expect(rs!.user).not.toBe(ra!.user);
+    expect(Object.keys(compact.unpack(rs!).user!)).toEqual(['phone', 'merchant_user_id', 'email']);
+    const back = compact.unpack(rb!);
+    expect(back).toStrictEqual(structuredClone(b));
+    expect((back.payload as { user: unknown }).user).toBe(back.user);
+    compact.clear();
+    expect(record(compact.pack(created(15))).user).not.toBe(ra!.user);
+  });
+
+  it('does not share a user with a value other than a string or number', () => {
+    const compact = createTransactionCompactor();
+    const odd = () => {
+      const tx = created(16);
+      (tx.user as Record<string, unknown>).merchant_user_id = true;
+      return tx;
+    };
+    const [a, b] = [odd(), odd()];
+    expect(record(compact.pack(a)).user).toBe(a.user);
+    expect(record(compact.pack(b)).user).toBe(b.user);
+  });
+
   it('shares one shape among records of one merchant and layout, not across merchants or scenarios', () => {
     const compact = createTransactionCompactor();
     const a = record(compact.pack(created(7)));
