@@ -76,6 +76,25 @@ describe('createAtRest', () => {
     await rest.stop();
   });
 
+  it('counts growth from the lowest RSS at rest (pages V8 gives back after the collection returned)', async () => {
+    const { rest, calls, grow } = setup({ growth: 30 });
+    rest.touch();
+    grow(50);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(calls).toEqual(['release', 'collect', 'collect']); // 140 at the rest
+    grow(-20); // given back later, while quiet: 120
+    await vi.advanceTimersByTimeAsync(200);
+    rest.touch();
+    grow(25); // 145: 5 over the reading at the rest, 25 over the lowest since
+    await vi.advanceTimersByTimeAsync(200);
+    expect(calls).toHaveLength(3);
+    rest.touch();
+    grow(6); // 151: 31 over the lowest
+    await vi.advanceTimersByTimeAsync(200);
+    expect(calls).toEqual(['release', 'collect', 'collect', 'release', 'collect', 'collect']);
+    await rest.stop();
+  });
+
   it('the default collector really runs a full GC in this process', async () => {
     vi.useRealTimers();
     let garbage: { big: number[] } | undefined = { big: Array.from({ length: 1_000 }, (_, i) => i) };

@@ -2,8 +2,13 @@ import type { Session } from 'node:inspector';
 
 /** How long without a request before the sandbox counts as at rest. */
 export const REST_AFTER_MS = 300;
-/** How much the RSS must have grown since the last rest for another one to be worth a full GC. */
-export const REST_MIN_GROWTH_BYTES = 16 * 1024 * 1024;
+/**
+ * How much the RSS must have grown since the last rest for another one to be worth a full GC. Small
+ * enough that one large answer after a rest is given back too (a read of the full journal, 1,000
+ * entries, leaves ~8-10 MB of garbage and a grown new space), large enough that sparse traffic
+ * (tens of kB a request) pays for a full GC only every hundred requests or so.
+ */
+export const REST_MIN_GROWTH_BYTES = 4 * 1024 * 1024;
 
 /**
  * Gives memory back once a burst of traffic is over. Node never runs V8's idle-time memory
@@ -60,6 +65,9 @@ export function createAtRest(opts: {
   // Every half rest time: two quiet ticks in a row after some traffic mean at least restAfterMs
   // without a request.
   const timer = setInterval(() => {
+    // V8 gives freed pages back on a background thread, some time after the collection returned:
+    // while nothing arrives, the RSS at rest is the lowest seen since.
+    if (seen === atLastRest && !running) rssAfterRest = Math.min(rssAfterRest, rss());
     if (seen !== atLastTick) {
       atLastTick = seen;
       quietTicks = 0;

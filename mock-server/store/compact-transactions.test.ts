@@ -5,7 +5,12 @@ import { DEFAULT_MERCHANT } from '../merchants/default-merchant.js';
 import type { Transaction } from '../payments/transaction.js';
 import { createSandboxContext } from '../sandbox-context.js';
 import { createManualClock } from '../shared/clock.js';
-import { createTransactionCompactor, CreatedRecord, isJustCreated } from './compact-transactions.js';
+import {
+  createTransactionCompactor,
+  CreatedRecord,
+  isJustCreated,
+  RecordShape,
+} from './compact-transactions.js';
 import { createMemoryStore } from './memory-store.js';
 
 const START = 1_767_225_600_000;
@@ -174,6 +179,173 @@ describe('createTransactionCompactor', () => {
     const b = compact.unpack(compact.pack(transactionFixture(2, { urls: urls() })));
     expect(b.urls).not.toBe(a.urls);
     expect(b.urls).toStrictEqual(a.urls);
+  });
+});
+
+describe('createTransactionCompactor: the payload and what records share', () => {
+  /** A just-created transaction whose payload is what create-payment receives, parsed. */
+  const created = (id: number, payload: Record<string, unknown> = parsedPayload(`Order-${id}`)) => {
+    const order = payload.order as Record<string, unknown>;
+    return transactionFixture(id, {
+      order_id: order.order_id as string,
+      amount: order.amount as number,
+      description: order.description as string,
+      urls: {
+        callback_post_url: order.callback_post_url as string,
+        callback_success_url: order.callback_success_url as string,
+      },
+      show_close_button: order.show_close_button as boolean,
+      user: (payload.user ?? null) as Transaction['user'],
+      payload,
+    });
+  };
+  const record = (stored: unknown) => {
+    expect(stored).toBeInstanceOf(CreatedRecord);
+    return stored as CreatedRecord;
+  };
+
+  it('rebuilds a payload that holds only what the transaction holds, equal and in the same key order', () => {
+    const compact = createTransactionCompactor();
+    const tx = created(1);
+    const received = structuredClone(tx);
+    const stored = record(compact.pack(tx));
+    expect(stored.kept).toBeUndefined(); // no payload objects kept
+    expect(stored.shape.orderKeys).toEqual(Object.keys((received.payload as { order: object }).order));
+    const back = compact.unpack(stored);
+    expect(back.payload).not.toBe(tx.payload);
+    expect(back).toStrictEqual(received);
+    expect(JSON.stringify(back)).toBe(JSON.stringify(received));
+    expect((back.payload as { user: unknown }).user).toBe(back.user);
+  });
+
+  it('rebuilds `{ order }` without a user, and an order in another key order in that order', () => {
+    const compact = createTransactionCompactor();
+    const { order } = parsedPayload('K-1') as { order: Record<string, unknown> };
+    const reordered = Object.fromEntries(Object.entries(order).reverse());
+    const tx = created(2, { order: reordered });
+    expect(tx.user).toBeNull();
+    const received = structuredClone(tx);
+    const back = compact.unpack(record(compact.pack(tx)));
+    expect(JSON.stringify(back)).toBe(JSON.stringify(received));
+    expect(Object.keys(back.payload as object)).toEqual(['order']);
+    expect(Object.keys((back.payload as { order: object }).order)).toEqual(Object.keys(reordered));
+  });
+
+  const kept: [string, (p: Record<string, unknown>) => void][] = [
+    ['an extra top-level key', (p) => void (p.extra = { nested: [1, 'два', null] })],
+    [
+      'the user first',
+      (p) => {
+        const order = p.order;
+        delete p.order;
+        p.order = order;
+      },
+    ],
+    ['an unknown order key', (p) => void ((p.order as Record<string, unknown>).note = 'x')],
+    [
+      'an amount the transaction does not hold',
+      (p) => void ((p.order as Record<string, unknown>).amount = 1),
+    ],
+    [
+      'an empty URL (not in urls)',
+      (p) => void ((p.order as Record<string, unknown>).callback_failed_url = ''),
+    ],
+    ['a frozen order', (p) => void Object.freeze(p.order)],
+  ];
+  it.each(kept)('keeps a payload with %s as received', (_what, change) => {
+    const compact = createTransactionCompactor();
+    const tx = created(3);
+    change(tx.payload as Record<string, unknown>);
+    const payload = tx.payload;
+    const stored = record(compact.pack(tx));
+    expect(stored.kept).toBe(payload);
+    expect(stored.shape.orderKeys).toBeNull();
+    expect(compact.unpack(stored).payload).toBe(payload);
+  });
+
+  it('keeps the payload when the user is not the payload’s own object', () => {
+    const compact = createTransactionCompactor();
+    const tx = created(4);
+    tx.user = { ...tx.user! };
+    const stored = record(compact.pack(tx));
+    expect(stored.kept).toBe(tx.payload);
+    expect(compact.unpack(stored).user).toBe(tx.user);
+  });
+
+  it('gives a service back from the payload it was copied from, and keeps a service of its own whole', () => {
+    const compact = createTransactionCompactor();
+    const payload = parsedPayload('SV-1');
+    Object.assign(payload.order as object, {
+      type: 'service',
+      service: { service_id: 17, contract_value: '42' },
+    });
+    const tx = created(5, payload);
+    tx.type = 'service';
+    tx.service = { service_id: 17, contract_value: '42' };
+    const received = structuredClone(tx);
+    const stored = record(compact.pack(tx));
+    expect(stored.shape.serviceFromPayload).toBe(true);
+    expect(stored.kept).toBe(payload);
+    expect(compact.unpack(stored)).toStrictEqual(received);
+    expect(JSON.stringify(compact.unpack(stored))).toBe(JSON.stringify(received));
+
+    const other = created(6, structuredClone(payload));
+    other.type = 'service';
+    other.service = { service_id: 17, contract_value: '43' }; // not the payload's
+    expect(compact.pack(other)).toBe(other);
+  });
+
+  it('shares one frozen copy of an equal user (same keys, order and values) among rebuilt payloads', () => {
+    const compact = createTransactionCompactor();
+    const a = created(11);
+    const b = created(12); // the same user, parsed again: another object
+    const other = created(13);
+    (other.payload as { user: Record<string, unknown> }).user.email = 'someone@example.kz';
+    const swapped = created(14);
+    const { merchant_user_id, phone, email } = swapped.user!;
+    swapped.user = { phone, merchant_user_id, email };
+    (swapped.payload as { user: unknown }).user = swapped.user;
+    const [ra, rb, ro, rs] = [a, b, other, swapped].map((tx) => record(compact.pack(tx)));
+    expect(a.user).not.toBe(b.user);
+    expect(rb!.user).toBe(ra!.user);
+    expect(Object.isFrozen(ra!.user)).toBe(true);
+    expect(ra!.user).not.toBe(a.user); // a copy: the caller's object is left as it was
+    expect(Object.isFrozen(a.user)).toBe(false);
+    expect(ro!.user).not.toBe(ra!.user);
+    expect(rs!.user).not.toBe(ra!.user);
+    expect(Object.keys(compact.unpack(rs!).user!)).toEqual(['phone', 'merchant_user_id', 'email']);
+    const back = compact.unpack(rb!);
+    expect(back).toStrictEqual(structuredClone(b));
+    expect((back.payload as { user: unknown }).user).toBe(back.user);
+    compact.clear();
+    expect(record(compact.pack(created(15))).user).not.toBe(ra!.user);
+  });
+
+  it('does not share a user with a value other than a string or number', () => {
+    const compact = createTransactionCompactor();
+    const odd = () => {
+      const tx = created(16);
+      (tx.user as Record<string, unknown>).merchant_user_id = true;
+      return tx;
+    };
+    const [a, b] = [odd(), odd()];
+    expect(record(compact.pack(a)).user).toBe(a.user);
+    expect(record(compact.pack(b)).user).toBe(b.user);
+  });
+
+  it('shares one shape among records of one merchant and layout, not across merchants or scenarios', () => {
+    const compact = createTransactionCompactor();
+    const a = record(compact.pack(created(7)));
+    const b = record(compact.pack(created(8)));
+    const otherMerchant = record(compact.pack({ ...created(9), app_id: 'f'.repeat(32) }));
+    const withScenario = record(compact.pack({ ...created(10), scenario: 'slow-callbacks' }));
+    expect(b.shape).toBe(a.shape);
+    expect(a.shape).toBeInstanceOf(RecordShape);
+    expect(otherMerchant.shape).not.toBe(a.shape);
+    expect(withScenario.shape).not.toBe(a.shape);
+    expect(compact.unpack(otherMerchant).app_id).toBe('f'.repeat(32));
+    expect(compact.unpack(withScenario).scenario).toBe('slow-callbacks');
+    expect(otherMerchant.app_id).toBe('f'.repeat(32)); // listTransactions filters on the record
   });
 });
 

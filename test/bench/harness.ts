@@ -18,7 +18,7 @@ import {
   probeWidget,
 } from './journey.js';
 import { load, type LoadResult } from './load.js';
-import { cpuMsOf, startProcess, type Launch } from './processes.js';
+import { cpuMsOf, startProcess, type BenchProcess, type Launch } from './processes.js';
 import { monotonicMicros, summariseProfile, type ProfileLine } from './cpu-profile.js';
 import { measurePeers } from './peer-case.js';
 import { postgresCase } from './postgres-case.js';
@@ -588,7 +588,13 @@ async function collectGarbage(stderr: string): Promise<boolean> {
   }
 }
 
-async function memoryCase(o: BenchOptions, orders: Orders, store: string) {
+async function memoryCase(
+  o: BenchOptions,
+  orders: Orders,
+  store: string,
+  /** Called after the creates, at the figure and after the forced GC (memory-case.ts looks through it). */
+  look?: (sb: BenchProcess, when: 'created' | 'figure' | 'after-gc') => Promise<void>,
+) {
   // The inspector only listens (nobody attaches until the figure is taken); it lets the bench force
   // one full GC afterwards, to show how much of the RSS was garbage V8 had not collected yet.
   const inspectable = { ...o.sandbox, args: ['--inspect=127.0.0.1:0', ...o.sandbox.args] };
@@ -606,14 +612,18 @@ async function memoryCase(o: BenchOptions, orders: Orders, store: string) {
       process?: { heap_used_bytes?: number; heap_total_bytes?: number };
     }>(`${sb.url}/__admin/health`);
     const journal = await getJson<{ entries: unknown[] }>(`${sb.url}/__admin/journal?limit=1000`);
-    // At rest: the sandbox gives memory back 0.3 s after the last request (shared/at-rest.ts);
-    // the figure is read 1.5 s after it, as a process idling between CI jobs would show it.
+    await look?.(sb, 'created');
+    // At rest: the sandbox gives memory back 0.3 s after the last request (shared/at-rest.ts), the
+    // journal read above included; the figure is read 1.5 s after it, as a process idling between
+    // CI jobs would show it.
     await new Promise((r) => setTimeout(r, AT_REST_WAIT_MS));
     const mem = sb.memory();
+    await look?.(sb, 'figure');
     let rssAfterGc: number | undefined;
     if (await collectGarbage(sb.stderr())) {
       await new Promise((r) => setTimeout(r, 500));
       rssAfterGc = sb.memory().rss;
+      await look?.(sb, 'after-gc');
     }
     return {
       ...mem,
@@ -626,6 +636,44 @@ async function memoryCase(o: BenchOptions, orders: Orders, store: string) {
     };
   } finally {
     await sb.stop();
+  }
+}
+
+/** Seals the run's orders (client side, before any measured run) for the merchants they go out as. */
+async function sealOrders(o: BenchOptions, started: Date, callbackUrl: string): Promise<Orders> {
+  // Enough for one callback round; larger runs rotate merchants over the same bodies (see Orders).
+  const poolSize = Math.min(
+    POOL_MAX,
+    Math.max(o.memory_transactions, 2 * o.callbacks, o.failing_callbacks, 3000) + o.connections * 6,
+  );
+  o.log(`sealing ${poolSize} distinct orders (client side, before any measured run)…`);
+  const sealStart = performance.now();
+  const pool = await buildSealedPool({
+    count: poolSize,
+    prefix: `bench-${started.getTime().toString(36)}`,
+    callbackUrl,
+    appKey: DEFAULT_MERCHANT.app_key,
+    secretKey: DEFAULT_MERCHANT.server_secret_key,
+  });
+  o.log(`  sealed in ${((performance.now() - sealStart) / 1000).toFixed(1)} s`);
+  return { pool, merchants: benchMerchantIds(MERCHANTS), owner: new Map() };
+}
+
+/**
+ * Only the memory case, with the run's orders and settings (memory-case.ts: for working on the
+ * memory figure without the whole bench). `look` sees the process at the figure and after the GC.
+ */
+export async function runMemoryCase(
+  o: BenchOptions,
+  store: string,
+  look?: (sb: BenchProcess, when: 'created' | 'figure' | 'after-gc') => Promise<void>,
+) {
+  const receiver = await startCallbackReceiver();
+  try {
+    const orders = await sealOrders(o, new Date(), receiver.url);
+    return await memoryCase(o, orders, store, look);
+  } finally {
+    await receiver.close();
   }
 }
 
@@ -674,22 +722,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
 
   const receiver = await startCallbackReceiver();
   try {
-    // Enough for one callback round; larger runs rotate merchants over the same bodies (see Orders).
-    const poolSize = Math.min(
-      POOL_MAX,
-      Math.max(o.memory_transactions, 2 * o.callbacks, o.failing_callbacks, 3000) + o.connections * 6,
-    );
-    o.log(`sealing ${poolSize} distinct orders (client side, before any measured run)…`);
-    const sealStart = performance.now();
-    const pool = await buildSealedPool({
-      count: poolSize,
-      prefix: `bench-${started.getTime().toString(36)}`,
-      callbackUrl: receiver.url,
-      appKey: DEFAULT_MERCHANT.app_key,
-      secretKey: DEFAULT_MERCHANT.server_secret_key,
-    });
-    const orders: Orders = { pool, merchants: benchMerchantIds(MERCHANTS), owner: new Map() };
-    o.log(`  sealed in ${((performance.now() - sealStart) / 1000).toFixed(1)} s`);
+    const orders = await sealOrders(o, started, receiver.url);
 
     // ---- startup ------------------------------------------------------------------------------
     o.log('startup: spawn → first 200 from /__admin/health');
