@@ -303,7 +303,7 @@ describe('createTransactionCompactor: the payload and what records share', () =>
     (other.payload as { user: Record<string, unknown> }).user.email = 'someone@example.kz';
     const swapped = created(14);
     const { merchant_user_id, phone, email } = swapped.user!;
-    swapped.user = { phone, merchant_user_id, email };
+    swapped.user = { phone: phone!, merchant_user_id: merchant_user_id!, email: email! };
     (swapped.payload as { user: unknown }).user = swapped.user;
     const [ra, rb, ro, rs] = [a, b, other, swapped].map((tx) => record(compact.pack(tx)));
     expect(a.user).not.toBe(b.user);
