@@ -767,16 +767,20 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     // The sandbox opens boxes with sodium-native when the optional dependency is installed
     // (CRYPTO=auto); the floor it is compared with uses that same library. The other floor is shown too.
     const backend = sandboxCryptoBackend();
-    const startFloor = (crypto: 'wasm' | 'native') =>
+    const startFloor = (crypto: 'wasm' | 'native', framework: 'http' | 'fastify' = 'http') =>
       startProcess(o.floor, {
         env: {
           FLOOR_PUBLIC_KEY: DEFAULT_MERCHANT.app_key,
           FLOOR_SECRET_KEY: DEFAULT_MERCHANT.server_secret_key,
           FLOOR_CRYPTO: crypto,
+          FLOOR_FRAMEWORK: framework,
         },
         readyPath: '/',
       });
-    const floor = await startFloor(backend === 'sodium-native' ? 'native' : 'wasm');
+    const floorCrypto = backend === 'sodium-native' ? 'native' : 'wasm';
+    const floor = await startFloor(floorCrypto);
+    // The same floor as one Fastify route: splits the gap into the framework's share and the sandbox's own.
+    const fastifyFloor = await startFloor(floorCrypto, 'fastify');
     const wasmFloor = backend === 'sodium-native' ? await startFloor('wasm') : undefined;
     const main = await startProcess(o.sandbox, {
       env: { ...BASE_ENV, CLEARING_DELAY_MS: 'manual' },
@@ -794,6 +798,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const ratios: number[] = [];
       const wasmRatios: number[] = [];
       const wasmFloorCursor = { next: 0 };
+      const fastifyFloors: LoadResult[] = [];
+      const fastifyFloorCursor = { next: 0 };
       const throughput = { url: '', duration: o.seconds, warmup: o.warmup, connections: o.connections };
       for (let r = 0; r < R; r++) {
         const runFloor = async () =>
@@ -821,6 +827,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           await runFloor();
         }
         ratios.push(creates[r]!.rps / floors[r]!.rps);
+        fastifyFloors.push(
+          await load({
+            ...throughput,
+            url: fastifyFloor.url,
+            requests: createRequests(orders, fastifyFloorCursor, undefined),
+          }),
+        );
         if (wasmFloor) {
           wasmFloors.push(
             await load({
@@ -892,6 +905,32 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           target: { op: '>=', value: 0.85 },
         }),
       );
+      const fastifyFloorCase = `floor on Fastify (one Fastify route + base64 + crypto_box_seal_open, ${backend})`;
+      add(
+        roundRow(
+          fastifyFloorCase,
+          'req/s',
+          'req/s',
+          fastifyFloors.map((c) => c.rps),
+        ),
+      );
+      add(
+        roundRow(
+          'floor on Fastify / floor',
+          'ratio of req/s (per round): what the framework the sandbox is built on costs by itself',
+          '×',
+          fastifyFloors.map((c, r) => c.rps / floors[r]!.rps),
+        ),
+      );
+      add(
+        roundRow(
+          'create / floor on Fastify',
+          "ratio of req/s (per round): what the sandbox's own work on a create costs",
+          '×',
+          creates.map((c, r) => c.rps / fastifyFloors[r]!.rps),
+        ),
+      );
+      await fastifyFloor.stop();
       if (wasmFloor) {
         add(
           roundRow(
@@ -1384,6 +1423,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     } finally {
       if (!mainClosed) await main.stop();
       await floor.stop();
+      await fastifyFloor.stop();
       await wasmFloor?.stop();
     }
   } finally {

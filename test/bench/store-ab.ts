@@ -23,6 +23,17 @@ const APP_ID = DEFAULT_MERCHANT.app_id;
  * @example
  * node --import tsx test/bench/store-ab.ts --a /tmp/main --b . --stores memory,sqlite --rounds 4
  */
+/** `KEY=value,KEY=value` as an environment object. */
+function envPairs(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of text.split(',').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`--env-a/--env-b: ${pair} is not KEY=value`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -34,10 +45,15 @@ async function main() {
       warmup: { type: 'string', default: '1' },
       connections: { type: 'string', default: '50' },
       pool: { type: 'string', default: '40000' },
+      // Extra environment for one side, `KEY=value,KEY=value`: an A/B of a setting on one build
+      // (e.g. --a . --b . --env-b CRYPTO_WORKERS=0).
+      'env-a': { type: 'string', default: '' },
+      'env-b': { type: 'string', default: '' },
     },
   });
   if (!values.a) throw new Error('--a <project root of the baseline build> is required');
   const roots = { A: resolve(values.a), B: resolve(values.b) };
+  const sideEnv = { A: envPairs(values['env-a']), B: envPairs(values['env-b']) };
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
   const warmup = Number(values.warmup);
@@ -54,7 +70,7 @@ async function main() {
       appKey: DEFAULT_MERCHANT.app_key,
       secretKey: DEFAULT_MERCHANT.server_secret_key,
     });
-    log(`A = ${roots.A}\nB = ${roots.B}\n${pool.length} sealed orders; ${rounds} rounds × ${seconds} s`);
+    log(`A = ${roots.A} ${values['env-a']}\nB = ${roots.B} ${values['env-b']}\n${pool.length} sealed orders; ${rounds} rounds × ${seconds} s`);
     const results: Record<string, { create: Measured[]; status: Measured[] }> = {};
     let file = 0;
     for (const store of stores) {
@@ -73,7 +89,7 @@ async function main() {
           const sb = await startProcess(
             { command: process.execPath, args: [join(root, 'dist/mock-server/cli.js'), 'serve'], cwd: root },
             {
-              env: { LOG_LEVEL: 'warn', STORE: storeEnv, CLEARING_DELAY_MS: 'manual' },
+              env: { LOG_LEVEL: 'warn', STORE: storeEnv, CLEARING_DELAY_MS: 'manual', ...sideEnv[side] },
               readyPath: '/__admin/health',
             },
           );
