@@ -23,7 +23,7 @@ export const sandboxConfig = {
       minimum: 0,
       maximum: 16,
       description:
-        'Worker threads that open sealed request bodies (create, cancel, refund), beside the main thread that serves HTTP. Default: 1 on a machine with 2 or more cores, else 0; 0 opens them on the main thread. Same library, same checks, same answers.',
+        'Worker threads that open sealed request bodies (create, cancel, refund), beside the main thread that serves HTTP. Default: 1 when the process can use 2 or more CPUs (the cores it may run on, capped by the CPU quota of its cgroup), else 0; 0 opens them on the main thread. Same library, same checks, same answers.',
     },
     store: {
       type: 'string',

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import type * as Yaml from 'yaml';
 import { createSchemaRegistry } from '../../contracts/schema-registry.js';
 import type { MerchantInput, SandboxConfigInput } from '../../contracts/types.js';
 import type { Dialect, Locale } from '../envelope/ktpay-error.js';
 import { MAX_JSON_DEPTH, valueDepth } from '../shared/json-depth.js';
 import { setOwn } from '../shared/own-property.js';
+import { usableCpus } from '../shared/usable-cpus.js';
 import { certificateNames, defaultTlsDir, DEFAULT_TLS_PORT, KTPAY_TEST_HOSTS } from '../tls/tls-dir.js';
 
 /** `yaml` costs ~45 ms of startup to import; only YAML files need it, so it loads with the first one. */
@@ -134,7 +134,7 @@ export const ENV_VARS: Record<
   CRYPTO_WORKERS: {
     field: 'crypto_workers',
     parse: numberish,
-    doc: 'Worker threads that open sealed request bodies beside the main thread (0-16). Default: 1 on a machine with 2 or more cores, else 0 (the main thread opens them). See [Benchmarks](benchmarks.md).',
+    doc: 'Worker threads that open sealed request bodies beside the main thread (0-16). Default: 1 when the process can use 2 or more CPUs, else 0 (the main thread opens them); the CPUs counted are the cores it may run on, capped by the CPU quota of its cgroup (a container started with `--cpus 1` counts 1). See [Benchmarks](benchmarks.md).',
   },
   STORE: {
     field: 'store',
@@ -444,10 +444,11 @@ export function loadConfig(
 
 /**
  * One crypto worker when there is a core for it beside the main thread: measured with the bench's
- * create-payment case on 2 cores (BENCHMARKS.md); on one core a worker only adds hand-offs.
+ * create-payment case on 2 cores (BENCHMARKS.md); on one core a worker only adds hand-offs. The
+ * cores counted are those a container's CPU quota leaves (`--cpus 1` is one core on any host).
  */
-export function defaultCryptoWorkers(): number {
-  return availableParallelism() >= 2 ? 1 : 0;
+export function defaultCryptoWorkers(cpus: number = usableCpus()): number {
+  return cpus >= 2 ? 1 : 0;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -2,7 +2,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { availableParallelism } from 'node:os';
 import {
   ConfigError,
   DEFAULT_PORT,
@@ -10,6 +9,7 @@ import {
   loadConfig,
 } from '../../mock-server/config/load-config.js';
 import { buildTestApp } from '../helpers/sandbox.js';
+import { usableCpus } from '../../mock-server/shared/usable-cpus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ktpay-config-'));
 function file(name: string, text: string) {
@@ -30,8 +30,10 @@ describe('loadConfig', () => {
     expect(c.callbacks.schedule_ms).toEqual([15000, 60000, 180000, 600000, 1800000, 3600000]);
   });
 
-  it('crypto_workers: one worker on 2 or more cores, else none; CRYPTO_WORKERS, the file and 0 override it', () => {
-    expect(defaultCryptoWorkers()).toBe(availableParallelism() >= 2 ? 1 : 0);
+  it('crypto_workers: one worker when 2 or more CPUs are usable, else none; CRYPTO_WORKERS, the file and 0 override it', () => {
+    expect(defaultCryptoWorkers()).toBe(usableCpus() >= 2 ? 1 : 0);
+    expect(defaultCryptoWorkers(1)).toBe(0);
+    expect(defaultCryptoWorkers(2)).toBe(1);
     expect(loadConfig({ env: {} }).crypto_workers).toBe(defaultCryptoWorkers());
     expect(loadConfig({ env: { CRYPTO_WORKERS: '0' } }).crypto_workers).toBe(0);
     expect(loadConfig({ env: { CRYPTO_WORKERS: '2' } }).crypto_workers).toBe(2);
